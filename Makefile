@@ -1,0 +1,44 @@
+# vastarray: the two commands a newcomer runs are `make demo` and `make test`.
+# Both install what the machine lacks first (Debian packages, a Python environment for the
+# interoperability tests) and are safe to run twice.
+
+APT_PACKAGES := build-essential pkg-config cmake libclang1-14 libclang-common-14-dev libhdf5-dev
+PYTHON_PACKAGES := numpy h5py blosc2 "caterva2[server]" dask
+VENV := .venv
+PY := $(VENV)/bin/python
+# The interoperability tests find Python here.
+export VASTARRAY_PYTHON := $(abspath $(PY))
+
+.PHONY: demo test deps pyenv bench clean
+
+demo: deps
+	cargo run --release --example demo
+
+test: deps pyenv
+	cargo test --all-targets
+	cargo test --doc
+
+bench: deps pyenv
+	cargo bench
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust from https://rustup.rs"; exit 1; }
+
+pyenv: $(VENV)/.installed
+
+$(VENV)/.installed: Makefile
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q $(PYTHON_PACKAGES)
+	touch $@
+
+clean:
+	cargo clean
+	rm -rf $(VENV)
