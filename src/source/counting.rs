@@ -120,4 +120,7 @@ impl ChunkSource for CountingSource {
     fn identity(&self) -> Option<String> {
         self.inner.identity()
     }
+    fn latency_bound(&self) -> bool {
+        self.inner.latency_bound()
+    }
 }

@@ -52,6 +52,17 @@ pub trait ChunkSource: Send + Sync {
     fn prefers_region_reads(&self) -> bool {
         false
     }
+    /// Reads several chunks, in the order given. The default reads them one after the other;
+    /// sources whose reads wait (HTTP, a cache in front of a slow source) override it to read
+    /// concurrently, up to a bound of their own.
+    fn read_chunks(&self, indices: &[Vec<usize>]) -> Result<Vec<NdData>> {
+        indices.iter().map(|i| read_checked(self, i)).collect()
+    }
+    /// True for sources whose reads mostly wait (network, a slow device) rather than compute:
+    /// the executor then issues the reads of one task concurrently, on I/O threads.
+    fn latency_bound(&self) -> bool {
+        false
+    }
     /// A stamp of the data's identity (path, size and modification time; URL and ETag), used by
     /// persistent caches to tell whether cached chunks are still valid. `None` when unknown.
     fn identity(&self) -> Option<String> {
