@@ -8,6 +8,7 @@
 pub mod data;
 pub mod dtype;
 pub mod error;
+pub mod sink;
 pub mod source;
 
 pub use data::NdData;

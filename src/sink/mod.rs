@@ -1,0 +1,38 @@
+//! Sinks: storing any lazy array (or any source) into a file in bounded memory.
+//!
+//! A sink walks the target's chunk grid in buffers that cover whole target chunks
+//! ([`ChunkAlignedBuffers`]), asks the array to compute each buffer ([`RegionCompute`]) and
+//! writes the buffers in order, so no target chunk is written twice.
+
+mod buffers;
+
+pub use buffers::ChunkAlignedBuffers;
+
+use crate::data::NdData;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::source::ChunkSource;
+use std::ops::Range;
+
+/// Anything that can compute an arbitrary box of an n-dimensional array on demand: a lazy
+/// array (evaluated by the executor) or any [`ChunkSource`].
+pub trait RegionCompute: Send + Sync {
+    /// The full shape.
+    fn region_shape(&self) -> Vec<usize>;
+    /// The element type.
+    fn region_dtype(&self) -> DType;
+    /// Computes the values of `region` (one range per axis).
+    fn compute_region(&self, region: &[Range<usize>]) -> Result<NdData>;
+}
+
+impl<S: ChunkSource + ?Sized> RegionCompute for S {
+    fn region_shape(&self) -> Vec<usize> {
+        self.shape().to_vec()
+    }
+    fn region_dtype(&self) -> DType {
+        self.dtype()
+    }
+    fn compute_region(&self, region: &[Range<usize>]) -> Result<NdData> {
+        self.read_region(region)
+    }
+}

@@ -1,0 +1,40 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The Python interpreter with numpy, h5py, blosc2 (and caterva2, dask) installed.
+///
+/// `make test` sets `VASTARRAY_PYTHON` to the virtual environment it builds; without it the
+/// tests look for `.venv/bin/python` in the repository. Interop tests fail, not skip, when
+/// neither exists: CI must run them.
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("VASTARRAY_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let local = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    assert!(
+        local.exists(),
+        "no Python environment: run `make pyenv` or set VASTARRAY_PYTHON (interop tests need numpy, h5py, blosc2)"
+    );
+    local
+}
+
+/// Runs a Python script (with `args`) and returns its standard output; panics with its
+/// standard error if it fails.
+pub fn run_python(script: &str, args: &[&str]) -> String {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("starting python");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n--- script ---\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        script
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
