@@ -8,6 +8,7 @@
 pub mod data;
 pub mod dtype;
 pub mod error;
+pub mod select;
 pub mod sink;
 pub mod source;
 
@@ -15,3 +16,4 @@ pub use data::NdData;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use source::{ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource, ReadCounts};
+pub use select::{Dim, Region, SelItem, Selection, SliceArg, Stride};
