@@ -1,13 +1,22 @@
 //! # vastarray
 //!
-//! Lazy, chunked, out-of-core n-dimensional arrays. See `README.md` for a tour and
-//! `ARCHITECTURE.md` for how the pieces fit.
+//! Lazy, chunked, out-of-core n-dimensional arrays. Build an expression over sources (files,
+//! servers, generated data), slice and reduce it, and ask for the result: only the chunks the
+//! result needs are read, in parallel, in bounded memory.
+//!
+//! The data path, module by module: [`source`] (where data comes from) -> [`graph`] (the lazy
+//! expression) -> [`plan`] (optimisation rules, stages, passes) -> [`exec`] (parallel,
+//! bounded-memory evaluation) -> [`sink`] (storing results). See `ARCHITECTURE.md`.
 
 #![warn(missing_docs)]
 
 pub mod data;
 pub mod dtype;
 pub mod error;
+mod evaluate;
+pub mod exec;
+pub mod graph;
+pub mod plan;
 pub mod select;
 pub mod sink;
 pub mod source;
@@ -15,5 +24,12 @@ pub mod source;
 pub use data::NdData;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
-pub use source::{ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource, ReadCounts};
+pub use evaluate::evaluate;
+pub use exec::{EvalConfig, ReduceState};
+pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
+pub use plan::Plan;
 pub use select::{Dim, Region, SelItem, Selection, SliceArg, Stride};
+pub use source::{
+    ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource,
+    ReadCounts,
+};

@@ -40,12 +40,20 @@ pub enum SliceArg {
 impl SliceArg {
     /// The full slice `:`.
     pub fn full() -> SliceArg {
-        SliceArg::Slice { start: None, stop: None, step: 1 }
+        SliceArg::Slice {
+            start: None,
+            stop: None,
+            step: 1,
+        }
     }
 
     /// `start:stop` with step 1.
     pub fn range(start: isize, stop: isize) -> SliceArg {
-        SliceArg::Slice { start: Some(start), stop: Some(stop), step: 1 }
+        SliceArg::Slice {
+            start: Some(start),
+            stop: Some(stop),
+            step: 1,
+        }
     }
 
     /// `start:stop:step`.
@@ -74,7 +82,10 @@ impl SliceArg {
         }
         split_top_level(text)?
             .into_iter()
-            .map(|item| parse_item(item.trim()).map_err(|e| Error::Index(format!("in selection {text:?}: {e}"))))
+            .map(|item| {
+                parse_item(item.trim())
+                    .map_err(|e| Error::Index(format!("in selection {text:?}: {e}")))
+            })
             .collect()
     }
 }
@@ -94,18 +105,24 @@ fn split_top_level(text: &str) -> Result<Vec<&str>> {
             _ => {}
         }
         if depth < 0 {
-            return Err(Error::Index(format!("unbalanced brackets in selection {text:?}")));
+            return Err(Error::Index(format!(
+                "unbalanced brackets in selection {text:?}"
+            )));
         }
     }
     if depth != 0 {
-        return Err(Error::Index(format!("unbalanced brackets in selection {text:?}")));
+        return Err(Error::Index(format!(
+            "unbalanced brackets in selection {text:?}"
+        )));
     }
     out.push(&text[last..]);
     Ok(out)
 }
 
 fn parse_int(s: &str) -> std::result::Result<isize, String> {
-    s.trim().parse::<isize>().map_err(|_| format!("{:?} is not an integer", s.trim()))
+    s.trim()
+        .parse::<isize>()
+        .map_err(|_| format!("{:?} is not an integer", s.trim()))
 }
 
 fn parse_item(item: &str) -> std::result::Result<SliceArg, String> {
@@ -116,11 +133,19 @@ fn parse_item(item: &str) -> std::result::Result<SliceArg, String> {
         _ => {}
     }
     if let Some(inner) = item.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-        let parts: Vec<&str> = inner.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+        let parts: Vec<&str> = inner
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect();
         if !parts.is_empty() && parts.iter().all(|p| *p == "True" || *p == "False") {
             return Ok(SliceArg::Mask(parts.iter().map(|p| *p == "True").collect()));
         }
-        return parts.iter().map(|p| parse_int(p)).collect::<std::result::Result<_, _>>().map(SliceArg::List);
+        return parts
+            .iter()
+            .map(|p| parse_int(p))
+            .collect::<std::result::Result<_, _>>()
+            .map(SliceArg::List);
     }
     if item.contains(':') {
         let parts: Vec<&str> = item.split(':').collect();
@@ -155,8 +180,16 @@ mod tests {
             got,
             vec![
                 SliceArg::Index(1),
-                SliceArg::Slice { start: Some(-3), stop: None, step: 1 },
-                SliceArg::Slice { start: None, stop: None, step: 2 },
+                SliceArg::Slice {
+                    start: Some(-3),
+                    stop: None,
+                    step: 1
+                },
+                SliceArg::Slice {
+                    start: None,
+                    stop: None,
+                    step: 2
+                },
                 SliceArg::Ellipsis,
                 SliceArg::NewAxis,
                 SliceArg::List(vec![0, 2, -1]),

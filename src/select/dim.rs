@@ -79,7 +79,9 @@ impl Dim {
     /// The positions shifted down by `offset` (all positions must be at least `offset`).
     pub fn shifted(&self, offset: usize) -> Dim {
         match self {
-            Dim::Stride(s) => Dim::Stride(Stride::new(s.start - offset.min(s.start), s.step, s.len)),
+            Dim::Stride(s) => {
+                Dim::Stride(Stride::new(s.start - offset.min(s.start), s.step, s.len))
+            }
             Dim::List(l) => Dim::List(l.iter().map(|p| p - offset).collect()),
         }
     }

@@ -29,7 +29,10 @@ pub fn full_region(shape: &[usize]) -> Region {
 
 /// The region of a box (one range per axis).
 pub fn box_region(ranges: &[std::ops::Range<usize>]) -> Region {
-    ranges.iter().map(|r| Dim::Stride(Stride::range(r.start, r.end))).collect()
+    ranges
+        .iter()
+        .map(|r| Dim::Stride(Stride::range(r.start, r.end)))
+        .collect()
 }
 
 /// The shape a region selects.

@@ -27,9 +27,14 @@ impl Selection {
     pub fn new(args: &[SliceArg], shape: &[usize]) -> Result<Selection> {
         let consumes = |a: &SliceArg| !matches!(a, SliceArg::NewAxis | SliceArg::Ellipsis);
         let named = args.iter().filter(|a| consumes(a)).count();
-        let ellipses = args.iter().filter(|a| matches!(a, SliceArg::Ellipsis)).count();
+        let ellipses = args
+            .iter()
+            .filter(|a| matches!(a, SliceArg::Ellipsis))
+            .count();
         if ellipses > 1 {
-            return Err(Error::Index("a selection can only have a single ellipsis ('...')".into()));
+            return Err(Error::Index(
+                "a selection can only have a single ellipsis ('...')".into(),
+            ));
         }
         if named > shape.len() {
             return Err(Error::Index(format!(
@@ -62,9 +67,12 @@ impl Selection {
                     SelItem::Keep(Dim::Stride(Stride::from_numpy(*start, *stop, *step, n)?))
                 }
                 SliceArg::NdSlice { start, end, step } => SelItem::Keep(Dim::Stride(
-                    Stride::from_ndarray(*start, *end, *step, n).map_err(|e| Error::Index(format!("axis {axis}: {e}")))?,
+                    Stride::from_ndarray(*start, *end, *step, n)
+                        .map_err(|e| Error::Index(format!("axis {axis}: {e}")))?,
                 )),
-                SliceArg::List(l) => SelItem::Keep(list_dim(l.iter().map(|&i| normalize_index(i, n, axis)))?),
+                SliceArg::List(l) => {
+                    SelItem::Keep(list_dim(l.iter().map(|&i| normalize_index(i, n, axis)))?)
+                }
                 SliceArg::Mask(m) => {
                     if m.len() != n {
                         return Err(Error::Index(format!(
@@ -72,7 +80,12 @@ impl Selection {
                             m.len()
                         )));
                     }
-                    SelItem::Keep(list_dim(m.iter().enumerate().filter(|(_, b)| **b).map(|(i, _)| Ok(i)))?)
+                    SelItem::Keep(list_dim(
+                        m.iter()
+                            .enumerate()
+                            .filter(|(_, b)| **b)
+                            .map(|(i, _)| Ok(i)),
+                    )?)
                 }
                 SliceArg::NewAxis | SliceArg::Ellipsis => unreachable_item()?,
             };
@@ -94,7 +107,10 @@ impl Selection {
 
     /// Number of input axes consumed.
     pub fn input_ndim(&self) -> usize {
-        self.items.iter().filter(|i| !matches!(i, SelItem::NewAxis)).count()
+        self.items
+            .iter()
+            .filter(|i| !matches!(i, SelItem::NewAxis))
+            .count()
     }
 
     /// The output shape.
@@ -112,7 +128,11 @@ impl Selection {
     /// True when it selects everything of an input of `shape` and changes nothing.
     pub fn is_identity(&self, shape: &[usize]) -> bool {
         self.items.len() == shape.len()
-            && self.items.iter().zip(shape).all(|(i, &n)| matches!(i, SelItem::Keep(d) if d.is_full(n)))
+            && self
+                .items
+                .iter()
+                .zip(shape)
+                .all(|(i, &n)| matches!(i, SelItem::Keep(d) if d.is_full(n)))
     }
 
     /// Maps a region of the output to the region of the input it needs (one [`Dim`] per input
@@ -206,7 +226,9 @@ fn unreachable_item() -> Result<SelItem> {
 fn normalize_index(i: isize, n: usize, axis: usize) -> Result<usize> {
     let j = if i < 0 { i + n as isize } else { i };
     if j < 0 || j >= n as isize {
-        return Err(Error::Index(format!("index {i} is out of bounds for axis {axis} with size {n}")));
+        return Err(Error::Index(format!(
+            "index {i} is out of bounds for axis {axis} with size {n}"
+        )));
     }
     Ok(j as usize)
 }
@@ -233,7 +255,8 @@ mod tests {
 
     #[test]
     fn ellipsis_newaxis_and_errors() {
-        let sel = Selection::new(&SliceArg::parse("1, ..., None, ::-1").unwrap(), &[4, 5, 6]).unwrap();
+        let sel =
+            Selection::new(&SliceArg::parse("1, ..., None, ::-1").unwrap(), &[4, 5, 6]).unwrap();
         assert_eq!(sel.out_shape(), vec![5, 1, 6]);
         assert!(Selection::new(&SliceArg::parse("4").unwrap(), &[4]).is_err());
         assert!(Selection::new(&SliceArg::parse("0, 0").unwrap(), &[4]).is_err());
@@ -249,6 +272,9 @@ mod tests {
         let ab = a.then(&b).unwrap();
         let c = Selection::new(&SliceArg::parse("5:10").unwrap(), &ab.out_shape()).unwrap();
         let abc = ab.then(&c).unwrap();
-        assert_eq!(abc.items(), &[SelItem::Keep(Dim::Stride(Stride::new(110, 2, 5)))]);
+        assert_eq!(
+            abc.items(),
+            &[SelItem::Keep(Dim::Stride(Stride::new(110, 2, 5)))]
+        );
     }
 }

@@ -17,13 +17,21 @@ pub struct Stride {
 impl Stride {
     /// The positions `start..stop` with step 1.
     pub fn range(start: usize, stop: usize) -> Stride {
-        Stride { start, step: 1, len: stop.saturating_sub(start) }
+        Stride {
+            start,
+            step: 1,
+            len: stop.saturating_sub(start),
+        }
     }
 
     /// The positions `start, start + step, ...` below `len` (no bounds check).
     pub fn new(start: usize, step: isize, len: usize) -> Stride {
         if len == 0 {
-            Stride { start: 0, step, len: 0 }
+            Stride {
+                start: 0,
+                step,
+                len: 0,
+            }
         } else {
             Stride { start, step, len }
         }
@@ -31,7 +39,12 @@ impl Stride {
 
     /// numpy's `slice(start, stop, step)` on an axis of length `n` (Python's `slice.indices`):
     /// negative bounds count from the end, out-of-range bounds are clipped.
-    pub fn from_numpy(start: Option<isize>, stop: Option<isize>, step: isize, n: usize) -> Result<Stride> {
+    pub fn from_numpy(
+        start: Option<isize>,
+        stop: Option<isize>,
+        step: isize,
+        n: usize,
+    ) -> Result<Stride> {
         if step == 0 {
             return Err(Error::Index("slice step cannot be zero".into()));
         }
@@ -129,7 +142,11 @@ impl Stride {
     /// `self` applied after `inner`: the positions `inner.at(self.at(k))`. `self` must select
     /// positions below `inner.len`.
     pub fn compose(&self, inner: &Stride) -> Stride {
-        Stride::new(inner.at(self.start.min(inner.len.saturating_sub(1))), self.step * inner.step, self.len)
+        Stride::new(
+            inner.at(self.start.min(inner.len.saturating_sub(1))),
+            self.step * inner.step,
+            self.len,
+        )
     }
 
     /// True when the positions are `0..n` in order.
@@ -152,7 +169,12 @@ impl Stride {
 mod tests {
     use super::*;
 
-    fn numpy_positions(start: Option<isize>, stop: Option<isize>, step: isize, n: usize) -> Vec<usize> {
+    fn numpy_positions(
+        start: Option<isize>,
+        stop: Option<isize>,
+        step: isize,
+        n: usize,
+    ) -> Vec<usize> {
         // Reference: Python's slice semantics written out as a loop.
         let ni = n as isize;
         let adj = |v: isize, dflt: isize, lo: isize, hi: isize| {
@@ -167,9 +189,15 @@ mod tests {
             }
         };
         let (s, e) = if step > 0 {
-            (start.map_or(0, |v| adj(v, 0, 0, ni)), stop.map_or(ni, |v| adj(v, ni, 0, ni)))
+            (
+                start.map_or(0, |v| adj(v, 0, 0, ni)),
+                stop.map_or(ni, |v| adj(v, ni, 0, ni)),
+            )
         } else {
-            (start.map_or(ni - 1, |v| adj(v, ni - 1, -1, ni - 1)), stop.map_or(-1, |v| adj(v, -1, -1, ni - 1)))
+            (
+                start.map_or(ni - 1, |v| adj(v, ni - 1, -1, ni - 1)),
+                stop.map_or(-1, |v| adj(v, -1, -1, ni - 1)),
+            )
         };
         let mut out = vec![];
         let mut i = s;
@@ -185,10 +213,22 @@ mod tests {
         for n in 0..7usize {
             for step in [-3isize, -2, -1, 1, 2, 3] {
                 for start in [None, Some(-8), Some(-2), Some(0), Some(1), Some(3), Some(9)] {
-                    for stop in [None, Some(-9), Some(-1), Some(0), Some(2), Some(5), Some(10)] {
+                    for stop in [
+                        None,
+                        Some(-9),
+                        Some(-1),
+                        Some(0),
+                        Some(2),
+                        Some(5),
+                        Some(10),
+                    ] {
                         let s = Stride::from_numpy(start, stop, step, n).unwrap();
                         let got: Vec<usize> = s.iter().collect();
-                        assert_eq!(got, numpy_positions(start, stop, step, n), "{start:?}:{stop:?}:{step} n={n}");
+                        assert_eq!(
+                            got,
+                            numpy_positions(start, stop, step, n),
+                            "{start:?}:{stop:?}:{step} n={n}"
+                        );
                     }
                 }
             }
@@ -198,10 +238,16 @@ mod tests {
     #[test]
     fn compose_is_position_composition() {
         let inner = Stride::from_numpy(Some(100), Some(900), 1, 1000).unwrap();
-        let mid = Stride::from_numpy(None, None, 2, inner.len).unwrap().compose(&inner);
-        let outer = Stride::from_numpy(Some(5), Some(10), 1, mid.len).unwrap().compose(&mid);
+        let mid = Stride::from_numpy(None, None, 2, inner.len)
+            .unwrap()
+            .compose(&inner);
+        let outer = Stride::from_numpy(Some(5), Some(10), 1, mid.len)
+            .unwrap()
+            .compose(&mid);
         assert_eq!(outer, Stride::new(110, 2, 5));
-        let rev = Stride::from_numpy(None, None, -3, outer.len).unwrap().compose(&outer);
+        let rev = Stride::from_numpy(None, None, -3, outer.len)
+            .unwrap()
+            .compose(&outer);
         assert_eq!(rev.iter().collect::<Vec<_>>(), vec![118, 112]);
     }
 

@@ -1,0 +1,421 @@
+//! Block planning: the natural read granularity of every node, the projected peak memory of
+//! evaluating a block, and the choice of block shapes that fit the memory budget.
+
+use super::reduce_state::Needs;
+use super::regions::input_regions;
+use crate::error::{Error, Result};
+use crate::graph::{NodeRef, Op, Reduction};
+use crate::select::{full_region, Dim, SelItem, Stride};
+
+/// The block shape a node is cheapest to compute in: its sources' chunk shapes, carried
+/// through selections, transposes and broadcasts.
+pub fn preferred_chunks(node: &NodeRef) -> Vec<usize> {
+    let cap = |v: Vec<usize>| -> Vec<usize> {
+        v.iter()
+            .zip(&node.shape)
+            .map(|(&c, &n)| c.clamp(1, n.max(1)))
+            .collect()
+    };
+    let pref = match &node.op {
+        Op::Source(s) => s.chunk_shape().to_vec(),
+        Op::Const(_) => vec![],
+        Op::Select(input, sel) => {
+            let inp = preferred_chunks(input);
+            let mut out = Vec::new();
+            let mut axis = 0;
+            for item in sel.items() {
+                match item {
+                    SelItem::Keep(Dim::Stride(s)) => {
+                        out.push(inp[axis].div_ceil(s.step.unsigned_abs()));
+                        axis += 1;
+                    }
+                    SelItem::Keep(Dim::List(l)) => {
+                        out.push(inp[axis].min(l.len()));
+                        axis += 1;
+                    }
+                    SelItem::Index(_) => axis += 1,
+                    SelItem::NewAxis => out.push(1),
+                }
+            }
+            out
+        }
+        Op::Transpose(input, perm) => {
+            let inp = preferred_chunks(input);
+            perm.iter().map(|&p| inp[p]).collect()
+        }
+        Op::Broadcast(input) => {
+            let inp = preferred_chunks(input);
+            let lead = node.shape.len() - input.shape.len();
+            (0..node.shape.len())
+                .map(|d| {
+                    if d < lead || input.shape[d - lead] == 1 {
+                        1
+                    } else {
+                        inp[d - lead]
+                    }
+                })
+                .collect()
+        }
+        Op::Cast(a) | Op::Unary(_, a) => preferred_chunks(a),
+        Op::Binary(_, a, b) => elementwise_max(&[preferred_chunks(a), preferred_chunks(b)]),
+        Op::Where(c, a, b) => elementwise_max(&[
+            preferred_chunks(c),
+            preferred_chunks(a),
+            preferred_chunks(b),
+        ]),
+        Op::Mosaic { tiles, axis, .. } => {
+            let mut p = tiles.first().map(preferred_chunks).unwrap_or_default();
+            if let Some(t) = tiles.first() {
+                p[*axis] = p[*axis].min(t.shape[*axis]);
+            }
+            p
+        }
+        Op::Reduce(r) => {
+            let inp = preferred_chunks(&r.input);
+            (0..r.input.shape.len())
+                .filter_map(|d| {
+                    if r.axes.contains(&d) {
+                        r.keepdims.then_some(1)
+                    } else {
+                        Some(inp[d])
+                    }
+                })
+                .collect()
+        }
+    };
+    cap(pref)
+}
+
+fn elementwise_max(prefs: &[Vec<usize>]) -> Vec<usize> {
+    let n = prefs.iter().map(|p| p.len()).max().unwrap_or(0);
+    (0..n)
+        .map(|d| {
+            prefs
+                .iter()
+                .filter_map(|p| p.get(d))
+                .copied()
+                .max()
+                .unwrap_or(1)
+        })
+        .collect()
+}
+
+/// Projected peak bytes of evaluating `region` of `node` (reduction-free graphs): its output,
+/// its inputs' peaks, and the chunks sources hold while they are copied.
+pub fn estimate(node: &NodeRef, region: &[Dim]) -> Result<usize> {
+    let out = region.iter().map(|d| d.len()).product::<usize>() * node.dtype.size();
+    Ok(match &node.op {
+        Op::Source(s) => {
+            let chunk = s.chunk_shape().iter().product::<usize>() * s.dtype().size();
+            if s.latency_bound() {
+                // Prefetched chunks are all held at once.
+                let n: usize = region
+                    .iter()
+                    .zip(s.chunk_shape())
+                    .map(|(d, &c)| super::read::axis_pieces(d, c).len())
+                    .product();
+                out + n * chunk
+            } else if s.prefers_region_reads() {
+                out * 2
+            } else {
+                out + chunk
+            }
+        }
+        Op::Const(_) => out,
+        Op::Reduce(_) => return Err(Error::Internal("estimate of a nested reduction".into())),
+        _ => {
+            let inputs = node.inputs();
+            let mut sum = out;
+            for (k, r) in input_regions(node, region)? {
+                sum += estimate(inputs[k], &r)?;
+            }
+            sum
+        }
+    })
+}
+
+/// How a reduction root is run: output blocks, and pieces of the reduced axes.
+#[derive(Clone, Debug)]
+pub struct ReducePlan {
+    /// Output block shape (over the output axes of the reduction).
+    pub block: Vec<usize>,
+    /// Extent of one piece along each reduced axis (in the order of `Reduction::axes`).
+    pub piece: Vec<usize>,
+    /// Workers that run at once.
+    pub workers: usize,
+    /// True when blocks run in parallel (each streaming its pieces); false when pieces of one
+    /// block run in parallel.
+    pub parallel_blocks: bool,
+    /// Projected peak bytes.
+    pub peak: usize,
+}
+
+/// How a group of elementwise roots is run.
+#[derive(Clone, Debug)]
+pub struct BlockPlan {
+    /// Output block shape.
+    pub block: Vec<usize>,
+    /// Workers that run at once.
+    pub workers: usize,
+    /// Projected peak bytes.
+    pub peak: usize,
+}
+
+/// Number of blocks of `block` shape over `shape`.
+pub fn count_blocks(shape: &[usize], block: &[usize]) -> usize {
+    shape
+        .iter()
+        .zip(block)
+        .map(|(n, b)| n.div_ceil((*b).max(1)))
+        .product()
+}
+
+/// The blocks of `block` shape over `shape`, as regions, in C order.
+pub fn block_regions(shape: &[usize], block: &[usize]) -> Vec<Vec<Dim>> {
+    let per_axis: Vec<Vec<usize>> = shape
+        .iter()
+        .zip(block)
+        .map(|(n, b)| (0..n.div_ceil((*b).max(1))).collect())
+        .collect();
+    crate::source::cartesian(&per_axis)
+        .into_iter()
+        .map(|idx| {
+            idx.iter()
+                .zip(block)
+                .zip(shape)
+                .map(|((i, b), n)| Dim::Stride(Stride::range(i * b, ((i + 1) * b).min(*n))))
+                .collect()
+        })
+        .collect()
+}
+
+fn box_of(shape: &[usize]) -> Vec<Dim> {
+    full_region(shape)
+}
+
+/// Grows `block` (multiples of `unit`, capped by `shape`) from the last axis backwards while
+/// `fits(block)` holds.
+fn grow(
+    shape: &[usize],
+    unit: &[usize],
+    fits: &dyn Fn(&[usize]) -> Result<bool>,
+) -> Result<Vec<usize>> {
+    let mut block: Vec<usize> = unit
+        .iter()
+        .zip(shape)
+        .map(|(u, n)| (*u).clamp(1, (*n).max(1)))
+        .collect();
+    for d in (0..shape.len()).rev() {
+        loop {
+            if block[d] >= shape[d] {
+                break;
+            }
+            let mut next = block.clone();
+            next[d] = (block[d] * 2).min(shape[d]);
+            if fits(&next)? {
+                block = next;
+            } else {
+                return Ok(block);
+            }
+        }
+    }
+    Ok(block)
+}
+
+/// Shrinks `block` (halving the largest axis) until `fits(block)` or a single element.
+fn shrink(
+    mut block: Vec<usize>,
+    fits: &dyn Fn(&[usize]) -> Result<bool>,
+) -> Result<Option<Vec<usize>>> {
+    loop {
+        if fits(&block)? {
+            return Ok(Some(block));
+        }
+        match block
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b > 1)
+            .max_by_key(|(_, &b)| b)
+        {
+            Some((d, _)) => block[d] = block[d].div_ceil(2),
+            None => return Ok(None),
+        }
+    }
+}
+
+/// The largest block a single task should compute (bytes of output), whatever the budget.
+const MAX_TASK_BYTES: usize = 64 << 20;
+
+/// Plans the blocks of a group of elementwise roots of equal shape.
+pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<BlockPlan> {
+    let shape = roots[0].shape.clone();
+    let unit = elementwise_max(&roots.iter().map(preferred_chunks).collect::<Vec<_>>());
+    let peak_of = |block: &[usize]| -> Result<usize> {
+        let r = box_of(block);
+        let mut s = 0;
+        for root in roots {
+            s += estimate(root, &r)?;
+        }
+        Ok(s)
+    };
+    let out_bytes: usize = roots.iter().map(|r| r.dtype.size()).sum();
+    let workers = threads.max(1);
+    let min_tasks = (workers * 2).min(count_blocks(&shape, &unit));
+    let fits = |block: &[usize]| -> Result<bool> {
+        Ok(peak_of(block)? * workers <= budget
+            && block.iter().product::<usize>() * out_bytes <= MAX_TASK_BYTES
+            && count_blocks(&shape, block) >= min_tasks)
+    };
+    let start = shrink(unit.clone(), &|b| Ok(peak_of(b)? * workers <= budget))?;
+    let start = match start {
+        Some(s) => s,
+        None => return Err(too_big(roots, budget, workers, &unit, peak_of(&unit)?)),
+    };
+    let block = if start == unit {
+        grow(&shape, &start, &fits)?
+    } else {
+        start
+    };
+    let peak = peak_of(&block)? * workers;
+    Ok(BlockPlan {
+        block,
+        workers,
+        peak,
+    })
+}
+
+fn too_big(roots: &[NodeRef], budget: usize, workers: usize, unit: &[usize], need: usize) -> Error {
+    Error::Budget(format!(
+        "the plan for {} cannot fit in {}: even a block of {:?} needs {} per task on {workers} workers",
+        roots.iter().map(|r| r.label()).collect::<Vec<_>>().join(", "),
+        human_bytes(budget),
+        unit,
+        human_bytes(need)
+    ))
+}
+
+/// Plans a reduction root (and the roots sharing its pass).
+pub fn plan_reduce(
+    r: &Reduction,
+    out_shape: &[usize],
+    needs: Needs,
+    budget: usize,
+    threads: usize,
+) -> Result<ReducePlan> {
+    let in_pref = preferred_chunks(&r.input);
+    let kept: Vec<usize> = (0..r.input.shape.len())
+        .filter(|d| !r.axes.contains(d))
+        .collect();
+    // Output-block unit: the input's preferred chunk on kept axes.
+    let mut unit_out = Vec::with_capacity(out_shape.len());
+    for d in 0..r.input.shape.len() {
+        if r.axes.contains(&d) {
+            if r.keepdims {
+                unit_out.push(1);
+            }
+        } else {
+            unit_out.push(in_pref[d]);
+        }
+    }
+    let piece_unit: Vec<usize> = r.axes.iter().map(|&d| in_pref[d]).collect();
+    let reduced_shape: Vec<usize> = r.axes.iter().map(|&d| r.input.shape[d]).collect();
+    let kept_of = |block: &[usize]| -> Vec<usize> {
+        // Block extents on the kept input axes.
+        let mut out = Vec::with_capacity(kept.len());
+        let mut k = 0;
+        for d in 0..r.input.shape.len() {
+            if r.axes.contains(&d) {
+                if r.keepdims {
+                    k += 1;
+                }
+            } else {
+                out.push(block[k]);
+                k += 1;
+            }
+        }
+        out
+    };
+    let input_region = |block: &[usize], piece: &[usize]| -> Vec<Dim> {
+        let ke = kept_of(block);
+        let (mut ki, mut ri) = (0, 0);
+        (0..r.input.shape.len())
+            .map(|d| {
+                if r.axes.contains(&d) {
+                    ri += 1;
+                    Dim::full(piece[ri - 1])
+                } else {
+                    ki += 1;
+                    Dim::full(ke[ki - 1])
+                }
+            })
+            .collect()
+    };
+    let state_bytes =
+        |block: &[usize]| -> usize { block.iter().product::<usize>() * needs.bytes_per_element() };
+    let peak = |block: &[usize], piece: &[usize], par_blocks: bool| -> Result<usize> {
+        let piece_peak = estimate(&r.input, &input_region(block, piece))?;
+        let w = threads.max(1);
+        Ok(if par_blocks {
+            w * (state_bytes(block) * 2 + piece_peak)
+        } else {
+            state_bytes(block) * (w + 1) + w * piece_peak
+        })
+    };
+    // 1. The output block: start at the unit, shrink to fit with unit pieces.
+    let min_piece: Vec<usize> = piece_unit.iter().map(|_| 1).collect();
+    let block = shrink(unit_out.clone(), &|b| {
+        Ok(peak(b, &min_piece, false)? <= budget)
+    })?
+    .ok_or_else(|| {
+        Error::Budget(format!(
+            "{} cannot fit in {}",
+            r.input.label(),
+            human_bytes(budget)
+        ))
+    })?;
+    let piece_start = shrink(piece_unit.clone(), &|p| {
+        Ok(peak(&block, p, false)? <= budget)
+    })?
+    .unwrap_or(min_piece);
+    // 2. Grow output blocks while tasks stay plentiful, then pieces.
+    let enough_blocks = |b: &[usize]| count_blocks(out_shape, b) >= threads.max(1) * 2;
+    let block = if block == unit_out {
+        grow(out_shape, &block, &|b| {
+            Ok(peak(b, &piece_start, enough_blocks(b))? <= budget
+                && state_bytes(b) <= MAX_TASK_BYTES
+                && (enough_blocks(b) || !enough_blocks(&unit_out)))
+        })?
+    } else {
+        block
+    };
+    let par_blocks = enough_blocks(&block);
+    let piece = grow(&reduced_shape, &piece_start, &|p| {
+        let elems: usize = kept_of(&block).iter().product::<usize>() * p.iter().product::<usize>();
+        Ok(peak(&block, p, par_blocks)? <= budget
+            && elems * r.input.dtype.size() <= MAX_TASK_BYTES / 4)
+    })?;
+    let peak = peak(&block, &piece, par_blocks)?;
+    Ok(ReducePlan {
+        block,
+        piece,
+        workers: threads.max(1),
+        parallel_blocks: par_blocks,
+        peak,
+    })
+}
+
+/// Bytes for people: `256 MiB`.
+pub fn human_bytes(b: usize) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

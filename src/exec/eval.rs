@@ -1,0 +1,186 @@
+//! Evaluating a region of a node: pull the regions of its inputs (see [`super::regions`]),
+//! compute, and hand back an in-memory block. Reductions are not evaluated here: the executor
+//! runs them as streaming passes (see [`super::run`]).
+
+use super::kernels;
+use super::read::{read_region, ChunkLookup};
+use super::regions::input_regions;
+use crate::data::NdData;
+use crate::error::{Error, Result};
+use crate::graph::{NodeRef, Op};
+use crate::select::{Dim, Region, SelItem};
+use ndarray::{Axis, IxDyn};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Chunks of sources for one task, keyed by (source node id, chunk index).
+pub type ChunkMap = HashMap<(u64, Vec<usize>), Arc<NdData>>;
+
+/// What one task's evaluation shares: chunks fetched ahead (latency-bound sources) and,
+/// when several uses read the same source, chunks kept for the other uses.
+#[derive(Default)]
+pub struct TaskCtx {
+    /// Chunks fetched before evaluation began.
+    pub prefetched: ChunkMap,
+    /// Chunks kept for reuse within the task, when enabled.
+    pub keep: Option<Mutex<ChunkMap>>,
+}
+
+struct NodeLookup<'a> {
+    ctx: &'a TaskCtx,
+    node: u64,
+}
+
+impl ChunkLookup for NodeLookup<'_> {
+    fn get(&self, index: &[usize]) -> Option<Arc<NdData>> {
+        let key = (self.node, index.to_vec());
+        if let Some(c) = self.ctx.prefetched.get(&key) {
+            return Some(c.clone());
+        }
+        self.ctx
+            .keep
+            .as_ref()
+            .and_then(|k| k.lock().ok().and_then(|m| m.get(&key).cloned()))
+    }
+    fn put(&self, index: &[usize], chunk: Arc<NdData>) -> bool {
+        match &self.ctx.keep {
+            Some(k) => {
+                if let Ok(mut m) = k.lock() {
+                    m.insert((self.node, index.to_vec()), chunk);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+    fn keeps_chunks(&self) -> bool {
+        self.ctx.keep.is_some()
+    }
+}
+
+/// Computes `region` of `node`.
+pub fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
+    let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
+    if shape.iter().any(|&n| n == 0) {
+        return Ok(NdData::zeros(node.dtype, &shape));
+    }
+    let inputs = node.inputs();
+    let regions = input_regions(node, region)?;
+    let input = |i: usize| -> Result<NdData> {
+        let (k, r) = &regions[i];
+        eval(inputs[*k], r, ctx)
+    };
+    let out = match &node.op {
+        Op::Source(src) => read_region(src.as_ref(), region, &NodeLookup { ctx, node: node.id })?,
+        Op::Const(v) => v.clone(),
+        Op::Select(_, sel) => reshape_selected(input(0)?, sel.items(), &shape)?,
+        Op::Transpose(_, perm) => {
+            crate::map_nd!(input(0)?, a: T => a.permuted_axes(IxDyn(perm)).as_standard_layout().into_owned())
+        }
+        Op::Broadcast(_) => {
+            let x = input(0)?;
+            crate::with_nd!(x, a: T => {
+                let b = a
+                    .broadcast(IxDyn(&shape))
+                    .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {:?}", a.shape(), shape)))?
+                    .to_owned();
+                T::wrap(b)
+            })
+        }
+        Op::Cast(_) => kernels::cast(input(0)?, node.dtype),
+        Op::Unary(op, _) => kernels::unary(*op, input(0)?)?,
+        Op::Binary(op, a, b) => {
+            let x = input(0)?;
+            if Arc::ptr_eq(a, b) {
+                kernels::binary(*op, &x, &x)?
+            } else {
+                kernels::binary(*op, &x, &input(1)?)?
+            }
+        }
+        Op::Where(..) => kernels::select_where(&input(0)?, &input(1)?, &input(2)?)?,
+        Op::Mosaic { axis, .. } => {
+            let parts = (0..regions.len()).map(input).collect::<Result<Vec<_>>>()?;
+            concat(parts, *axis)?
+        }
+        Op::Reduce(_) => {
+            return Err(Error::Internal(
+                "a reduction reached the block evaluator".into(),
+            ))
+        }
+    };
+    if out.shape() != shape.as_slice() || out.dtype() != node.dtype {
+        return Err(Error::Internal(format!(
+            "{} gave {} {:?}, expected {} {:?}",
+            node.label(),
+            out.dtype(),
+            out.shape(),
+            node.dtype,
+            shape
+        )));
+    }
+    Ok(out)
+}
+
+/// Drops indexed axes and inserts new ones.
+fn reshape_selected(x: NdData, items: &[SelItem], shape: &[usize]) -> Result<NdData> {
+    let mut unit_shape = Vec::with_capacity(shape.len());
+    let mut k = 0;
+    for item in items {
+        match item {
+            SelItem::Keep(_) => {
+                unit_shape.push(shape[k]);
+                k += 1;
+            }
+            SelItem::NewAxis => {
+                unit_shape.push(1);
+                k += 1;
+            }
+            SelItem::Index(_) => {}
+        }
+    }
+    Ok(crate::map_nd!(x, a: T => {
+        let a = a.as_standard_layout().into_owned().into_shape_with_order(IxDyn(&unit_shape)).map_err(|e| Error::Internal(e.to_string()))?;
+        if unit_shape == shape {
+            a
+        } else {
+            a.broadcast(IxDyn(shape)).ok_or_else(|| Error::Internal("new axis repeat".into()))?.to_owned()
+        }
+    }))
+}
+
+/// Joins blocks along an axis.
+pub fn concat(mut parts: Vec<NdData>, axis: usize) -> Result<NdData> {
+    if parts.len() == 1 {
+        return parts
+            .pop()
+            .ok_or_else(|| Error::Internal("concat of nothing".into()));
+    }
+    let first = parts
+        .first()
+        .ok_or_else(|| Error::Internal("concat of nothing".into()))?;
+    Ok(crate::map_nd!(first, _a: T => {
+        let views = parts.iter().map(|p| T::peek(p).map(|a| a.view())).collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::Internal("concat of mixed types".into()))?;
+        ndarray::concatenate(Axis(axis), &views).map_err(|e| Error::Internal(e.to_string()))?
+    }))
+}
+
+/// Every source read `region` of `node` makes: (source node, region of the source).
+pub fn collect_reads(
+    node: &NodeRef,
+    region: &[Dim],
+    out: &mut Vec<(NodeRef, Region)>,
+) -> Result<()> {
+    if region.iter().any(|d| d.is_empty()) {
+        return Ok(());
+    }
+    if let Op::Source(_) = node.op {
+        out.push((node.clone(), region.to_vec()));
+        return Ok(());
+    }
+    let inputs = node.inputs();
+    for (k, r) in input_regions(node, region)? {
+        collect_reads(inputs[k], &r, out)?;
+    }
+    Ok(())
+}

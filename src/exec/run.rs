@@ -1,0 +1,697 @@
+//! The jobs a plan runs: a reduction pass ([`ReduceJob`]) or a block pass ([`BlocksJob`]);
+//! full evaluation, streaming ([`BlockStream`]) and partial runs ([`PartialResult`]).
+
+use super::blocks::{
+    block_regions, count_blocks, human_bytes, plan_blocks, plan_reduce, BlockPlan, ReducePlan,
+};
+use super::eval::{collect_reads, eval, ChunkMap, TaskCtx};
+use super::fetch::prefetch;
+use super::read::{scatter, OutIdx};
+use super::reduce_state::{Needs, ReduceState};
+use super::EvalConfig;
+use crate::data::NdData;
+use crate::error::{Error, Result};
+use crate::graph::{NodeRef, Op, Reduction};
+use crate::select::{Dim, Region, Stride};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// True when some source below `roots` waits on latency (so tasks prefetch concurrently).
+fn has_latency_sources(roots: &[NodeRef]) -> bool {
+    let mut stack: Vec<NodeRef> = roots.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n.id) {
+            continue;
+        }
+        if let Op::Source(s) = &n.op {
+            if s.latency_bound() {
+                return true;
+            }
+        }
+        stack.extend(n.inputs().into_iter().cloned());
+    }
+    false
+}
+
+/// True when a source node is read by more than one use below `roots` (so a task keeps its
+/// chunks for the other uses).
+fn shares_sources(roots: &[NodeRef]) -> bool {
+    let counts = crate::plan::use_counts(roots);
+    let mut stack: Vec<NodeRef> = roots.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    let mut sources = std::collections::HashMap::new();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n.id) {
+            continue;
+        }
+        if let Op::Source(s) = &n.op {
+            let key = std::sync::Arc::as_ptr(s) as *const () as usize;
+            *sources.entry(key).or_insert(0usize) += counts.get(&n.id).copied().unwrap_or(1).max(1);
+        }
+        stack.extend(n.inputs().into_iter().cloned());
+    }
+    roots.len() > 1 || sources.values().any(|&c| c > 1)
+}
+
+/// Evaluates `nodes` at one region, prefetching and sharing chunks as configured.
+fn eval_task(
+    nodes: &[NodeRef],
+    region: &[Dim],
+    latency: bool,
+    keep: bool,
+    io: usize,
+) -> Result<Vec<NdData>> {
+    let prefetched = if latency {
+        let mut reads = Vec::new();
+        for n in nodes {
+            collect_reads(n, region, &mut reads)?;
+        }
+        prefetch(&reads, io)?
+    } else {
+        ChunkMap::new()
+    };
+    let ctx = TaskCtx {
+        prefetched,
+        keep: keep.then(|| Mutex::new(ChunkMap::new())),
+    };
+    nodes.iter().map(|n| eval(n, region, &ctx)).collect()
+}
+
+fn region_ranges(region: &[Dim]) -> Vec<Range<usize>> {
+    region.iter().map(|d| d.bounds()).collect()
+}
+
+/// Writes a block into a whole result.
+fn place(out: &mut NdData, region: &[Dim], block: &NdData) -> Result<()> {
+    let idx: Vec<OutIdx> = region_ranges(region)
+        .into_iter()
+        .map(OutIdx::Range)
+        .collect();
+    crate::with_nd!(out, o: T => {
+        let b = T::peek(block).ok_or_else(|| Error::Internal("place: block type".into()))?;
+        scatter(o.view_mut(), &idx, b.view());
+        Ok(())
+    })
+}
+
+/// A reduction pass: roots reducing one input over the same axes.
+pub struct ReduceJob {
+    roots: Vec<NodeRef>,
+    red: Reduction,
+    out_shape: Vec<usize>,
+    needs: Needs,
+    /// The plan of blocks and pieces.
+    pub plan: ReducePlan,
+    blocks: Vec<Region>,
+    pieces: Vec<Vec<Range<usize>>>,
+    latency: bool,
+    io: usize,
+}
+
+impl ReduceJob {
+    /// Plans the pass for `roots` (all reductions of one input over the same axes).
+    pub fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<ReduceJob> {
+        let red = match &roots[0].op {
+            Op::Reduce(r) => r.clone(),
+            _ => return Err(Error::Internal("ReduceJob of a non-reduction".into())),
+        };
+        let needs = roots.iter().fold(Needs::default(), |acc, r| match &r.op {
+            Op::Reduce(x) => acc.union(Needs::of(x.op, x.input.dtype)),
+            _ => acc,
+        });
+        let out_shape = roots[0].shape.clone();
+        let plan = plan_reduce(&red, &out_shape, needs, cfg.budget, cfg.threads)?;
+        let blocks = block_regions(&out_shape, &plan.block);
+        let reduced: Vec<usize> = red.axes.iter().map(|&d| red.input.shape[d]).collect();
+        let pieces = block_regions(&reduced, &plan.piece)
+            .into_iter()
+            .map(|r| region_ranges(&r))
+            .collect();
+        let latency = has_latency_sources(&[red.input.clone()]);
+        Ok(ReduceJob {
+            roots,
+            red,
+            out_shape,
+            needs,
+            plan,
+            blocks,
+            pieces,
+            latency,
+            io: cfg.io_concurrency,
+        })
+    }
+
+    /// Number of output blocks.
+    pub fn num_blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Number of tasks (blocks times pieces).
+    pub fn num_tasks(&self) -> usize {
+        self.blocks.len() * self.pieces.len()
+    }
+
+    fn input_region(&self, block: &[Dim], piece: &[Range<usize>]) -> Region {
+        let mut k = 0;
+        let mut p = 0;
+        (0..self.red.input.shape.len())
+            .map(|d| {
+                if self.red.axes.contains(&d) {
+                    if self.red.keepdims {
+                        k += 1;
+                    }
+                    p += 1;
+                    Dim::Stride(Stride::range(piece[p - 1].start, piece[p - 1].end))
+                } else {
+                    k += 1;
+                    block[k - 1].clone()
+                }
+            })
+            .collect()
+    }
+
+    fn block_len(&self, b: usize) -> usize {
+        self.blocks[b].iter().map(|d| d.len()).product()
+    }
+
+    fn run_piece(&self, b: usize, p: usize, state: &mut ReduceState) -> Result<()> {
+        let region = self.input_region(&self.blocks[b], &self.pieces[p]);
+        let data = eval_task(
+            std::slice::from_ref(&self.red.input),
+            &region,
+            self.latency,
+            false,
+            self.io,
+        )?;
+        state.update(&data[0], &self.red.axes)
+    }
+
+    /// The state of block `b` over the pieces `keep` selects (by task number), pieces run in
+    /// parallel when `parallel`.
+    pub fn run_block(
+        &self,
+        b: usize,
+        keep: &(dyn Fn(usize) -> bool + Sync),
+        parallel: bool,
+        progress: &(dyn Fn() + Sync),
+    ) -> Result<ReduceState> {
+        let n = self.pieces.len();
+        let mine: Vec<usize> = (0..n).filter(|&p| keep(b * n + p)).collect();
+        let len = self.block_len(b);
+        if !parallel || mine.len() < 2 {
+            let mut st = ReduceState::new(self.needs, len);
+            for p in mine {
+                self.run_piece(b, p, &mut st)?;
+                progress();
+            }
+            return Ok(st);
+        }
+        let workers = self.plan.workers.min(mine.len());
+        let parts: Vec<Result<ReduceState>> = (0..workers)
+            .into_par_iter()
+            .map(|w| {
+                let mut st = ReduceState::new(self.needs, len);
+                let (lo, hi) = (w * mine.len() / workers, (w + 1) * mine.len() / workers);
+                for &p in &mine[lo..hi] {
+                    self.run_piece(b, p, &mut st)?;
+                    progress();
+                }
+                Ok(st)
+            })
+            .collect();
+        let mut total = ReduceState::new(self.needs, len);
+        for part in parts {
+            total.merge(&part?)?;
+        }
+        Ok(total)
+    }
+
+    /// The results of every root for block `b`.
+    pub fn finalize(&self, b: usize, state: &ReduceState) -> Result<Vec<NdData>> {
+        let shape: Vec<usize> = self.blocks[b].iter().map(|d| d.len()).collect();
+        self.roots
+            .iter()
+            .map(|r| match &r.op {
+                Op::Reduce(x) => {
+                    state.finalize(x.op, x.input.dtype, r.dtype, &shape, x.ddof, x.mdtol)
+                }
+                _ => Err(Error::Internal("finalize of a non-reduction".into())),
+            })
+            .collect()
+    }
+
+    /// Runs the whole pass, returning one array per root.
+    pub fn run(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<Vec<NdData>> {
+        let mut outs: Vec<NdData> = self
+            .roots
+            .iter()
+            .map(|r| NdData::zeros(r.dtype, &self.out_shape))
+            .collect();
+        let done = AtomicU64::new(0);
+        let tick = || progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+        if self.plan.parallel_blocks {
+            let outs_m = Mutex::new(&mut outs);
+            (0..self.blocks.len())
+                .into_par_iter()
+                .try_for_each(|b| -> Result<()> {
+                    let st = self.run_block(b, &|_| true, false, &tick)?;
+                    let parts = self.finalize(b, &st)?;
+                    let mut o = outs_m
+                        .lock()
+                        .map_err(|_| Error::Internal("result lock".into()))?;
+                    for (out, part) in o.iter_mut().zip(&parts) {
+                        place(out, &self.blocks[b], part)?;
+                    }
+                    Ok(())
+                })?;
+        } else {
+            for b in 0..self.blocks.len() {
+                let st = self.run_block(b, &|_| true, true, &tick)?;
+                for (out, part) in outs.iter_mut().zip(self.finalize(b, &st)?) {
+                    place(out, &self.blocks[b], &part)?;
+                }
+            }
+        }
+        Ok(outs)
+    }
+}
+
+/// A block pass: non-reduction roots of one shape, computed block by block together.
+pub struct BlocksJob {
+    roots: Vec<NodeRef>,
+    /// The plan of blocks.
+    pub plan: BlockPlan,
+    blocks: Vec<Region>,
+    latency: bool,
+    keep: bool,
+    io: usize,
+}
+
+impl BlocksJob {
+    /// Plans the pass for `roots` (of equal shape, reduction-free).
+    pub fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<BlocksJob> {
+        let plan = plan_blocks(&roots, cfg.budget, cfg.threads)?;
+        let blocks = block_regions(&roots[0].shape, &plan.block);
+        let latency = has_latency_sources(&roots);
+        let keep = shares_sources(&roots);
+        Ok(BlocksJob {
+            roots,
+            plan,
+            blocks,
+            latency,
+            keep,
+            io: cfg.io_concurrency,
+        })
+    }
+
+    /// Number of blocks.
+    pub fn num_blocks(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Computes block `b` of every root.
+    pub fn run_block(&self, b: usize) -> Result<Vec<NdData>> {
+        eval_task(
+            &self.roots,
+            &self.blocks[b],
+            self.latency,
+            self.keep,
+            self.io,
+        )
+    }
+
+    /// Runs the whole pass, returning one array per root.
+    pub fn run(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<Vec<NdData>> {
+        let shape = &self.roots[0].shape;
+        let outs: Vec<NdData> = self
+            .roots
+            .iter()
+            .map(|r| NdData::zeros(r.dtype, shape))
+            .collect();
+        let outs = Mutex::new(outs);
+        let done = AtomicU64::new(0);
+        (0..self.blocks.len())
+            .into_par_iter()
+            .try_for_each(|b| -> Result<()> {
+                let parts = self.run_block(b)?;
+                let mut o = outs
+                    .lock()
+                    .map_err(|_| Error::Internal("result lock".into()))?;
+                for (out, part) in o.iter_mut().zip(&parts) {
+                    place(out, &self.blocks[b], part)?;
+                }
+                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                Ok(())
+            })?;
+        outs.into_inner()
+            .map_err(|_| Error::Internal("result lock".into()))
+    }
+}
+
+/// One pass of a plan.
+pub enum Job {
+    /// A reduction pass.
+    Reduce(ReduceJob),
+    /// A block pass.
+    Blocks(BlocksJob),
+}
+
+impl Job {
+    /// Projected peak bytes.
+    pub fn peak(&self) -> usize {
+        match self {
+            Job::Reduce(j) => j.plan.peak,
+            Job::Blocks(j) => j.plan.peak,
+        }
+    }
+
+    /// Number of tasks.
+    pub fn num_tasks(&self) -> usize {
+        match self {
+            Job::Reduce(j) => j.num_tasks(),
+            Job::Blocks(j) => j.num_blocks(),
+        }
+    }
+
+    /// A line for plans.
+    pub fn describe(&self) -> String {
+        match self {
+            Job::Reduce(j) => format!(
+                "reduction pass: {} output block(s) of {:?} x {} piece(s) of {:?} along axes {:?}; {}, projected peak {}",
+                j.blocks.len(),
+                j.plan.block,
+                j.pieces.len(),
+                j.plan.piece,
+                j.red.axes,
+                if j.plan.parallel_blocks { "blocks in parallel" } else { "pieces in parallel" },
+                human_bytes(j.plan.peak)
+            ),
+            Job::Blocks(j) => format!(
+                "block pass: {} block(s) of {:?} ({} in all), projected peak {}",
+                j.blocks.len(),
+                j.plan.block,
+                count_blocks(&j.roots[0].shape, &j.plan.block),
+                human_bytes(j.plan.peak)
+            ),
+        }
+    }
+}
+
+/// The mergeable partial result of running partition `k` of `n` of a plan's final passes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PartialResult {
+    /// Per pass: reduction states by block, or computed blocks by block.
+    pub passes: Vec<PartialPass>,
+}
+
+/// The partial result of one pass.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum PartialPass {
+    /// Reduction states of every output block (over this partition's pieces).
+    Reduce(Vec<ReduceState>),
+    /// The blocks this partition computed: (block number, one block per root).
+    Blocks(Vec<(usize, Vec<NdDataSer>)>),
+}
+
+/// A block in a serializable form: shape, type name and values as `f64`... kept exact by
+/// storing the raw little-endian bytes.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NdDataSer {
+    /// numpy type name.
+    pub dtype: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Values, little-endian bytes in C order.
+    pub bytes: Vec<u8>,
+}
+
+impl NdDataSer {
+    /// Serializes a block.
+    pub fn from_data(d: &NdData) -> NdDataSer {
+        let bytes = crate::with_nd!(d, a: T => {
+            let mut v = Vec::with_capacity(a.len() * std::mem::size_of::<T>());
+            for x in a.iter() {
+                v.extend_from_slice(&crate::exec::run::le_bytes(*x));
+            }
+            v
+        });
+        NdDataSer {
+            dtype: d.dtype().name().into(),
+            shape: d.shape().to_vec(),
+            bytes,
+        }
+    }
+
+    /// Deserializes a block.
+    pub fn to_data(&self) -> Result<NdData> {
+        let dtype = crate::DType::parse(&self.dtype)?;
+        let size = dtype.size();
+        let n: usize = self.shape.iter().product();
+        if self.bytes.len() != n * size {
+            return Err(Error::Invalid(format!(
+                "partial block of {} bytes for shape {:?} {}",
+                self.bytes.len(),
+                self.shape,
+                dtype
+            )));
+        }
+        let f64s: Vec<f64> = (0..n)
+            .map(|i| from_le(dtype, &self.bytes[i * size..(i + 1) * size]))
+            .collect();
+        let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&self.shape), f64s)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let exact_ints = matches!(dtype, crate::DType::I64 | crate::DType::U64);
+        if exact_ints {
+            let v: Vec<u64> = (0..n)
+                .map(|i| {
+                    u64::from_le_bytes(self.bytes[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+                })
+                .collect();
+            let a = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&self.shape), v)
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            return Ok(if dtype == crate::DType::U64 {
+                NdData::U64(a)
+            } else {
+                NdData::I64(a.mapv(|x| x as i64))
+            });
+        }
+        Ok(NdData::F64(a).cast(dtype))
+    }
+}
+
+/// Little-endian bytes of an element.
+pub fn le_bytes<T: crate::Element>(x: T) -> Vec<u8> {
+    use crate::DType::*;
+    let f = x.to_f64();
+    match T::DTYPE {
+        Bool | U8 => vec![f as u8],
+        I8 => (f as i8).to_le_bytes().to_vec(),
+        I16 => (f as i16).to_le_bytes().to_vec(),
+        U16 => (f as u16).to_le_bytes().to_vec(),
+        I32 => (f as i32).to_le_bytes().to_vec(),
+        U32 => (f as u32).to_le_bytes().to_vec(),
+        F32 => (f as f32).to_le_bytes().to_vec(),
+        F64 => f.to_le_bytes().to_vec(),
+        // 64-bit integers are not exact through f64: use their own bytes.
+        I64 | U64 => {
+            let mut b = [0u8; 8];
+            // SAFETY-free route: T is i64 or u64 here, 8 bytes, read via to_i64_bits.
+            b.copy_from_slice(&crate::exec::reduce_state::bits64(x).to_le_bytes());
+            b.to_vec()
+        }
+    }
+}
+
+fn from_le(dtype: crate::DType, b: &[u8]) -> f64 {
+    use crate::DType::*;
+    let arr = |n: usize| -> [u8; 8] {
+        let mut a = [0u8; 8];
+        a[..n].copy_from_slice(&b[..n]);
+        a
+    };
+    match dtype {
+        Bool | U8 => b[0] as f64,
+        I8 => b[0] as i8 as f64,
+        I16 => i16::from_le_bytes([b[0], b[1]]) as f64,
+        U16 => u16::from_le_bytes([b[0], b[1]]) as f64,
+        I32 => i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+        U32 => u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+        F32 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+        F64 => f64::from_le_bytes(arr(8)),
+        I64 => i64::from_le_bytes(arr(8)) as f64,
+        U64 => u64::from_le_bytes(arr(8)) as f64,
+    }
+}
+
+impl Job {
+    /// Runs partition `k` of `n` of this pass: tasks whose number is `k` modulo `n`.
+    pub fn run_partition(&self, k: usize, n: usize) -> Result<PartialPass> {
+        let keep = move |t: usize| t % n == k;
+        match self {
+            Job::Reduce(j) => {
+                let states = (0..j.num_blocks())
+                    .into_par_iter()
+                    .map(|b| j.run_block(b, &keep, false, &|| {}))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(PartialPass::Reduce(states))
+            }
+            Job::Blocks(j) => {
+                let blocks = (0..j.num_blocks())
+                    .into_par_iter()
+                    .filter(|&b| keep(b))
+                    .map(|b| {
+                        Ok((
+                            b,
+                            j.run_block(b)?.iter().map(NdDataSer::from_data).collect(),
+                        ))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(PartialPass::Blocks(blocks))
+            }
+        }
+    }
+
+    /// Merges the partial results of all partitions of this pass into its results.
+    pub fn finish(&self, parts: Vec<PartialPass>) -> Result<Vec<NdData>> {
+        match self {
+            Job::Reduce(j) => {
+                let mut states: Vec<ReduceState> = (0..j.num_blocks())
+                    .map(|b| ReduceState::new(j.needs, j.block_len(b)))
+                    .collect();
+                for p in parts {
+                    match p {
+                        PartialPass::Reduce(s) if s.len() == states.len() => {
+                            for (a, b) in states.iter_mut().zip(&s) {
+                                a.merge(b)?;
+                            }
+                        }
+                        _ => {
+                            return Err(Error::Invalid(
+                                "partial result does not belong to this reduction pass".into(),
+                            ))
+                        }
+                    }
+                }
+                let mut outs: Vec<NdData> = j
+                    .roots
+                    .iter()
+                    .map(|r| NdData::zeros(r.dtype, &j.out_shape))
+                    .collect();
+                for (b, st) in states.iter().enumerate() {
+                    for (out, part) in outs.iter_mut().zip(j.finalize(b, st)?) {
+                        place(out, &j.blocks[b], &part)?;
+                    }
+                }
+                Ok(outs)
+            }
+            Job::Blocks(j) => {
+                let shape = &j.roots[0].shape;
+                let mut outs: Vec<NdData> = j
+                    .roots
+                    .iter()
+                    .map(|r| NdData::zeros(r.dtype, shape))
+                    .collect();
+                let mut seen = vec![false; j.num_blocks()];
+                for p in parts {
+                    let PartialPass::Blocks(blocks) = p else {
+                        return Err(Error::Invalid(
+                            "partial result does not belong to this block pass".into(),
+                        ));
+                    };
+                    for (b, datas) in blocks {
+                        if b >= seen.len() || datas.len() != outs.len() {
+                            return Err(Error::Invalid(format!(
+                                "partial block {b} does not belong to this pass"
+                            )));
+                        }
+                        seen[b] = true;
+                        for (out, d) in outs.iter_mut().zip(&datas) {
+                            place(out, &j.blocks[b], &d.to_data()?)?;
+                        }
+                    }
+                }
+                if let Some(missing) = seen.iter().position(|s| !s) {
+                    return Err(Error::Invalid(format!(
+                        "block {missing} is in no partial result: a partition is missing"
+                    )));
+                }
+                Ok(outs)
+            }
+        }
+    }
+}
+
+/// The blocks of one result, computed a few at a time (for results larger than memory).
+pub struct BlockStream {
+    job: Job,
+    next: usize,
+    ready: std::collections::VecDeque<(Vec<Range<usize>>, NdData)>,
+    batch: usize,
+    pool: rayon::ThreadPool,
+}
+
+impl BlockStream {
+    pub(crate) fn new(job: Job, cfg: &EvalConfig) -> Result<BlockStream> {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(cfg.threads)
+            .build()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(BlockStream {
+            job,
+            next: 0,
+            ready: Default::default(),
+            batch: cfg.threads.max(1),
+            pool,
+        })
+    }
+
+    /// Number of blocks in all.
+    pub fn num_blocks(&self) -> usize {
+        match &self.job {
+            Job::Reduce(j) => j.num_blocks(),
+            Job::Blocks(j) => j.num_blocks(),
+        }
+    }
+
+    fn fill(&mut self) -> Result<()> {
+        let total = self.num_blocks();
+        let end = (self.next + self.batch).min(total);
+        let range = self.next..end;
+        self.next = end;
+        let job = &self.job;
+        let computed: Vec<Result<(Vec<Range<usize>>, NdData)>> = self.pool.install(|| match job {
+            Job::Blocks(j) => range
+                .into_par_iter()
+                .map(|b| Ok((region_ranges(&j.blocks[b]), j.run_block(b)?.remove(0))))
+                .collect(),
+            Job::Reduce(j) => range
+                .map(|b| {
+                    let st = j.run_block(b, &|_| true, true, &|| {})?;
+                    Ok((region_ranges(&j.blocks[b]), j.finalize(b, &st)?.remove(0)))
+                })
+                .collect(),
+        });
+        for c in computed {
+            self.ready.push_back(c?);
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for BlockStream {
+    type Item = Result<(Vec<Range<usize>>, NdData)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.ready.is_empty() && self.next < self.num_blocks() {
+            if let Err(e) = self.fill() {
+                self.next = self.num_blocks();
+                return Some(Err(e));
+            }
+        }
+        self.ready.pop_front().map(Ok)
+    }
+}

@@ -1,0 +1,21 @@
+//! The lazy expression graph: [`DynArray`] (element type known at run time) and [`Array<T>`]
+//! (element type known at compile time) are cheap handles on immutable [`Node`]s.
+//!
+//! Building a node checks shapes, axes, indices and types at once, so errors come at
+//! construction, never during evaluation. Nothing is read until a result is asked for.
+
+mod array;
+mod axes;
+mod elementwise;
+mod node;
+mod ops;
+mod reduce;
+mod structure;
+mod typed;
+
+pub use array::{DynArray, Operand};
+pub use axes::Axes;
+pub use node::{Node, NodeRef, Op, Reduction};
+pub use ops::{BinaryOp, ReduceOp, UnaryOp};
+pub use reduce::ReduceOptions;
+pub use typed::{Array, FloatOut, MeanOut, Promote, SumOut};
