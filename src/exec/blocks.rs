@@ -10,94 +10,102 @@ use crate::select::{full_region, Dim, SelItem, Stride};
 /// The block shape a node is cheapest to compute in: its sources' chunk shapes, carried
 /// through selections, transposes and broadcasts.
 pub fn preferred_chunks(node: &NodeRef) -> Vec<usize> {
-    let cap = |v: Vec<usize>| -> Vec<usize> {
-        v.iter()
-            .zip(&node.shape)
-            .map(|(&c, &n)| c.clamp(1, n.max(1)))
-            .collect()
-    };
-    let pref = match &node.op {
-        Op::Source(s) => s.chunk_shape().to_vec(),
+    preferred_grid(node).into_iter().map(|(c, _)| c).collect()
+}
+
+/// Per axis, the natural block extent and where the first whole block starts (`phase`): a
+/// slice starting inside a chunk, or a mosaic of unequal tiles, moves the chunk boundaries
+/// of the result, and blocks that follow them never split a chunk between two tasks.
+pub fn preferred_grid(node: &NodeRef) -> Vec<(usize, usize)> {
+    let grid: Vec<(usize, usize)> = match &node.op {
+        Op::Source(s) => s.chunk_shape().iter().map(|&c| (c, 0)).collect(),
         Op::Const(_) => vec![],
         Op::Select(input, sel) => {
-            let inp = preferred_chunks(input);
+            let inp = preferred_grid(input);
             let mut out = Vec::new();
             let mut axis = 0;
             for item in sel.items() {
                 match item {
                     SelItem::Keep(Dim::Stride(s)) => {
-                        out.push(inp[axis].div_ceil(s.step.unsigned_abs()));
+                        out.push(stride_grid(s, inp[axis]));
                         axis += 1;
                     }
                     SelItem::Keep(Dim::List(l)) => {
-                        out.push(inp[axis].min(l.len()));
+                        out.push((inp[axis].0.min(l.len()), 0));
                         axis += 1;
                     }
                     SelItem::Index(_) => axis += 1,
-                    SelItem::NewAxis => out.push(1),
+                    SelItem::NewAxis => out.push((1, 0)),
                 }
             }
             out
         }
         Op::Transpose(input, perm) => {
-            let inp = preferred_chunks(input);
+            let inp = preferred_grid(input);
             perm.iter().map(|&p| inp[p]).collect()
         }
         Op::Broadcast(input) => {
-            let inp = preferred_chunks(input);
+            let inp = preferred_grid(input);
             let lead = node.shape.len() - input.shape.len();
             (0..node.shape.len())
-                .map(|d| {
-                    if d < lead || input.shape[d - lead] == 1 {
-                        1
-                    } else {
-                        inp[d - lead]
-                    }
-                })
+                .map(|d| if d < lead || input.shape[d - lead] == 1 { (1, 0) } else { inp[d - lead] })
                 .collect()
         }
-        Op::Cast(a) | Op::Unary(_, a) => preferred_chunks(a),
-        Op::Binary(_, a, b) => elementwise_max(&[preferred_chunks(a), preferred_chunks(b)]),
-        Op::Where(c, a, b) => elementwise_max(&[
-            preferred_chunks(c),
-            preferred_chunks(a),
-            preferred_chunks(b),
-        ]),
-        Op::Mosaic { tiles, axis, .. } => {
-            let mut p = tiles.first().map(preferred_chunks).unwrap_or_default();
-            if let Some(t) = tiles.first() {
-                p[*axis] = p[*axis].min(t.shape[*axis]);
+        Op::Cast(a) | Op::Unary(_, a) => preferred_grid(a),
+        Op::Binary(_, a, b) => widest(&[preferred_grid(a), preferred_grid(b)]),
+        Op::Where(c, a, b) => widest(&[preferred_grid(c), preferred_grid(a), preferred_grid(b)]),
+        Op::Mosaic { tiles, axis, edges } => {
+            // Sample the first, second and last tiles: enough to see the tile extent.
+            let picks: Vec<&NodeRef> = [tiles.first(), tiles.get(1), tiles.last()].into_iter().flatten().collect();
+            let mut g = picks.first().map(|t| preferred_grid(t)).unwrap_or_default();
+            let unit = picks.iter().map(|t| preferred_grid(t)[*axis].0.min(t.shape[*axis]).max(1)).max().unwrap_or(1);
+            if let Some(a) = g.get_mut(*axis) {
+                *a = (unit, edges.get(1).copied().unwrap_or(0) % unit);
             }
-            p
+            g
         }
         Op::Reduce(r) => {
-            let inp = preferred_chunks(&r.input);
+            let inp = preferred_grid(&r.input);
             (0..r.input.shape.len())
-                .filter_map(|d| {
-                    if r.axes.contains(&d) {
-                        r.keepdims.then_some(1)
-                    } else {
-                        Some(inp[d])
-                    }
-                })
+                .filter_map(|d| if r.axes.contains(&d) { r.keepdims.then_some((1, 0)) } else { Some(inp[d]) })
                 .collect()
         }
     };
-    cap(pref)
-}
-
-fn elementwise_max(prefs: &[Vec<usize>]) -> Vec<usize> {
-    let n = prefs.iter().map(|p| p.len()).max().unwrap_or(0);
-    (0..n)
-        .map(|d| {
-            prefs
-                .iter()
-                .filter_map(|p| p.get(d))
-                .copied()
-                .max()
-                .unwrap_or(1)
+    grid.iter()
+        .zip(&node.shape)
+        .map(|(&(c, ph), &n)| {
+            // A phase beyond the axis means no boundary inside it.
+            let ph = if ph < n { ph } else { 0 };
+            let c = c.clamp(1, n.max(1));
+            (c, ph % c)
         })
         .collect()
+}
+
+/// The grid of a strided selection from an axis with grid `(c, phase)`.
+fn stride_grid(s: &Stride, (c, ph): (usize, usize)) -> (usize, usize) {
+    let step = s.step.unsigned_abs();
+    if s.len == 0 || c % step != 0 {
+        return ((c / step).max(1), 0);
+    }
+    let unit = c / step;
+    let start = s.start;
+    // Number of the chunk holding `start`, counting chunks from the phase.
+    let rel = start as isize - ph as isize;
+    let m = rel.div_euclid(c as isize);
+    let k = if s.step > 0 {
+        let next = ph as isize + (m + 1) * c as isize; // first boundary above start
+        ((next - start as isize) as usize).div_ceil(step)
+    } else {
+        let low = ph as isize + m * c as isize; // lowest position of start's chunk
+        ((start as isize - low + 1) as usize).div_ceil(step)
+    };
+    (unit, k % unit)
+}
+/// Per axis, the grid with the largest extent among several.
+fn widest(grids: &[Vec<(usize, usize)>]) -> Vec<(usize, usize)> {
+    let n = grids.iter().map(|p| p.len()).max().unwrap_or(0);
+    (0..n).map(|d| grids.iter().filter_map(|p| p.get(d)).copied().max_by_key(|g| g.0).unwrap_or((1, 0))).collect()
 }
 
 /// Projected peak bytes of evaluating `region` of `node` (reduction-free graphs): its output,
@@ -109,11 +117,7 @@ pub fn estimate(node: &NodeRef, region: &[Dim]) -> Result<usize> {
             let chunk = s.chunk_shape().iter().product::<usize>() * s.dtype().size();
             if s.latency_bound() {
                 // Prefetched chunks are all held at once.
-                let n: usize = region
-                    .iter()
-                    .zip(s.chunk_shape())
-                    .map(|(d, &c)| super::read::axis_pieces(d, c).len())
-                    .product();
+                let n: usize = region.iter().zip(s.chunk_shape()).map(|(d, &c)| super::read::axis_pieces(d, c).len()).product();
                 out + n * chunk
             } else if s.prefers_region_reads() {
                 out * 2
@@ -141,6 +145,10 @@ pub struct ReducePlan {
     pub block: Vec<usize>,
     /// Extent of one piece along each reduced axis (in the order of `Reduction::axes`).
     pub piece: Vec<usize>,
+    /// Where the first whole output block starts, per output axis.
+    pub phase: Vec<usize>,
+    /// Where the first whole piece starts, per reduced axis.
+    pub piece_phase: Vec<usize>,
     /// Workers that run at once.
     pub workers: usize,
     /// True when blocks run in parallel (each streaming its pieces); false when pieces of one
@@ -155,37 +163,42 @@ pub struct ReducePlan {
 pub struct BlockPlan {
     /// Output block shape.
     pub block: Vec<usize>,
+    /// Where the first whole block starts, per axis.
+    pub phase: Vec<usize>,
     /// Workers that run at once.
     pub workers: usize,
     /// Projected peak bytes.
     pub peak: usize,
 }
 
-/// Number of blocks of `block` shape over `shape`.
-pub fn count_blocks(shape: &[usize], block: &[usize]) -> usize {
-    shape
-        .iter()
-        .zip(block)
-        .map(|(n, b)| n.div_ceil((*b).max(1)))
-        .product()
+/// The block boundaries along one axis of length `n`: `0`, then every `b` from `phase`.
+fn axis_edges(n: usize, b: usize, phase: usize) -> Vec<usize> {
+    let b = b.max(1);
+    let mut e = vec![0];
+    let mut x = if phase % b == 0 { b } else { phase % b };
+    while x < n {
+        e.push(x);
+        x += b;
+    }
+    if n > 0 {
+        e.push(n);
+    }
+    e
 }
 
-/// The blocks of `block` shape over `shape`, as regions, in C order.
-pub fn block_regions(shape: &[usize], block: &[usize]) -> Vec<Vec<Dim>> {
-    let per_axis: Vec<Vec<usize>> = shape
-        .iter()
-        .zip(block)
-        .map(|(n, b)| (0..n.div_ceil((*b).max(1))).collect())
-        .collect();
+/// Number of blocks of `block` shape (first whole block at `phase`) over `shape`.
+pub fn count_blocks(shape: &[usize], block: &[usize], phase: &[usize]) -> usize {
+    (0..shape.len()).map(|d| axis_edges(shape[d], block[d], phase[d]).len().saturating_sub(1)).product()
+}
+
+/// The blocks of `block` shape (first whole block at `phase`) over `shape`, as regions, in C
+/// order.
+pub fn block_regions(shape: &[usize], block: &[usize], phase: &[usize]) -> Vec<Vec<Dim>> {
+    let edges: Vec<Vec<usize>> = (0..shape.len()).map(|d| axis_edges(shape[d], block[d], phase[d])).collect();
+    let per_axis: Vec<Vec<usize>> = edges.iter().map(|e| (0..e.len().saturating_sub(1)).collect()).collect();
     crate::source::cartesian(&per_axis)
         .into_iter()
-        .map(|idx| {
-            idx.iter()
-                .zip(block)
-                .zip(shape)
-                .map(|((i, b), n)| Dim::Stride(Stride::range(i * b, ((i + 1) * b).min(*n))))
-                .collect()
-        })
+        .map(|idx| idx.iter().enumerate().map(|(d, &i)| Dim::Stride(Stride::range(edges[d][i], edges[d][i + 1]))).collect())
         .collect()
 }
 
@@ -249,7 +262,9 @@ const MAX_TASK_BYTES: usize = 64 << 20;
 /// Plans the blocks of a group of elementwise roots of equal shape.
 pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<BlockPlan> {
     let shape = roots[0].shape.clone();
-    let unit = elementwise_max(&roots.iter().map(preferred_chunks).collect::<Vec<_>>());
+    let grid = widest(&roots.iter().map(preferred_grid).collect::<Vec<_>>());
+    let unit: Vec<usize> = grid.iter().map(|g| g.0).collect();
+    let phase: Vec<usize> = grid.iter().map(|g| g.1).collect();
     let peak_of = |block: &[usize]| -> Result<usize> {
         let r = box_of(block);
         let mut s = 0;
@@ -260,11 +275,11 @@ pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<B
     };
     let out_bytes: usize = roots.iter().map(|r| r.dtype.size()).sum();
     let workers = threads.max(1);
-    let min_tasks = (workers * 2).min(count_blocks(&shape, &unit));
+    let min_tasks = (workers * 2).min(count_blocks(&shape, &unit, &phase));
     let fits = |block: &[usize]| -> Result<bool> {
         Ok(peak_of(block)? * workers <= budget
             && block.iter().product::<usize>() * out_bytes <= MAX_TASK_BYTES
-            && count_blocks(&shape, block) >= min_tasks)
+            && count_blocks(&shape, block, &phase) >= min_tasks)
     };
     let start = shrink(unit.clone(), &|b| Ok(peak_of(b)? * workers <= budget))?;
     let start = match start {
@@ -277,11 +292,7 @@ pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<B
         start
     };
     let peak = peak_of(&block)? * workers;
-    Ok(BlockPlan {
-        block,
-        workers,
-        peak,
-    })
+    Ok(BlockPlan { block, phase, workers, peak })
 }
 
 fn too_big(roots: &[NodeRef], budget: usize, workers: usize, unit: &[usize], need: usize) -> Error {
@@ -302,7 +313,8 @@ pub fn plan_reduce(
     budget: usize,
     threads: usize,
 ) -> Result<ReducePlan> {
-    let in_pref = preferred_chunks(&r.input);
+    let in_grid = preferred_grid(&r.input);
+    let in_pref: Vec<usize> = in_grid.iter().map(|g| g.0).collect();
     let kept: Vec<usize> = (0..r.input.shape.len())
         .filter(|d| !r.axes.contains(d))
         .collect();
@@ -318,6 +330,15 @@ pub fn plan_reduce(
         }
     }
     let piece_unit: Vec<usize> = r.axes.iter().map(|&d| in_pref[d]).collect();
+    let piece_phase: Vec<usize> = r.axes.iter().map(|&d| in_grid[d].1).collect();
+    let mut phase = Vec::with_capacity(out_shape.len());
+    for (d, g) in in_grid.iter().enumerate() {
+        if !r.axes.contains(&d) {
+            phase.push(g.1);
+        } else if r.keepdims {
+            phase.push(0);
+        }
+    }
     let reduced_shape: Vec<usize> = r.axes.iter().map(|&d| r.input.shape[d]).collect();
     let kept_of = |block: &[usize]| -> Vec<usize> {
         // Block extents on the kept input axes.
@@ -378,7 +399,7 @@ pub fn plan_reduce(
     })?
     .unwrap_or(min_piece);
     // 2. Grow output blocks while tasks stay plentiful, then pieces.
-    let enough_blocks = |b: &[usize]| count_blocks(out_shape, b) >= threads.max(1) * 2;
+    let enough_blocks = |b: &[usize]| count_blocks(out_shape, b, &phase) >= threads.max(1) * 2;
     let block = if block == unit_out {
         grow(out_shape, &block, &|b| {
             Ok(peak(b, &piece_start, enough_blocks(b))? <= budget
@@ -398,6 +419,8 @@ pub fn plan_reduce(
     Ok(ReducePlan {
         block,
         piece,
+        phase,
+        piece_phase,
         workers: threads.max(1),
         parallel_blocks: par_blocks,
         peak,

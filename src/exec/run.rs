@@ -125,9 +125,9 @@ impl ReduceJob {
         });
         let out_shape = roots[0].shape.clone();
         let plan = plan_reduce(&red, &out_shape, needs, cfg.budget, cfg.threads)?;
-        let blocks = block_regions(&out_shape, &plan.block);
+        let blocks = block_regions(&out_shape, &plan.block, &plan.phase);
         let reduced: Vec<usize> = red.axes.iter().map(|&d| red.input.shape[d]).collect();
-        let pieces = block_regions(&reduced, &plan.piece)
+        let pieces = block_regions(&reduced, &plan.piece, &plan.piece_phase)
             .into_iter()
             .map(|r| region_ranges(&r))
             .collect();
@@ -295,7 +295,7 @@ impl BlocksJob {
     /// Plans the pass for `roots` (of equal shape, reduction-free).
     pub fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<BlocksJob> {
         let plan = plan_blocks(&roots, cfg.budget, cfg.threads)?;
-        let blocks = block_regions(&roots[0].shape, &plan.block);
+        let blocks = block_regions(&roots[0].shape, &plan.block, &plan.phase);
         let latency = has_latency_sources(&roots);
         let keep = shares_sources(&roots);
         Ok(BlocksJob {
@@ -394,7 +394,7 @@ impl Job {
                 "block pass: {} block(s) of {:?} ({} in all), projected peak {}",
                 j.blocks.len(),
                 j.plan.block,
-                count_blocks(&j.roots[0].shape, &j.plan.block),
+                count_blocks(&j.roots[0].shape, &j.plan.block, &j.plan.phase),
                 human_bytes(j.plan.peak)
             ),
         }
