@@ -2,33 +2,63 @@
 //! only data can reveal), never a panic.
 
 use ndarray::{ArrayD, IxDyn};
-use vastarray::{Array, ChunkSource, DType, DynArray, EvalConfig, Error, GeneratedSource, NdData, SliceArg};
+use vastarray::{
+    Array, ChunkSource, DType, DynArray, Error, EvalConfig, GeneratedSource, NdData, SliceArg,
+};
 
 fn a(shape: &[usize]) -> DynArray {
-    DynArray::from_ndarray(ArrayD::from_shape_fn(IxDyn(shape), |ix| ix[0] as f64), &vec![2; shape.len()]).unwrap()
+    DynArray::from_ndarray(
+        ArrayD::from_shape_fn(IxDyn(shape), |ix| ix[0] as f64),
+        &vec![2; shape.len()],
+    )
+    .unwrap()
 }
 
 #[test]
 fn shapes_that_do_not_broadcast() {
     assert!(matches!(a(&[3, 4]).add(&a(&[3, 5])), Err(Error::Shape(_))));
-    assert!(matches!(a(&[3, 4]).broadcast_to(&[4, 4]), Err(Error::Shape(_))));
-    assert!(matches!(DynArray::where_(&a(&[3]).gt(0).unwrap(), &a(&[4]), 0), Err(Error::Shape(_))));
-    assert!(matches!(DynArray::stack(&[a(&[3]), a(&[4])], 0), Err(Error::Shape(_))));
+    assert!(matches!(
+        a(&[3, 4]).broadcast_to(&[4, 4]),
+        Err(Error::Shape(_))
+    ));
+    assert!(matches!(
+        DynArray::where_(&a(&[3]).gt(0).unwrap(), &a(&[4]), 0),
+        Err(Error::Shape(_))
+    ));
+    assert!(matches!(
+        DynArray::stack(&[a(&[3]), a(&[4])], 0),
+        Err(Error::Shape(_))
+    ));
 }
 
 #[test]
 fn mismatched_mosaic_tiles_and_empty_mosaics() {
     let e = DynArray::concatenate(&[a(&[3, 4]), a(&[3, 5])], 0).unwrap_err();
-    assert!(matches!(e, Error::Shape(ref m) if m.contains("tile 1")), "{e}");
-    assert!(matches!(DynArray::concatenate(&[a(&[3, 4]), a(&[3])], 0), Err(Error::Shape(_))));
-    assert!(matches!(DynArray::concatenate(&[], 0), Err(Error::Invalid(_))));
-    assert!(matches!(DynArray::concatenate(&[a(&[3])], 1), Err(Error::Axis(_))));
+    assert!(
+        matches!(e, Error::Shape(ref m) if m.contains("tile 1")),
+        "{e}"
+    );
+    assert!(matches!(
+        DynArray::concatenate(&[a(&[3, 4]), a(&[3])], 0),
+        Err(Error::Shape(_))
+    ));
+    assert!(matches!(
+        DynArray::concatenate(&[], 0),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        DynArray::concatenate(&[a(&[3])], 1),
+        Err(Error::Axis(_))
+    ));
 }
 
 #[test]
 fn axes_out_of_range_or_repeated() {
     assert!(matches!(a(&[3, 4]).sum(2usize), Err(Error::Axis(_))));
-    assert!(matches!(a(&[3, 4]).sum(vec![1isize, -1]), Err(Error::Axis(_))));
+    assert!(matches!(
+        a(&[3, 4]).sum(vec![1isize, -1]),
+        Err(Error::Axis(_))
+    ));
     assert!(matches!(a(&[3, 4]).permute(&[0, 0]), Err(Error::Axis(_))));
     assert!(matches!(a(&[3, 4]).insert_axis(3), Err(Error::Axis(_))));
     assert!(a(&[3, 4]).mean(-1isize).is_ok());
@@ -41,9 +71,18 @@ fn bad_indices_and_steps() {
     assert!(matches!(x.select_str("-4"), Err(Error::Index(_))));
     assert!(matches!(x.select_str("::0"), Err(Error::Index(_))));
     assert!(matches!(x.select_str("0, 0, 0"), Err(Error::Index(_))));
-    assert!(matches!(x.select(&[SliceArg::List(vec![0, 3])]), Err(Error::Index(_))));
-    assert!(matches!(x.select(&[SliceArg::Mask(vec![true, false])]), Err(Error::Index(_))));
-    assert!(matches!(x.slice(ndarray::s![0..5, ..]), Err(Error::Index(_))));
+    assert!(matches!(
+        x.select(&[SliceArg::List(vec![0, 3])]),
+        Err(Error::Index(_))
+    ));
+    assert!(matches!(
+        x.select(&[SliceArg::Mask(vec![true, false])]),
+        Err(Error::Index(_))
+    ));
+    assert!(matches!(
+        x.slice(ndarray::s![0..5, ..]),
+        Err(Error::Index(_))
+    ));
     assert!(matches!(x.select_str("..., ..."), Err(Error::Index(_))));
 }
 
@@ -51,23 +90,39 @@ fn bad_indices_and_steps() {
 fn bad_types_and_options() {
     let x = a(&[3]);
     assert!(matches!(DynArray::where_(&x, &x, &x), Err(Error::DType(_))));
-    assert!(matches!(Array::<f32>::from_dyn(x.clone()), Err(Error::DType(_))));
+    assert!(matches!(
+        Array::<f32>::from_dyn(x.clone()),
+        Err(Error::DType(_))
+    ));
     assert!(matches!(x.var(0usize, -1.0), Err(Error::Invalid(_))));
     assert!(matches!(x.nanmean(0usize, 1.5), Err(Error::Invalid(_))));
     assert!(matches!(x.gt(0).unwrap().neg(), Err(Error::DType(_))));
     let u8s = DynArray::from_ndarray(ArrayD::from_elem(IxDyn(&[2]), 1u8), &[1]).unwrap();
-    assert!(matches!(u8s.add(300), Err(Error::DType(_))), "300 does not fit uint8 (numpy 2 raises too)");
+    assert!(
+        matches!(u8s.add(300), Err(Error::DType(_))),
+        "300 does not fit uint8 (numpy 2 raises too)"
+    );
 }
 
 #[test]
 fn data_dependent_errors_come_at_evaluation() {
     let i = DynArray::from_ndarray(ndarray::arr1(&[2i32, -1]).into_dyn(), &[1]).unwrap();
     let e = i.pow(&i).unwrap().ndarray().unwrap_err();
-    assert!(matches!(e, Error::Invalid(ref m) if m.contains("negative")), "{e}");
+    assert!(
+        matches!(e, Error::Invalid(ref m) if m.contains("negative")),
+        "{e}"
+    );
     let empty = DynArray::from_ndarray(ArrayD::<i32>::zeros(IxDyn(&[0, 3])), &[1, 1]).unwrap();
     assert!(empty.max(0usize).unwrap().ndarray().is_err());
     let fempty = DynArray::from_ndarray(ArrayD::<f64>::zeros(IxDyn(&[0])), &[1]).unwrap();
-    assert!(fempty.mean(0usize).unwrap().ndarray().unwrap().into_typed::<f64>().unwrap()[[]].is_nan());
+    assert!(fempty
+        .mean(0usize)
+        .unwrap()
+        .ndarray()
+        .unwrap()
+        .into_typed::<f64>()
+        .unwrap()[[]]
+    .is_nan());
 }
 
 struct Liar {
@@ -99,18 +154,32 @@ impl ChunkSource for Liar {
 
 #[test]
 fn failing_and_lying_sources_are_named() {
-    let x = DynArray::from_source(Liar { fail_chunk: vec![0, 1] });
+    let x = DynArray::from_source(Liar {
+        fail_chunk: vec![0, 1],
+    });
     let e = x.select_str(":4, 4:").unwrap().ndarray().unwrap_err();
     let msg = e.to_string();
-    assert!(msg.contains("liar.h5:/data") && msg.contains("[0, 1]") && msg.contains("disk on fire"), "{msg}");
-    let e = x.select_str("4:, 4:").unwrap().ndarray().unwrap_err().to_string();
-    assert!(e.contains("liar.h5:/data") && e.contains("[1, 1]") && e.contains("shape"), "{e}");
+    assert!(
+        msg.contains("liar.h5:/data") && msg.contains("[0, 1]") && msg.contains("disk on fire"),
+        "{msg}"
+    );
+    let e = x
+        .select_str("4:, 4:")
+        .unwrap()
+        .ndarray()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("liar.h5:/data") && e.contains("[1, 1]") && e.contains("shape"),
+        "{e}"
+    );
     assert!(x.select_str(":4, :4").unwrap().ndarray().is_ok());
 }
 
 #[test]
 fn plans_that_cannot_fit_are_refused_before_reading() {
-    let src = GeneratedSource::from_index_fn(&[64, 1 << 20], &[1, 1 << 20], |ix| ix[1] as f64).unwrap();
+    let src =
+        GeneratedSource::from_index_fn(&[64, 1 << 20], &[1, 1 << 20], |ix| ix[1] as f64).unwrap();
     // Whole chunks of 8 MiB must be read: a 1 MiB budget cannot hold one.
     let counted = vastarray::CountingSource::new(src).chunks_only();
     let x = DynArray::from_source(counted.clone());
@@ -118,8 +187,20 @@ fn plans_that_cannot_fit_are_refused_before_reading() {
     let e = x.mean(0usize).unwrap().ndarray_with(&cfg).unwrap_err();
     assert!(matches!(e, Error::Budget(_)), "{e}");
     assert_eq!(counted.reads(), 0, "refused before reading anything");
-    let e = x.sub(&x.mean(0usize).unwrap()).unwrap().plan(&EvalConfig::with_budget(8 << 20)).err().expect("stage too large");
-    assert!(matches!(e, Error::Budget(ref m) if m.contains("quarter")), "{e}");
-    let p = x.sum(None::<usize>).unwrap().plan(&EvalConfig::default()).unwrap();
+    let e = x
+        .sub(&x.mean(0usize).unwrap())
+        .unwrap()
+        .plan(&EvalConfig::with_budget(8 << 20))
+        .err()
+        .expect("stage too large");
+    assert!(
+        matches!(e, Error::Budget(ref m) if m.contains("quarter")),
+        "{e}"
+    );
+    let p = x
+        .sum(None::<usize>)
+        .unwrap()
+        .plan(&EvalConfig::default())
+        .unwrap();
     assert!(matches!(p.run_partition(3, 3), Err(Error::Invalid(_))));
 }

@@ -48,7 +48,13 @@ pub fn preferred_grid(node: &NodeRef) -> Vec<(usize, usize)> {
             let inp = preferred_grid(input);
             let lead = node.shape.len() - input.shape.len();
             (0..node.shape.len())
-                .map(|d| if d < lead || input.shape[d - lead] == 1 { (1, 0) } else { inp[d - lead] })
+                .map(|d| {
+                    if d < lead || input.shape[d - lead] == 1 {
+                        (1, 0)
+                    } else {
+                        inp[d - lead]
+                    }
+                })
                 .collect()
         }
         Op::Cast(a) | Op::Unary(_, a) => preferred_grid(a),
@@ -56,9 +62,16 @@ pub fn preferred_grid(node: &NodeRef) -> Vec<(usize, usize)> {
         Op::Where(c, a, b) => widest(&[preferred_grid(c), preferred_grid(a), preferred_grid(b)]),
         Op::Mosaic { tiles, axis, edges } => {
             // Sample the first, second and last tiles: enough to see the tile extent.
-            let picks: Vec<&NodeRef> = [tiles.first(), tiles.get(1), tiles.last()].into_iter().flatten().collect();
+            let picks: Vec<&NodeRef> = [tiles.first(), tiles.get(1), tiles.last()]
+                .into_iter()
+                .flatten()
+                .collect();
             let mut g = picks.first().map(|t| preferred_grid(t)).unwrap_or_default();
-            let unit = picks.iter().map(|t| preferred_grid(t)[*axis].0.min(t.shape[*axis]).max(1)).max().unwrap_or(1);
+            let unit = picks
+                .iter()
+                .map(|t| preferred_grid(t)[*axis].0.min(t.shape[*axis]).max(1))
+                .max()
+                .unwrap_or(1);
             if let Some(a) = g.get_mut(*axis) {
                 *a = (unit, edges.get(1).copied().unwrap_or(0) % unit);
             }
@@ -67,7 +80,13 @@ pub fn preferred_grid(node: &NodeRef) -> Vec<(usize, usize)> {
         Op::Reduce(r) => {
             let inp = preferred_grid(&r.input);
             (0..r.input.shape.len())
-                .filter_map(|d| if r.axes.contains(&d) { r.keepdims.then_some((1, 0)) } else { Some(inp[d]) })
+                .filter_map(|d| {
+                    if r.axes.contains(&d) {
+                        r.keepdims.then_some((1, 0))
+                    } else {
+                        Some(inp[d])
+                    }
+                })
                 .collect()
         }
     };
@@ -105,7 +124,16 @@ fn stride_grid(s: &Stride, (c, ph): (usize, usize)) -> (usize, usize) {
 /// Per axis, the grid with the largest extent among several.
 fn widest(grids: &[Vec<(usize, usize)>]) -> Vec<(usize, usize)> {
     let n = grids.iter().map(|p| p.len()).max().unwrap_or(0);
-    (0..n).map(|d| grids.iter().filter_map(|p| p.get(d)).copied().max_by_key(|g| g.0).unwrap_or((1, 0))).collect()
+    (0..n)
+        .map(|d| {
+            grids
+                .iter()
+                .filter_map(|p| p.get(d))
+                .copied()
+                .max_by_key(|g| g.0)
+                .unwrap_or((1, 0))
+        })
+        .collect()
 }
 
 /// Projected peak bytes of evaluating `region` of `node` (reduction-free graphs): its output,
@@ -117,7 +145,11 @@ pub fn estimate(node: &NodeRef, region: &[Dim]) -> Result<usize> {
             let chunk = s.chunk_shape().iter().product::<usize>() * s.dtype().size();
             if s.latency_bound() {
                 // Prefetched chunks are all held at once.
-                let n: usize = region.iter().zip(s.chunk_shape()).map(|(d, &c)| super::read::axis_pieces(d, c).len()).product();
+                let n: usize = region
+                    .iter()
+                    .zip(s.chunk_shape())
+                    .map(|(d, &c)| super::read::axis_pieces(d, c).len())
+                    .product();
                 out + n * chunk
             } else if s.prefers_region_reads() {
                 out * 2
@@ -188,22 +220,40 @@ fn axis_edges(n: usize, b: usize, phase: usize) -> Vec<usize> {
 
 /// Number of blocks of `block` shape (first whole block at `phase`) over `shape`.
 pub fn count_blocks(shape: &[usize], block: &[usize], phase: &[usize]) -> usize {
-    (0..shape.len()).map(|d| axis_edges(shape[d], block[d], phase[d]).len().saturating_sub(1)).product()
+    (0..shape.len())
+        .map(|d| {
+            axis_edges(shape[d], block[d], phase[d])
+                .len()
+                .saturating_sub(1)
+        })
+        .product()
 }
 
 /// The blocks of `block` shape (first whole block at `phase`) over `shape`, as regions, in C
 /// order.
 pub fn block_regions(shape: &[usize], block: &[usize], phase: &[usize]) -> Vec<Vec<Dim>> {
-    let edges: Vec<Vec<usize>> = (0..shape.len()).map(|d| axis_edges(shape[d], block[d], phase[d])).collect();
-    let per_axis: Vec<Vec<usize>> = edges.iter().map(|e| (0..e.len().saturating_sub(1)).collect()).collect();
+    let edges: Vec<Vec<usize>> = (0..shape.len())
+        .map(|d| axis_edges(shape[d], block[d], phase[d]))
+        .collect();
+    let per_axis: Vec<Vec<usize>> = edges
+        .iter()
+        .map(|e| (0..e.len().saturating_sub(1)).collect())
+        .collect();
     crate::source::cartesian(&per_axis)
         .into_iter()
-        .map(|idx| idx.iter().enumerate().map(|(d, &i)| Dim::Stride(Stride::range(edges[d][i], edges[d][i + 1]))).collect())
+        .map(|idx| {
+            idx.iter()
+                .enumerate()
+                .map(|(d, &i)| Dim::Stride(Stride::range(edges[d][i], edges[d][i + 1])))
+                .collect()
+        })
         .collect()
 }
 
-fn box_of(shape: &[usize]) -> Vec<Dim> {
-    full_region(shape)
+/// The region of a block of `block` shape at the origin of an array of `shape` (clipped).
+fn box_of(block: &[usize], shape: &[usize]) -> Vec<Dim> {
+    let clipped: Vec<usize> = block.iter().zip(shape).map(|(b, n)| (*b).min(*n)).collect();
+    full_region(&clipped)
 }
 
 /// Grows `block` (multiples of `unit`, capped by `shape`) from the last axis backwards while
@@ -266,7 +316,7 @@ pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<B
     let unit: Vec<usize> = grid.iter().map(|g| g.0).collect();
     let phase: Vec<usize> = grid.iter().map(|g| g.1).collect();
     let peak_of = |block: &[usize]| -> Result<usize> {
-        let r = box_of(block);
+        let r = box_of(block, &shape);
         let mut s = 0;
         for root in roots {
             s += estimate(root, &r)?;
@@ -292,7 +342,12 @@ pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<B
         start
     };
     let peak = peak_of(&block)? * workers;
-    Ok(BlockPlan { block, phase, workers, peak })
+    Ok(BlockPlan {
+        block,
+        phase,
+        workers,
+        peak,
+    })
 }
 
 fn too_big(roots: &[NodeRef], budget: usize, workers: usize, unit: &[usize], need: usize) -> Error {
@@ -363,10 +418,10 @@ pub fn plan_reduce(
             .map(|d| {
                 if r.axes.contains(&d) {
                     ri += 1;
-                    Dim::full(piece[ri - 1])
+                    Dim::full(piece[ri - 1].min(r.input.shape[d]))
                 } else {
                     ki += 1;
-                    Dim::full(ke[ki - 1])
+                    Dim::full(ke[ki - 1].min(r.input.shape[d]))
                 }
             })
             .collect()

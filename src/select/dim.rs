@@ -45,6 +45,7 @@ impl Dim {
     pub fn compose(&self, inner: &Dim) -> Dim {
         match (self, inner) {
             (Dim::Stride(o), Dim::Stride(i)) => Dim::Stride(o.compose(i)),
+            (_, i) if i.is_empty() => Dim::Stride(Stride::new(0, 1, 0)),
             (o, i) => Dim::List((0..o.len()).map(|k| i.at(o.at(k))).collect()),
         }
     }
