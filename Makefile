@@ -15,7 +15,7 @@ demo: deps
 	cargo run --release --example demo
 
 test: deps pyenv
-	cargo test --all-targets
+	cargo test --lib --tests --examples
 	cargo test --doc
 
 bench: deps pyenv

@@ -7,8 +7,10 @@
 //! The data path, module by module: [`source`] (where data comes from) -> [`graph`] (the lazy
 //! expression) -> [`plan`] (optimisation rules, stages, passes) -> [`exec`] (parallel,
 //! bounded-memory evaluation) -> [`sink`] (storing results). See `ARCHITECTURE.md`.
+//!
 
 #![warn(missing_docs)]
+#![doc = include_str!("../README.md")]
 
 pub mod data;
 pub mod dtype;

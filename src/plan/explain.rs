@@ -61,6 +61,9 @@ impl Plan {
         for r in &self.roots {
             collect_reads(r, &full_region(&r.shape), &mut reads)?;
         }
+        // Roots of one pass read a shared source once.
+        let mut seen_reads = HashSet::new();
+        reads.retain(|(n, region)| seen_reads.insert((n.id, format!("{region:?}"))));
         let (mut total_chunks, mut total_bytes) = (0usize, 0usize);
         for (k, (node, region)) in reads.iter().enumerate() {
             if let Op::Source(src) = &node.op {
