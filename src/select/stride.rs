@@ -108,9 +108,8 @@ impl Stride {
         if step > 0 {
             Ok(Stride::new(s as usize, step, count))
         } else {
-            // ndarray counts from the back: the first position is the last one of the range
-            // that is aligned to the step counted from `s`.
-            let last = s + ((count as isize - 1).max(0)) * (-step);
+            // ndarray counts from the back: the first position is the range's last one.
+            let last = e - 1;
             Ok(Stride::new(last as usize, step, count))
         }
     }
@@ -259,6 +258,11 @@ mod tests {
         let a = ndarray::Array1::from_iter(0..8usize);
         let want: Vec<usize> = a.slice(ndarray::s![1..6;-2]).to_vec();
         assert_eq!(s.iter().collect::<Vec<_>>(), want);
+        for (lo, hi, st) in [(0isize, 8isize, -3isize), (2, 7, -2), (0, 8, -5), (3, 4, -1), (0, 8, 3)] {
+            let s = Stride::from_ndarray(lo, Some(hi), st, 8).unwrap();
+            let want: Vec<usize> = a.slice(ndarray::s![lo..hi;st]).to_vec();
+            assert_eq!(s.iter().collect::<Vec<_>>(), want, "{lo}..{hi};{st}");
+        }
         assert!(Stride::from_ndarray(0, Some(9), 1, 8).is_err());
     }
 }
