@@ -8,10 +8,15 @@
 pub mod data;
 pub mod dtype;
 pub mod error;
+pub mod http;
 pub mod sink;
 pub mod source;
+pub mod tileserver;
 
 pub use data::NdData;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
-pub use source::{ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource, ReadCounts};
+pub use source::{
+    ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource,
+    ReadCounts,
+};
