@@ -20,11 +20,7 @@ fn client(max_retries: u32) -> HttpClient {
 }
 
 fn server(config: TileServerConfig) -> TileServer {
-    TileServer::start(TileServerConfig {
-        tile_size: 16,
-        ..config
-    })
-    .unwrap()
+    TileServer::start(config).unwrap()
 }
 
 fn url(s: &TileServer, z: u32, x: u64, y: u64) -> String {
@@ -221,4 +217,48 @@ fn an_invalid_url_is_an_error_not_a_panic() {
     let (url, message) = http_error(client(3).get("not a url").unwrap_err());
     assert_eq!(url, "not a url");
     assert!(!message.is_empty());
+}
+
+#[test]
+fn a_stalled_body_times_out() {
+    // Headers at once, then 400 ms before each KiB of the body; reads time out after 150 ms.
+    let s = server(TileServerConfig {
+        trickle: Duration::from_millis(400),
+        ..Default::default()
+    });
+    let c = HttpClient::new(HttpConfig {
+        read_timeout: Duration::from_millis(150),
+        max_retries: 0,
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let u = url(&s, 0, 0, 0);
+    let (got_url, message) = http_error(c.get(&u).unwrap_err());
+    assert_eq!(got_url, u);
+    assert!(
+        message.contains("timed out") && message.contains("body"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_trickling_body_hits_the_attempt_deadline() {
+    // Every read is in time, but the whole body (about 12 KiB at 40 ms per KiB) is not.
+    let s = server(TileServerConfig {
+        tile_size: 64,
+        trickle: Duration::from_millis(40),
+        ..Default::default()
+    });
+    let c = HttpClient::new(HttpConfig {
+        attempt_deadline: Duration::from_millis(100),
+        max_retries: 0,
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let u = url(&s, 0, 0, 0);
+    let (got_url, message) = http_error(c.get(&u).unwrap_err());
+    assert_eq!(got_url, u);
+    assert!(message.contains("took longer than 100ms"), "{message}");
+    // Without the deadline the same body arrives whole.
+    assert!(client(0).get(&u).unwrap().starts_with(b"\x89PNG"));
 }

@@ -1,6 +1,6 @@
 //! [`HttpClient`]: one shared connection pool with retries, a size cap and bounded concurrency.
 
-use super::body::read_capped;
+use super::body::{read_capped, BodyLimits};
 use super::concurrent::bounded_map;
 use super::config::HttpConfig;
 use super::failure::Failure;
@@ -8,6 +8,7 @@ use super::limiter::Limiter;
 use super::stats::{HttpStats, StatsCounters};
 use crate::error::{Error, Result};
 use bytes::Bytes;
+use std::time::Instant;
 
 /// A blocking HTTP client for fetching chunks: one connection pool shared by every caller
 /// (wrap it in an `Arc`), with timeouts, retries, a response size cap, a bound on requests in
@@ -147,6 +148,7 @@ impl HttpClient {
     /// One request, no retry.
     fn attempt(&self, url: &str) -> std::result::Result<Answer, Failure> {
         self.stats.request();
+        let started = Instant::now();
         let mut response = self
             .inner
             .get(url)
@@ -159,11 +161,13 @@ impl HttpClient {
         if !status.is_success() {
             return Err(Failure::status(status));
         }
-        let body = read_capped(
-            &mut response,
-            self.config.max_body_bytes,
-            self.config.read_timeout,
-        )?;
+        let limits = BodyLimits {
+            cap: self.config.max_body_bytes,
+            deadline: started + self.config.attempt_deadline,
+            read_timeout: self.config.read_timeout,
+            attempt_deadline: self.config.attempt_deadline,
+        };
+        let body = read_capped(&mut response, &limits)?;
         self.stats.bytes(body.len());
         Ok(Answer::Body(Bytes::from(body)))
     }

@@ -10,6 +10,9 @@ pub struct HttpConfig {
     pub connect_timeout: Duration,
     /// Longest wait for the response headers, and for each read of the body after them.
     pub read_timeout: Duration,
+    /// Longest time one attempt may take from sending the request to the end of its body, so
+    /// a server that trickles bytes cannot hold a request forever.
+    pub attempt_deadline: Duration,
     /// Retries after the first attempt, for 5xx statuses (and 408, 429), timeouts and dropped
     /// connections. Other 4xx statuses are never retried.
     pub max_retries: u32,
@@ -32,6 +35,7 @@ impl Default for HttpConfig {
         HttpConfig {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(30),
+            attempt_deadline: Duration::from_secs(120),
             max_retries: 3,
             backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_secs(5),

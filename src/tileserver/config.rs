@@ -39,6 +39,8 @@ pub struct TileServerConfig {
     pub max_zoom: u32,
     /// Time every request waits before it is answered.
     pub latency: Duration,
+    /// Pause before sending each KiB of a body (a server that trickles; zero: off).
+    pub trickle: Duration,
     /// Close the connection without an answer for the first N requests of each path.
     pub drop_first: u32,
     /// Answer 500 to the next N requests of each path (after the dropped ones).
@@ -63,6 +65,7 @@ impl Default for TileServerConfig {
             npy_dtype: DType::F32,
             max_zoom: 22,
             latency: Duration::ZERO,
+            trickle: Duration::ZERO,
             drop_first: 0,
             fail_first: 0,
             fail_every: 0,

@@ -201,6 +201,12 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
                 body,
             } => {
                 let with_length = !config.omit_content_length;
+                let pause = || sleep_unless_stopped(config.trickle, &shared.stop);
+                let trickle: Option<&dyn Fn() -> bool> = if config.trickle.is_zero() {
+                    None
+                } else {
+                    Some(&pause)
+                };
                 let written = write_response(
                     &mut stream,
                     status,
@@ -208,6 +214,7 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
                     &body,
                     request.close,
                     with_length,
+                    trickle,
                 );
                 if written.is_err() || request.close || !with_length {
                     let _ = stream.shutdown(Shutdown::Both);

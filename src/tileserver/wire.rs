@@ -85,8 +85,8 @@ fn parse_head(head: &[u8]) -> Option<Request> {
     Some(Request { path, close })
 }
 
-/// Writes one response. Without `content_length` the body is ended by closing the
-/// connection, which the caller must then do.
+/// Writes one response. With `trickle`, the body goes out in 1 KiB pieces, each after a call
+/// of `trickle` (which sleeps, and returns false when the server is stopping).
 pub(crate) fn write_response(
     stream: &mut TcpStream,
     status: u16,
@@ -94,6 +94,7 @@ pub(crate) fn write_response(
     body: &[u8],
     close: bool,
     content_length: bool,
+    trickle: Option<&dyn Fn() -> bool>,
 ) -> io::Result<()> {
     let reason = match status {
         200 => "OK",
@@ -110,7 +111,23 @@ pub(crate) fn write_response(
     } else {
         "Connection: keep-alive\r\n\r\n"
     });
+    let Some(pause) = trickle else {
+        let mut whole = head.into_bytes();
+        whole.extend_from_slice(body);
+        stream.write_all(&whole)?;
+        return stream.flush();
+    };
     stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    stream.flush()
+    stream.flush()?;
+    for piece in body.chunks(1024) {
+        if !pause() {
+            return Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "server stopping",
+            ));
+        }
+        stream.write_all(piece)?;
+        stream.flush()?;
+    }
+    Ok(())
 }
