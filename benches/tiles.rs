@@ -55,11 +55,10 @@ fn bench_tiles(c: &mut Criterion) {
     );
 
     let mut group = c.benchmark_group("64 tiles at 50 ms latency");
-    group
-        .sample_size(10)
-        .warm_up_time(Duration::from_millis(1))
-        .measurement_time(Duration::from_secs(2));
+    group.sample_size(10).warm_up_time(Duration::from_millis(1));
+    group.measurement_time(Duration::from_secs(4));
     group.bench_function("concurrency 16", |b| b.iter(|| read_all(&concurrent)));
+    group.measurement_time(Duration::from_secs(35));
     group.bench_function("sequential", |b| b.iter(|| read_all(&sequential)));
     group.finish();
 

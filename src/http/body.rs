@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 pub(crate) struct BodyLimits {
     /// Largest body accepted, in bytes.
     pub(crate) cap: u64,
-    /// When the attempt must be over.
-    pub(crate) deadline: Instant,
+    /// When the attempt must be over (`None`: never).
+    pub(crate) deadline: Option<Instant>,
     /// The per-read timeout (for messages).
     pub(crate) read_timeout: Duration,
     /// The whole-attempt limit (for messages).
@@ -34,7 +34,7 @@ pub(crate) fn read_capped(
     let mut buf = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     let mut block = vec![0u8; 64 * 1024];
     loop {
-        if Instant::now() > limits.deadline {
+        if limits.deadline.is_some_and(|d| Instant::now() > d) {
             return Err(Failure::transient(format!(
                 "the response took longer than {:?} ({} bytes received)",
                 limits.attempt_deadline,

@@ -163,7 +163,7 @@ impl HttpClient {
         }
         let limits = BodyLimits {
             cap: self.config.max_body_bytes,
-            deadline: started + self.config.attempt_deadline,
+            deadline: started.checked_add(self.config.attempt_deadline),
             read_timeout: self.config.read_timeout,
             attempt_deadline: self.config.attempt_deadline,
         };

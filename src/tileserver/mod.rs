@@ -227,15 +227,16 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
 
 /// Sleeps for `d` in short steps; false if the server was stopped meanwhile.
 fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
-    let end = Instant::now() + d;
+    let end = Instant::now().checked_add(d);
     loop {
         if stop.load(Ordering::SeqCst) {
             return false;
         }
         let now = Instant::now();
-        if now >= end {
+        let left = end.map_or(Duration::MAX, |end| end.saturating_duration_since(now));
+        if left.is_zero() {
             return true;
         }
-        std::thread::sleep((end - now).min(Duration::from_millis(10)));
+        std::thread::sleep(left.min(Duration::from_millis(10)));
     }
 }

@@ -29,7 +29,10 @@ impl TileView {
                 parent.name()
             ))
         };
-        if !(2..=3).contains(&shape.len()) || (shape.len() == 3 && chunks[2] < shape[2]) {
+        if chunks.len() != shape.len()
+            || !(2..=3).contains(&shape.len())
+            || (shape.len() == 3 && chunks[2] < shape[2])
+        {
             return Err(bad(
                 "the parent must be 2-d, or 3-d with one chunk along axis 2",
             ));
@@ -49,7 +52,7 @@ impl TileView {
     /// Views of every whole tile of `parent`, row by row (`y` major).
     pub fn all(parent: &Arc<dyn ChunkSource>) -> Result<Vec<TileView>> {
         let (shape, chunks) = (parent.shape(), parent.chunk_shape());
-        if shape.len() < 2 {
+        if shape.len() < 2 || chunks.len() != shape.len() {
             return Err(Error::Invalid(format!(
                 "TileView::all of {}: the parent is not 2-d or 3-d",
                 parent.name()
