@@ -25,7 +25,7 @@ pub fn tile_pixel(z: u32, x: u64, y: u64, row: usize, col: usize) -> [u8; 4] {
 }
 
 /// The value of channel `channel` at pixel (`row`, `col`) of `.npy` tile (`z`, `x`, `y`), before
-/// conversion to the served type with [`Element::from_f64`]: `tile_pixel * 2.5 - 100`.
+/// conversion to the served type with [`crate::Element::from_f64`]: `tile_pixel * 2.5 - 100`.
 pub fn tile_value(z: u32, x: u64, y: u64, row: usize, col: usize, channel: usize) -> f64 {
     f64::from(tile_pixel(z, x, y, row, col)[channel % 4]) * 2.5 - 100.0
 }

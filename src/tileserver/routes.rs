@@ -60,7 +60,7 @@ pub(crate) fn route(config: &TileServerConfig, path: &str, arrival: Arrival) -> 
     if n <= drops + u64::from(config.fail_first) {
         return Reply::text(500, format!("injected failure {} of {path}", n - drops));
     }
-    if config.fail_every > 0 && arrival.nth_overall % config.fail_every == 0 {
+    if config.fail_every > 0 && arrival.nth_overall.is_multiple_of(config.fail_every) {
         return Reply::text(
             500,
             format!("injected failure (request {})", arrival.nth_overall),

@@ -246,20 +246,25 @@ impl ChunkSource for TileLevelSource {
             }
             Some(result)
         });
-        if let Some(first_error) = results.iter().position(|r| matches!(r, Some(Err(_)))) {
-            return match results.into_iter().nth(first_error) {
-                Some(Some(Err(e))) => Err(e),
-                _ => Err(Error::Internal("tile read_chunks lost its error".into())),
-            };
+        let mut read = Vec::with_capacity(results.len());
+        let mut first_error = None;
+        for result in results {
+            match result {
+                Some(Ok(tile)) => read.push(tile),
+                Some(Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+                None => {}
+            }
         }
-        results
-            .into_iter()
-            .map(|r| {
-                r.ok_or_else(|| {
-                    Error::Internal("tile read_chunks skipped a tile without an error".into())
-                })?
-            })
-            .collect()
+        match first_error {
+            Some(e) => Err(e),
+            None if read.len() == indices.len() => Ok(read),
+            None => Err(Error::Internal(format!(
+                "{}: a tile was skipped without an error",
+                self.name()
+            ))),
+        }
     }
 
     fn latency_bound(&self) -> bool {

@@ -66,7 +66,7 @@ pub fn encode_npy(data: &NdData) -> Vec<u8> {
         descr(data.dtype())
     );
     // Pad with spaces so that the data starts on a multiple of 64 bytes, then end with '\n'.
-    while (MAGIC.len() + 4 + dict.len() + 1) % 64 != 0 {
+    while !(MAGIC.len() + 4 + dict.len() + 1).is_multiple_of(64) {
         dict.push(' ');
     }
     dict.push('\n');
