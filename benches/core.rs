@@ -28,7 +28,9 @@ fn fill(region: &[std::ops::Range<usize>]) -> Vec<f32> {
 fn source() -> GeneratedSource {
     GeneratedSource::new(&SHAPE, &[1, 1024, 1024], DType::F32, |region| {
         let ext: Vec<usize> = region.iter().map(|r| r.len()).collect();
-        NdData::F32(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&ext), fill(region)).expect("shape"))
+        NdData::F32(
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&ext), fill(region)).expect("shape"),
+        )
     })
     .expect("source")
 }
@@ -36,18 +38,29 @@ fn source() -> GeneratedSource {
 fn stream_mean_std(c: &mut Criterion) {
     let mut g = c.benchmark_group("stream_mean_std_2GiB");
     g.sample_size(10);
-    g.throughput(criterion::Throughput::Bytes((SHAPE.iter().product::<usize>() * 4) as u64));
+    g.throughput(criterion::Throughput::Bytes(
+        (SHAPE.iter().product::<usize>() * 4) as u64,
+    ));
     let a = DynArray::from_source(source());
-    let (m, s) = (a.mean(None::<usize>).unwrap(), a.std(None::<usize>, 0.0).unwrap());
+    let (m, s) = (
+        a.mean(None::<usize>).unwrap(),
+        a.std(None::<usize>, 0.0).unwrap(),
+    );
     let cfg = EvalConfig::with_budget(256 << 20);
-    g.bench_function("vastarray", |b| b.iter(|| black_box(evaluate(&[&m, &s], &cfg).unwrap())));
+    g.bench_function("vastarray", |b| {
+        b.iter(|| black_box(evaluate(&[&m, &s], &cfg).unwrap()))
+    });
     let src = source();
     g.bench_function("hand_written_rayon", |b| {
         b.iter(|| {
             let (n, sum, sumsq) = (0..SHAPE[0])
                 .into_par_iter()
                 .map(|i| {
-                    let chunk = src.read_chunk(&[i, 0, 0]).unwrap().into_typed::<f32>().unwrap();
+                    let chunk = src
+                        .read_chunk(&[i, 0, 0])
+                        .unwrap()
+                        .into_typed::<f32>()
+                        .unwrap();
                     let (mut s, mut q) = (0f64, 0f64);
                     for &v in chunk.iter() {
                         let v = v as f64;
@@ -67,11 +80,14 @@ fn stream_mean_std(c: &mut Criterion) {
 fn mosaic(c: &mut Criterion) {
     let mut g = c.benchmark_group("mosaic_zoom9");
     g.sample_size(10);
-    let tile = GeneratedSource::from_index_fn(&[256, 256, 3], &[256, 256, 3], |ix| ix[0] as u8).unwrap();
+    let tile =
+        GeneratedSource::from_index_fn(&[256, 256, 3], &[256, 256, 3], |ix| ix[0] as u8).unwrap();
     let build = || {
         let rows: Vec<DynArray> = (0..512)
             .map(|_| {
-                let tiles: Vec<DynArray> = (0..512).map(|_| DynArray::from_source(tile.clone())).collect();
+                let tiles: Vec<DynArray> = (0..512)
+                    .map(|_| DynArray::from_source(tile.clone()))
+                    .collect();
                 DynArray::concatenate(&tiles, 1).unwrap()
             })
             .collect();
@@ -79,9 +95,19 @@ fn mosaic(c: &mut Criterion) {
     };
     g.bench_function("build_512x512", |b| b.iter(|| black_box(build())));
     let level = build();
-    g.bench_function("slice", |b| b.iter(|| black_box(level.select_str("54600:55000, 59300:59850").unwrap())));
+    g.bench_function("slice", |b| {
+        b.iter(|| black_box(level.select_str("54600:55000, 59300:59850").unwrap()))
+    });
     g.bench_function("slice_and_plan", |b| {
-        b.iter(|| black_box(level.select_str("54600:55000, 59300:59850").unwrap().plan(&EvalConfig::default()).unwrap()))
+        b.iter(|| {
+            black_box(
+                level
+                    .select_str("54600:55000, 59300:59850")
+                    .unwrap()
+                    .plan(&EvalConfig::default())
+                    .unwrap(),
+            )
+        })
     });
     g.finish();
 }
@@ -95,9 +121,19 @@ fn elementwise(c: &mut Criterion) {
     g.throughput(criterion::Throughput::Bytes((n * n * 8 * 2) as u64));
     let la = DynArray::from_ndarray(a.clone(), &[512, 4096]).unwrap();
     let lb = DynArray::from_ndarray(b.clone(), &[512, 4096]).unwrap();
-    let e = la.mul(&la).unwrap().add(&lb.mul(&lb).unwrap()).unwrap().sqrt().unwrap();
-    g.bench_function("vastarray", |bch| bch.iter(|| black_box(e.ndarray().unwrap())));
-    g.bench_function("eager_ndarray", |bch| bch.iter(|| black_box((&a * &a + &b * &b).mapv(f64::sqrt))));
+    let e = la
+        .mul(&la)
+        .unwrap()
+        .add(&lb.mul(&lb).unwrap())
+        .unwrap()
+        .sqrt()
+        .unwrap();
+    g.bench_function("vastarray", |bch| {
+        bch.iter(|| black_box(e.ndarray().unwrap()))
+    });
+    g.bench_function("eager_ndarray", |bch| {
+        bch.iter(|| black_box((&a * &a + &b * &b).mapv(f64::sqrt)))
+    });
     g.finish();
 }
 

@@ -17,7 +17,11 @@ fn tile(z_y: usize, z_x: usize, generated: Arc<AtomicUsize>) -> DynArray {
         generated.fetch_add(1, Ordering::Relaxed);
         let ext: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
         let a = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&ext), |ix| {
-            let (r, c, k) = (region[0].start + ix[0], region[1].start + ix[1], ix[2] + region[2].start);
+            let (r, c, k) = (
+                region[0].start + ix[0],
+                region[1].start + ix[1],
+                ix[2] + region[2].start,
+            );
             ((z_y * 256 + r) / 64 * 40 + (z_x * 256 + c) / 64 * 70 + k * 85) as u8
         });
         NdData::U8(a)
@@ -45,7 +49,13 @@ fn main() -> vastarray::Result<()> {
     let region = level.select_str("54600:55000, 59300:59850")?;
     let sliced = t1.elapsed();
     let pixels = region.ndarray()?;
-    println!("   level shape {:?} {} built in {:.0?}; sliced in {:.0?}", level.shape(), level.dtype(), built, sliced);
+    println!(
+        "   level shape {:?} {} built in {:.0?}; sliced in {:.0?}",
+        level.shape(),
+        level.dtype(),
+        built,
+        sliced
+    );
     println!(
         "   region {:?}: {} of {} tiles generated (want 6)",
         pixels.shape(),
@@ -70,7 +80,9 @@ fn main() -> vastarray::Result<()> {
     let a = DynArray::from_source(src);
     let (mean, std) = (a.mean(None::<usize>)?, a.std(None::<usize>, 0.0)?);
     let bar = ProgressBar::new(0);
-    bar.set_style(ProgressStyle::with_template("   {bar:40} {pos}/{len} chunks {elapsed}").expect("template"));
+    bar.set_style(
+        ProgressStyle::with_template("   {bar:40} {pos}/{len} chunks {elapsed}").expect("template"),
+    );
     let b = bar.clone();
     let mut cfg = EvalConfig::with_budget(256 << 20);
     cfg.progress = Some(Arc::new(move |done, total| {
@@ -81,7 +93,10 @@ fn main() -> vastarray::Result<()> {
     let r = evaluate(&[&mean, &std], &cfg)?;
     bar.finish();
     let secs = t2.elapsed().as_secs_f64();
-    let (m, s) = (r[0].clone().into_typed::<f32>()?[[]], r[1].clone().into_typed::<f32>()?[[]]);
+    let (m, s) = (
+        r[0].clone().into_typed::<f32>()?[[]],
+        r[1].clone().into_typed::<f32>()?[[]],
+    );
     // Exact reference: element with flat index f is f % 1000.
     let n: u64 = shape.iter().product::<usize>() as u64;
     let (mut sum, mut sumsq) = (0f64, 0f64);
@@ -90,7 +105,10 @@ fn main() -> vastarray::Result<()> {
         sum += c * v as f64;
         sumsq += c * (v * v) as f64;
     }
-    let (rm, rs) = (sum / n as f64, (sumsq / n as f64 - (sum / n as f64).powi(2)).sqrt());
+    let (rm, rs) = (
+        sum / n as f64,
+        (sumsq / n as f64 - (sum / n as f64).powi(2)).sqrt(),
+    );
     println!("   mean {m} (exact {rm:.4}), std {s} (exact {rs:.4})");
     println!("   {:.1} s, {:.2} GB/s", secs, (n * 4) as f64 / secs / 1e9);
 

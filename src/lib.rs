@@ -18,10 +18,12 @@ pub mod error;
 mod evaluate;
 pub mod exec;
 pub mod graph;
+pub mod http;
 pub mod plan;
 pub mod select;
 pub mod sink;
 pub mod source;
+pub mod tileserver;
 
 pub use data::NdData;
 pub use dtype::{DType, Element};

@@ -258,7 +258,13 @@ mod tests {
         let a = ndarray::Array1::from_iter(0..8usize);
         let want: Vec<usize> = a.slice(ndarray::s![1..6;-2]).to_vec();
         assert_eq!(s.iter().collect::<Vec<_>>(), want);
-        for (lo, hi, st) in [(0isize, 8isize, -3isize), (2, 7, -2), (0, 8, -5), (3, 4, -1), (0, 8, 3)] {
+        for (lo, hi, st) in [
+            (0isize, 8isize, -3isize),
+            (2, 7, -2),
+            (0, 8, -5),
+            (3, 4, -1),
+            (0, 8, 3),
+        ] {
             let s = Stride::from_ndarray(lo, Some(hi), st, 8).unwrap();
             let want: Vec<usize> = a.slice(ndarray::s![lo..hi;st]).to_vec();
             assert_eq!(s.iter().collect::<Vec<_>>(), want, "{lo}..{hi};{st}");

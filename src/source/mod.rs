@@ -12,12 +12,14 @@ mod counting;
 mod generated;
 mod grid;
 mod memory;
+pub mod tiles;
 
 pub use constant::ConstantSource;
 pub use counting::{CountingSource, ReadCounts};
 pub use generated::GeneratedSource;
 pub use grid::{cartesian, ChunkGrid};
 pub use memory::MemorySource;
+pub use tiles::{TileLevelConfig, TileLevelSource, TileView};
 
 use crate::data::NdData;
 use crate::dtype::DType;

@@ -1,0 +1,26 @@
+//! A robust blocking HTTP client for chunk sources that live on servers.
+//!
+//! [`HttpClient`] wraps one `reqwest` connection pool and adds what reading array chunks over a
+//! network needs: timeouts, bounded retries with exponential backoff and jitter, a cap on
+//! response size, a client-wide bound on requests in flight, batch fetches that run
+//! concurrently ([`HttpClient::fetch_many`]) and statistics ([`HttpStats`]). Every error is an
+//! [`crate::Error::Http`] naming the URL and what happened.
+//!
+//! Modules: `config` (the knobs), `client` (one request with retries), `body` (reading a capped
+//! body), `failure` (classifying what went wrong), `backoff` (retry delays), `limiter` (the
+//! in-flight bound), `concurrent` (bounded parallel map) and `stats` (counters).
+
+mod backoff;
+mod body;
+mod client;
+mod concurrent;
+mod config;
+mod failure;
+mod limiter;
+mod stats;
+
+pub use backoff::backoff_delay;
+pub use client::HttpClient;
+pub use concurrent::bounded_map;
+pub use config::HttpConfig;
+pub use stats::HttpStats;

@@ -1,0 +1,236 @@
+//! Tile decoders: PNG and JPEG images (the `image` crate) and `.npy` arrays, each checked
+//! against the [`TileLayout`] a source promises.
+
+use super::npy::decode_npy;
+use crate::data::NdData;
+use crate::dtype::DType;
+use image::{DynamicImage, ImageFormat, ImageReader, Limits};
+use ndarray::{ArrayD, IxDyn};
+use std::io::Cursor;
+
+/// How tiles are encoded on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TileFormat {
+    /// PNG images (grey, grey+alpha, RGB, RGBA or palette; 8 or 16 bits), decoded to `u8`.
+    Png,
+    /// JPEG images (grey or colour), decoded to `u8`.
+    Jpeg,
+    /// `.npy` arrays of shape `(height, width, channels)`, or `(height, width)` for one
+    /// channel, of the layout's element type.
+    Npy,
+}
+
+impl TileFormat {
+    /// The usual file extension (`"png"`, `"jpg"`, `"npy"`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            TileFormat::Png => "png",
+            TileFormat::Jpeg => "jpg",
+            TileFormat::Npy => "npy",
+        }
+    }
+
+    /// The format of a file extension (`png`, `jpg`/`jpeg`, `npy`), if known.
+    pub fn from_extension(ext: &str) -> Option<TileFormat> {
+        match ext.to_ascii_lowercase().as_str() {
+            "png" => Some(TileFormat::Png),
+            "jpg" | "jpeg" => Some(TileFormat::Jpeg),
+            "npy" => Some(TileFormat::Npy),
+            _ => None,
+        }
+    }
+
+    /// True for the image formats, which always decode to `u8`.
+    pub fn is_image(self) -> bool {
+        !matches!(self, TileFormat::Npy)
+    }
+}
+
+/// What every decoded tile must be: a `(height, width, channels)` array of `dtype`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TileLayout {
+    /// Rows of a tile.
+    pub height: usize,
+    /// Columns of a tile.
+    pub width: usize,
+    /// Values per pixel: images give 1 (grey), 2 (grey, alpha), 3 (RGB) or 4 (RGBA) whatever
+    /// they hold; `.npy` tiles must have exactly this many.
+    pub channels: usize,
+    /// The element type (`u8` for images).
+    pub dtype: DType,
+}
+
+impl TileLayout {
+    /// The shape of a decoded tile.
+    pub fn shape(&self) -> [usize; 3] {
+        [self.height, self.width, self.channels]
+    }
+}
+
+/// Decodes one tile and checks it against `layout`. The error says what is wrong; the caller
+/// adds the URL.
+pub fn decode_tile(
+    format: TileFormat,
+    bytes: &[u8],
+    layout: &TileLayout,
+) -> Result<NdData, String> {
+    match format {
+        TileFormat::Png | TileFormat::Jpeg => decode_image(bytes, layout),
+        TileFormat::Npy => decode_npy_tile(bytes, layout),
+    }
+}
+
+/// Decodes a PNG or JPEG (recognised by its content) and converts it to `layout.channels`.
+fn decode_image(bytes: &[u8], layout: &TileLayout) -> Result<NdData, String> {
+    if layout.dtype != DType::U8 {
+        return Err(format!("image tiles decode to uint8, not {}", layout.dtype));
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| format!("cannot read the image: {e}"))?;
+    match reader.format() {
+        Some(ImageFormat::Png | ImageFormat::Jpeg) => {}
+        _ => {
+            return Err(format!(
+                "not a PNG or JPEG image (starts with {:02x?})",
+                &bytes[..bytes.len().min(8)]
+            ))
+        }
+    }
+    // Refuse absurd sizes before decoding (a small body can announce a huge image); a merely
+    // wrong size is decoded and reported with its dimensions below.
+    let mut limits = Limits::default();
+    limits.max_image_width =
+        Some(u32::try_from(layout.width.saturating_mul(4)).unwrap_or(u32::MAX));
+    limits.max_image_height =
+        Some(u32::try_from(layout.height.saturating_mul(4)).unwrap_or(u32::MAX));
+    reader.limits(limits);
+    let image = reader
+        .decode()
+        .map_err(|e| format!("cannot decode the image: {e}"))?;
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    if (h, w) != (layout.height, layout.width) {
+        return Err(format!(
+            "tile is {h}x{w} pixels, expected {}x{}",
+            layout.height, layout.width
+        ));
+    }
+    let pixels = to_channels(image, layout.channels)?;
+    ArrayD::from_shape_vec(IxDyn(&layout.shape()), pixels)
+        .map(NdData::from)
+        .map_err(|e| format!("decoded pixels do not fill the tile: {e}"))
+}
+
+/// The interleaved `u8` pixels of an image converted to 1, 2, 3 or 4 channels.
+fn to_channels(image: DynamicImage, channels: usize) -> Result<Vec<u8>, String> {
+    Ok(match channels {
+        1 => image.into_luma8().into_raw(),
+        2 => image.into_luma_alpha8().into_raw(),
+        3 => image.into_rgb8().into_raw(),
+        4 => image.into_rgba8().into_raw(),
+        n => return Err(format!("image tiles have 1 to 4 channels, not {n}")),
+    })
+}
+
+/// Decodes a `.npy` tile and checks its type and shape.
+fn decode_npy_tile(bytes: &[u8], layout: &TileLayout) -> Result<NdData, String> {
+    let data = decode_npy(bytes)?;
+    if data.dtype() != layout.dtype {
+        return Err(format!(
+            "tile holds {} values, expected {}",
+            data.dtype(),
+            layout.dtype
+        ));
+    }
+    let shape = data.shape().to_vec();
+    let want = layout.shape();
+    if shape == want {
+        return Ok(data);
+    }
+    if layout.channels == 1 && shape == want[..2] {
+        return crate::with_nd!(data, a: T => a
+            .into_shape_with_order(IxDyn(&want))
+            .map(T::wrap)
+            .map_err(|e| format!("cannot add a channel axis: {e}")));
+    }
+    Err(format!("tile has shape {shape:?}, expected {want:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{GrayImage, ImageBuffer, Luma, Rgb, RgbImage};
+
+    fn layout(channels: usize) -> TileLayout {
+        TileLayout {
+            height: 2,
+            width: 3,
+            channels,
+            dtype: DType::U8,
+        }
+    }
+
+    fn png(image: DynamicImage) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        image.write_to(&mut out, ImageFormat::Png).unwrap();
+        out.into_inner()
+    }
+
+    #[test]
+    fn grey_png_becomes_rgb_and_rgba() {
+        let grey: GrayImage = ImageBuffer::from_fn(3, 2, |x, y| Luma([(10 * x + 100 * y) as u8]));
+        let bytes = png(DynamicImage::ImageLuma8(grey));
+        let rgb = decode_tile(TileFormat::Png, &bytes, &layout(3))
+            .unwrap()
+            .into_typed::<u8>()
+            .unwrap();
+        assert_eq!(rgb.shape(), &[2, 3, 3]);
+        assert_eq!(rgb[[1, 2, 0]], 120);
+        assert_eq!(rgb[[1, 2, 2]], 120);
+        let rgba = decode_tile(TileFormat::Png, &bytes, &layout(4))
+            .unwrap()
+            .into_typed::<u8>()
+            .unwrap();
+        assert_eq!(rgba[[1, 2, 3]], 255);
+    }
+
+    #[test]
+    fn wrong_size_and_garbage_are_errors() {
+        let rgb: RgbImage = ImageBuffer::from_fn(4, 2, |_, _| Rgb([1, 2, 3]));
+        let bytes = png(DynamicImage::ImageRgb8(rgb));
+        let e = decode_tile(TileFormat::Png, &bytes, &layout(3)).unwrap_err();
+        assert!(e.contains("2x4 pixels, expected 2x3"), "{e}");
+        let e = decode_tile(TileFormat::Png, b"<html>not found</html>", &layout(3)).unwrap_err();
+        assert!(e.contains("not a PNG or JPEG"), "{e}");
+        let e = decode_tile(TileFormat::Npy, &bytes, &layout(3)).unwrap_err();
+        assert!(e.contains("magic"), "{e}");
+    }
+
+    #[test]
+    fn npy_tiles_check_type_and_shape() {
+        let a = NdData::from(ArrayD::<u16>::from_elem(IxDyn(&[2, 3]), 7));
+        let bytes = super::super::npy::encode_npy(&a);
+        let one = TileLayout {
+            channels: 1,
+            dtype: DType::U16,
+            ..layout(1)
+        };
+        assert_eq!(
+            decode_tile(TileFormat::Npy, &bytes, &one).unwrap().shape(),
+            &[2, 3, 1]
+        );
+        let e = decode_tile(
+            TileFormat::Npy,
+            &bytes,
+            &TileLayout {
+                dtype: DType::F32,
+                ..one
+            },
+        )
+        .unwrap_err();
+        assert!(e.contains("uint16 values, expected float32"), "{e}");
+        let e =
+            decode_tile(TileFormat::Npy, &bytes, &TileLayout { channels: 3, ..one }).unwrap_err();
+        assert!(e.contains("expected [2, 3, 3]"), "{e}");
+    }
+}

@@ -1,0 +1,18 @@
+//! Slippy-map tiles over HTTP as lazy sources.
+//!
+//! A [`UrlTemplate`] names tile (z, x, y); a [`TileLevelSource`] is one whole zoom level as a
+//! chunked array, one chunk per tile, fetched through a shared [`crate::http::HttpClient`] and
+//! decoded by [`decode_tile`] (PNG, JPEG, `.npy`); a [`TileView`] is one tile of it as a
+//! source of its own, for mosaics built of many leaves.
+
+mod decode;
+mod level;
+mod npy;
+mod template;
+mod view;
+
+pub use decode::{decode_tile, TileFormat, TileLayout};
+pub use level::{MissingTiles, TileLevelConfig, TileLevelSource, MAX_ZOOM};
+pub use npy::{decode_npy, encode_npy};
+pub use template::UrlTemplate;
+pub use view::TileView;

@@ -1,0 +1,264 @@
+//! The HTTP client against the embedded tile server on 127.0.0.1: retries, failures, 404s,
+//! the size cap and timeouts. Every error must name the URL.
+
+use std::collections::HashSet;
+use std::time::Duration;
+use vastarray::http::{HttpClient, HttpConfig};
+use vastarray::source::tiles::TileFormat;
+use vastarray::tileserver::{TileId, TileServer, TileServerConfig};
+use vastarray::Error;
+
+/// A client with fast retries.
+fn client(max_retries: u32) -> HttpClient {
+    HttpClient::new(HttpConfig {
+        max_retries,
+        backoff_base: Duration::from_millis(5),
+        backoff_max: Duration::from_millis(20),
+        ..HttpConfig::default()
+    })
+    .unwrap()
+}
+
+fn server(config: TileServerConfig) -> TileServer {
+    TileServer::start(config).unwrap()
+}
+
+fn url(s: &TileServer, z: u32, x: u64, y: u64) -> String {
+    format!(
+        "{}{}",
+        s.base_url(),
+        TileServer::tile_path(z, x, y, TileFormat::Png)
+    )
+}
+
+/// The URL and message of an HTTP error (panics on any other error).
+fn http_error(e: Error) -> (String, String) {
+    match e {
+        Error::Http { url, message } => (url, message),
+        other => panic!("expected an HTTP error, got {other}"),
+    }
+}
+
+#[test]
+fn transient_500s_are_retried_until_success() {
+    let s = server(TileServerConfig {
+        fail_first: 2,
+        ..Default::default()
+    });
+    let c = client(3);
+    let body = c.get(&url(&s, 1, 0, 1)).unwrap();
+    assert!(body.starts_with(b"\x89PNG"));
+    assert_eq!(s.requests_for("/1/0/1.png"), 3, "two 500s, then the tile");
+    let st = c.stats();
+    assert_eq!((st.requests, st.retries, st.failures), (3, 2, 0));
+    assert_eq!(st.bytes, body.len() as u64);
+}
+
+#[test]
+fn dropped_connections_are_retried_until_success() {
+    let s = server(TileServerConfig {
+        drop_first: 2,
+        ..Default::default()
+    });
+    let c = client(3);
+    c.get(&url(&s, 2, 3, 1)).unwrap();
+    assert_eq!(s.requests_for("/2/3/1.png"), 3);
+    assert_eq!(c.stats().retries, 2);
+}
+
+#[test]
+fn a_permanent_500_fails_after_the_configured_retries_naming_the_url() {
+    let s = server(TileServerConfig {
+        always_fail: HashSet::from([TileId::new(1, 1, 1)]),
+        ..Default::default()
+    });
+    let c = client(2);
+    let u = url(&s, 1, 1, 1);
+    let (got_url, message) = http_error(c.get(&u).unwrap_err());
+    assert_eq!(got_url, u);
+    assert!(
+        message.contains("HTTP 500") && message.contains("after 3 attempts"),
+        "{message}"
+    );
+    assert_eq!(
+        s.requests_for("/1/1/1.png"),
+        3,
+        "first attempt plus 2 retries, no more"
+    );
+    assert_eq!(c.stats().failures, 1);
+    // The whole error, as displayed, names the URL too.
+    assert!(c.get(&u).unwrap_err().to_string().contains(&u));
+}
+
+#[test]
+fn too_many_dropped_connections_fail_naming_the_url() {
+    let s = server(TileServerConfig {
+        drop_first: 10,
+        ..Default::default()
+    });
+    let c = client(1);
+    let u = url(&s, 0, 0, 0);
+    let (got_url, message) = http_error(c.get(&u).unwrap_err());
+    assert_eq!(got_url, u);
+    assert!(message.contains("connection dropped"), "{message}");
+    assert_eq!(s.requests_for("/0/0/0.png"), 2);
+}
+
+#[test]
+fn not_found_is_an_error_or_missing_and_never_retried() {
+    let s = server(TileServerConfig {
+        not_found: HashSet::from([TileId::new(1, 0, 0)]),
+        ..Default::default()
+    });
+    let c = client(3);
+    let u = url(&s, 1, 0, 0);
+    let (got_url, message) = http_error(c.get(&u).unwrap_err());
+    assert_eq!(got_url, u);
+    assert!(message.contains("404"), "{message}");
+    assert_eq!(c.get_optional(&u).unwrap(), None);
+    assert_eq!(
+        s.requests_for("/1/0/0.png"),
+        2,
+        "one request per call: 4xx is not retried"
+    );
+    assert_eq!(c.stats().missing, 1);
+    // Outside the pyramid is a 404 too.
+    assert!(c.get_optional(&url(&s, 1, 2, 0)).unwrap().is_none());
+}
+
+#[test]
+fn the_size_cap_refuses_large_bodies_with_and_without_content_length() {
+    for omit_content_length in [false, true] {
+        let s = server(TileServerConfig {
+            omit_content_length,
+            tile_size: 64,
+            ..Default::default()
+        });
+        let c = HttpClient::new(HttpConfig {
+            max_body_bytes: 100,
+            ..HttpConfig::default()
+        })
+        .unwrap();
+        let u = url(&s, 0, 0, 0);
+        let (got_url, message) = http_error(c.get(&u).unwrap_err());
+        assert_eq!(got_url, u);
+        assert!(
+            message.contains("too large") && message.contains("100 bytes"),
+            "{message}"
+        );
+        assert_eq!(
+            s.requests_for("/0/0/0.png"),
+            1,
+            "a too-large body is not retried"
+        );
+        // A large enough cap reads the same tile.
+        let big = HttpClient::new(HttpConfig::default()).unwrap();
+        assert!(big.get(&u).unwrap().len() > 100);
+    }
+}
+
+#[test]
+fn a_server_slower_than_the_timeout_gives_a_timeout_error() {
+    let s = server(TileServerConfig {
+        latency: Duration::from_millis(1500),
+        ..Default::default()
+    });
+    let c = HttpClient::new(HttpConfig {
+        read_timeout: Duration::from_millis(200),
+        max_retries: 1,
+        backoff_base: Duration::from_millis(5),
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let u = url(&s, 0, 0, 0);
+    let (got_url, message) = http_error(c.get(&u).unwrap_err());
+    assert_eq!(got_url, u);
+    assert!(message.contains("timed out"), "{message}");
+    assert_eq!(c.stats().requests, 2);
+}
+
+#[test]
+fn a_refused_connection_is_an_error_naming_the_url() {
+    let s = server(TileServerConfig::default());
+    let u = url(&s, 0, 0, 0);
+    s.stop();
+    let (got_url, message) = http_error(client(1).get(&u).unwrap_err());
+    assert_eq!(got_url, u);
+    assert!(message.contains("connect"), "{message}");
+}
+
+#[test]
+fn fetch_many_returns_results_in_order() {
+    let s = server(TileServerConfig {
+        not_found: HashSet::from([TileId::new(2, 1, 1)]),
+        ..Default::default()
+    });
+    let c = client(0);
+    let urls: Vec<String> = (0..4)
+        .flat_map(|y| (0..4).map(move |x| (x, y)))
+        .map(|(x, y)| url(&s, 2, x, y))
+        .collect();
+    let plain = HttpClient::new(HttpConfig::default()).unwrap();
+    let bodies = c.fetch_many(&urls);
+    assert_eq!(bodies.len(), 16);
+    for (u, b) in urls.iter().zip(&bodies) {
+        if u.ends_with("/2/1/1.png") {
+            assert!(b.as_ref().unwrap_err().to_string().contains(u.as_str()));
+        } else {
+            assert_eq!(b.as_ref().unwrap(), &plain.get(u).unwrap(), "{u}");
+        }
+    }
+    let optional = c.fetch_many_optional(&urls);
+    assert_eq!(optional.iter().filter(|r| matches!(r, Ok(None))).count(), 1);
+}
+
+#[test]
+fn an_invalid_url_is_an_error_not_a_panic() {
+    let (url, message) = http_error(client(3).get("not a url").unwrap_err());
+    assert_eq!(url, "not a url");
+    assert!(!message.is_empty());
+}
+
+#[test]
+fn a_stalled_body_times_out() {
+    // Headers at once, then 400 ms before each KiB of the body; reads time out after 150 ms.
+    let s = server(TileServerConfig {
+        trickle: Duration::from_millis(400),
+        ..Default::default()
+    });
+    let c = HttpClient::new(HttpConfig {
+        read_timeout: Duration::from_millis(150),
+        max_retries: 0,
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let u = url(&s, 0, 0, 0);
+    let (got_url, message) = http_error(c.get(&u).unwrap_err());
+    assert_eq!(got_url, u);
+    assert!(
+        message.contains("timed out") && message.contains("body"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_trickling_body_hits_the_attempt_deadline() {
+    // Every read is in time, but the whole body (about 12 KiB at 40 ms per KiB) is not.
+    let s = server(TileServerConfig {
+        tile_size: 64,
+        trickle: Duration::from_millis(40),
+        ..Default::default()
+    });
+    let c = HttpClient::new(HttpConfig {
+        attempt_deadline: Duration::from_millis(100),
+        max_retries: 0,
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let u = url(&s, 0, 0, 0);
+    let (got_url, message) = http_error(c.get(&u).unwrap_err());
+    assert_eq!(got_url, u);
+    assert!(message.contains("took longer than 100ms"), "{message}");
+    // Without the deadline the same body arrives whole.
+    assert!(client(0).get(&u).unwrap().starts_with(b"\x89PNG"));
+}
