@@ -20,6 +20,7 @@ pub mod exec;
 pub mod graph;
 pub mod http;
 pub mod plan;
+pub mod remote;
 pub mod select;
 pub mod sink;
 pub mod source;

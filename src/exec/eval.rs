@@ -20,8 +20,8 @@ pub type ChunkMap = HashMap<(u64, Vec<usize>), Arc<NdData>>;
 /// when several uses read the same source, chunks kept for the other uses.
 #[derive(Default)]
 pub struct TaskCtx {
-    /// Chunks fetched before evaluation began.
-    pub prefetched: ChunkMap,
+    /// Chunks fetched before evaluation began (shared by the tasks of a batch).
+    pub prefetched: Arc<ChunkMap>,
     /// Chunks kept for reuse within the task, when enabled.
     pub keep: Option<Mutex<ChunkMap>>,
 }

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// True when some source below `roots` waits on latency (so tasks prefetch concurrently).
 fn has_latency_sources(roots: &[NodeRef]) -> bool {
@@ -57,22 +57,26 @@ fn shares_sources(roots: &[NodeRef]) -> bool {
     roots.len() > 1 || sources.values().any(|&c| c > 1)
 }
 
-/// Evaluates `nodes` at one region, prefetching and sharing chunks as configured.
+/// Evaluates `nodes` at one region, prefetching and sharing chunks as configured. `shared`
+/// holds chunks a whole batch of tasks prefetched together.
 fn eval_task(
     nodes: &[NodeRef],
     region: &[Dim],
+    shared: Option<Arc<ChunkMap>>,
     latency: bool,
     keep: bool,
     io: usize,
 ) -> Result<Vec<NdData>> {
-    let prefetched = if latency {
-        let mut reads = Vec::new();
-        for n in nodes {
-            collect_reads(n, region, &mut reads)?;
+    let prefetched = match shared {
+        Some(m) => m,
+        None if latency => {
+            let mut reads = Vec::new();
+            for n in nodes {
+                collect_reads(n, region, &mut reads)?;
+            }
+            Arc::new(prefetch(&reads, io)?)
         }
-        prefetch(&reads, io)?
-    } else {
-        ChunkMap::new()
+        None => Arc::new(ChunkMap::new()),
     };
     let ctx = TaskCtx {
         prefetched,
@@ -183,6 +187,7 @@ impl ReduceJob {
         let data = eval_task(
             std::slice::from_ref(&self.red.input),
             &region,
+            None,
             self.latency,
             false,
             self.io,
@@ -289,6 +294,7 @@ pub struct BlocksJob {
     latency: bool,
     keep: bool,
     io: usize,
+    budget: usize,
 }
 
 impl BlocksJob {
@@ -305,6 +311,7 @@ impl BlocksJob {
             latency,
             keep,
             io: cfg.io_concurrency,
+            budget: cfg.budget,
         })
     }
 
@@ -315,9 +322,14 @@ impl BlocksJob {
 
     /// Computes block `b` of every root.
     pub fn run_block(&self, b: usize) -> Result<Vec<NdData>> {
+        self.run_block_with(b, None)
+    }
+
+    fn run_block_with(&self, b: usize, shared: Option<Arc<ChunkMap>>) -> Result<Vec<NdData>> {
         eval_task(
             &self.roots,
             &self.blocks[b],
+            shared,
             self.latency,
             self.keep,
             self.io,
@@ -334,10 +346,29 @@ impl BlocksJob {
             .collect();
         let outs = Mutex::new(outs);
         let done = AtomicU64::new(0);
-        (0..self.blocks.len())
-            .into_par_iter()
-            .try_for_each(|b| -> Result<()> {
-                let parts = self.run_block(b)?;
+        // Latency-bound sources: the reads of a batch of blocks go out together (up to the I/O
+        // bound), as many blocks as half the budget holds.
+        let per_block = (self.plan.peak / self.plan.workers.max(1)).max(1);
+        let batch = if self.latency {
+            (self.budget / 2 / per_block).max(1)
+        } else {
+            self.blocks.len().max(1)
+        };
+        let ids: Vec<usize> = (0..self.blocks.len()).collect();
+        for group in ids.chunks(batch) {
+            let shared = if self.latency {
+                let mut reads = Vec::new();
+                for &b in group {
+                    for n in &self.roots {
+                        collect_reads(n, &self.blocks[b], &mut reads)?;
+                    }
+                }
+                Some(Arc::new(prefetch(&reads, self.io)?))
+            } else {
+                None
+            };
+            group.par_iter().try_for_each(|&b| -> Result<()> {
+                let parts = self.run_block_with(b, shared.clone())?;
                 let mut o = outs
                     .lock()
                     .map_err(|_| Error::Internal("result lock".into()))?;
@@ -347,6 +378,7 @@ impl BlocksJob {
                 progress(done.fetch_add(1, Ordering::Relaxed) + 1);
                 Ok(())
             })?;
+        }
         outs.into_inner()
             .map_err(|_| Error::Internal("result lock".into()))
     }
