@@ -69,7 +69,9 @@ pub fn read_attributes(loc: &hdf5::Location) -> hdf5::Result<BTreeMap<String, At
     let mut out = BTreeMap::new();
     for name in loc.attr_names()? {
         let value = match loc.attr(&name) {
-            Ok(attr) => read_attribute(&attr).unwrap_or_else(|e| AttrValue::Unsupported(e.to_string())),
+            Ok(attr) => {
+                read_attribute(&attr).unwrap_or_else(|e| AttrValue::Unsupported(e.to_string()))
+            }
             Err(e) => AttrValue::Unsupported(e.to_string()),
         };
         out.insert(name, value);
@@ -89,12 +91,18 @@ pub fn read_attribute(attr: &hdf5::Attribute) -> hdf5::Result<AttrValue> {
         TypeDescriptor::Unsigned(_) => AttrValue::UInt(attr.read_raw::<u64>()?),
         TypeDescriptor::Float(_) => AttrValue::Float(attr.read_raw::<f64>()?),
         TypeDescriptor::Boolean => AttrValue::Bool(attr.read_raw::<bool>()?),
-        TypeDescriptor::VarLenUnicode => {
-            AttrValue::Text(attr.read_raw::<VarLenUnicode>()?.iter().map(|s| s.as_str().to_owned()).collect())
-        }
-        TypeDescriptor::VarLenAscii => {
-            AttrValue::Text(attr.read_raw::<VarLenAscii>()?.iter().map(|s| s.as_str().to_owned()).collect())
-        }
+        TypeDescriptor::VarLenUnicode => AttrValue::Text(
+            attr.read_raw::<VarLenUnicode>()?
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+        ),
+        TypeDescriptor::VarLenAscii => AttrValue::Text(
+            attr.read_raw::<VarLenAscii>()?
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+        ),
         TypeDescriptor::FixedAscii(n) | TypeDescriptor::FixedUnicode(n) => {
             AttrValue::Text(read_fixed_strings(attr, &dtype, *n)?)
         }
@@ -105,7 +113,11 @@ pub fn read_attribute(attr: &hdf5::Attribute) -> hdf5::Result<AttrValue> {
 
 /// Reads fixed-length strings as their stored bytes (the file type is the memory type, so no
 /// conversion is asked of the library), cut at the first NUL and trailing spaces.
-fn read_fixed_strings(attr: &hdf5::Attribute, dtype: &hdf5::Datatype, len: usize) -> hdf5::Result<Vec<String>> {
+fn read_fixed_strings(
+    attr: &hdf5::Attribute,
+    dtype: &hdf5::Datatype,
+    len: usize,
+) -> hdf5::Result<Vec<String>> {
     let count = attr.space()?.size();
     let mut buf = vec![0u8; count.saturating_mul(len)];
     if buf.is_empty() {
@@ -117,7 +129,10 @@ fn read_fixed_strings(attr: &hdf5::Attribute, dtype: &hdf5::Datatype, len: usize
         unsafe { hdf5_sys::h5a::H5Aread(attr.id(), dtype.id(), buf.as_mut_ptr().cast()) }
     });
     if status < 0 {
-        return Err(hdf5::Error::from(format!("reading fixed-length string attribute {}", attr.name())));
+        return Err(hdf5::Error::from(format!(
+            "reading fixed-length string attribute {}",
+            attr.name()
+        )));
     }
     Ok(buf
         .chunks(len.max(1))

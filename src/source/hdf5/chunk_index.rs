@@ -45,7 +45,12 @@ impl ChunkIndex {
     /// the start, so listing `n` chunks costs `n²/2` steps) and the chunk at given coordinates
     /// (a B-tree lookup). `by_coord` chooses one; `None` takes the cheaper for this dataset's
     /// numbers of stored and possible chunks.
-    pub fn read(ds: &hdf5::Dataset, grid: &ChunkGrid, base: u64, by_coord: Option<bool>) -> Result<ChunkIndex, String> {
+    pub fn read(
+        ds: &hdf5::Dataset,
+        grid: &ChunkGrid,
+        base: u64,
+        by_coord: Option<bool>,
+    ) -> Result<ChunkIndex, String> {
         let ndim = grid.shape().len();
         let total = grid.num_chunks();
         hdf5::sync::sync(|| {
@@ -58,15 +63,22 @@ impl ChunkIndex {
             }
             if !by_coord.unwrap_or(by_index_cost > by_coord_cost) {
                 for i in 0..stored {
-                    let info = ds.chunk_info(i).ok_or_else(|| format!("cannot read the location of stored chunk {i}"))?;
+                    let info = ds
+                        .chunk_info(i)
+                        .ok_or_else(|| format!("cannot read the location of stored chunk {i}"))?;
                     let index: Vec<usize> = info
                         .offset
                         .iter()
                         .zip(grid.chunk_shape())
                         .map(|(&o, &c)| (o as usize) / c)
                         .collect();
-                    if index.len() != ndim || index.iter().zip(grid.grid_shape()).any(|(i, n)| *i >= n) {
-                        return Err(format!("stored chunk {i} has offset {:?} outside the dataset", info.offset));
+                    if index.len() != ndim
+                        || index.iter().zip(grid.grid_shape()).any(|(i, n)| *i >= n)
+                    {
+                        return Err(format!(
+                            "stored chunk {i} has offset {:?} outside the dataset",
+                            info.offset
+                        ));
                     }
                     chunks.insert(
                         grid.linear_index(&index),
@@ -80,8 +92,11 @@ impl ChunkIndex {
             } else {
                 for linear in 0..total {
                     let index = grid.multi_index(linear);
-                    let coords: Vec<u64> =
-                        index.iter().zip(grid.chunk_shape()).map(|(&i, &c)| (i * c) as u64).collect();
+                    let coords: Vec<u64> = index
+                        .iter()
+                        .zip(grid.chunk_shape())
+                        .map(|(&i, &c)| (i * c) as u64)
+                        .collect();
                     let mut mask: u32 = 0;
                     let mut addr: u64 = hdf5_sys::h5::HADDR_UNDEF;
                     let mut size: u64 = 0;
@@ -102,7 +117,11 @@ impl ChunkIndex {
                     if addr != hdf5_sys::h5::HADDR_UNDEF {
                         chunks.insert(
                             linear,
-                            ChunkLocation { offset: addr.saturating_add(base), size, filter_mask: mask },
+                            ChunkLocation {
+                                offset: addr.saturating_add(base),
+                                size,
+                                filter_mask: mask,
+                            },
                         );
                     }
                 }

@@ -80,12 +80,24 @@ impl MissingValues {
                 NdData::F32(a)
             }
             NdData::F64(mut a) => {
-                a.mapv_inplace(|x| if self.values.contains(&x) { f64::NAN } else { x });
+                a.mapv_inplace(|x| {
+                    if self.values.contains(&x) {
+                        f64::NAN
+                    } else {
+                        x
+                    }
+                });
                 NdData::F64(a)
             }
             NdData::Bool(a) => NdData::Bool(a),
             other => {
-                let a = other.to_f64().mapv(|x| if self.values.contains(&x) { f64::NAN } else { x });
+                let a = other.to_f64().mapv(|x| {
+                    if self.values.contains(&x) {
+                        f64::NAN
+                    } else {
+                        x
+                    }
+                });
                 NdData::F64(a)
             }
         }

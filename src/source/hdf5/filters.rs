@@ -64,7 +64,9 @@ pub fn decode_pipeline(
             PipelineFilter::Shuffle => unshuffle(&data, elem_size),
             PipelineFilter::Fletcher32 => fletcher32_strip(data)?,
             PipelineFilter::Other { .. } => {
-                return Err(format!("filter {filter} cannot be decoded outside the HDF5 library"));
+                return Err(format!(
+                    "filter {filter} cannot be decoded outside the HDF5 library"
+                ));
             }
         };
     }
@@ -90,7 +92,9 @@ pub fn inflate(compressed: &[u8], expected_len: usize) -> Result<Vec<u8>, String
         .read_to_end(&mut out)
         .map_err(|e| format!("deflate stream is corrupt: {e}"))?;
     if out.len() > limit {
-        return Err(format!("deflate stream decodes to more than the {expected_len} bytes of a chunk"));
+        return Err(format!(
+            "deflate stream decodes to more than the {expected_len} bytes of a chunk"
+        ));
     }
     Ok(out)
 }
@@ -180,7 +184,10 @@ pub fn fletcher32(data: &[u8]) -> u32 {
 /// Like the HDF5 library, also accepts the byte-swapped checksum older versions wrote.
 pub fn fletcher32_strip(mut data: Vec<u8>) -> Result<Vec<u8>, String> {
     if data.len() < 4 {
-        return Err(format!("chunk of {} bytes is too short to hold a Fletcher32 checksum", data.len()));
+        return Err(format!(
+            "chunk of {} bytes is too short to hold a Fletcher32 checksum",
+            data.len()
+        ));
     }
     let body_len = data.len() - 4;
     let mut stored = [0u8; 4];

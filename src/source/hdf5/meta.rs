@@ -66,7 +66,9 @@ pub struct Hdf5DatasetInfo {
 impl Hdf5DatasetInfo {
     /// Reads the metadata of an open dataset. `file` and `path` are used for messages only.
     pub fn from_dataset(ds: &hdf5::Dataset, file: &Path, path: &str) -> Result<Self> {
-        let wrap = |what: &str, e: hdf5::Error| Error::file(file, format!("dataset {path}: reading {what}: {e}"));
+        let wrap = |what: &str, e: hdf5::Error| {
+            Error::file(file, format!("dataset {path}: reading {what}: {e}"))
+        };
         let shape = ds.shape();
         let h5type = ds.dtype().map_err(|e| wrap("element type", e))?;
         let (dtype, type_description) = match h5type.to_descriptor() {
@@ -79,7 +81,9 @@ impl Hdf5DatasetInfo {
             (_, hdf5::datatype::ByteOrder::BigEndian) => Hdf5ByteOrder::Big,
             _ => Hdf5ByteOrder::Other,
         };
-        let dcpl = ds.create_plist().map_err(|e| wrap("creation properties", e))?;
+        let dcpl = ds
+            .create_plist()
+            .map_err(|e| wrap("creation properties", e))?;
         let layout = match dcpl.get_layout().map_err(|e| wrap("layout", e))? {
             Layout::Chunked => Hdf5Layout::Chunked,
             Layout::Contiguous => Hdf5Layout::Contiguous,
@@ -91,11 +95,18 @@ impl Hdf5DatasetInfo {
         } else {
             None
         };
-        let filters = dcpl.get_filters().map_err(|e| wrap("filter pipeline", e))?.iter().map(pipeline_filter).collect();
+        let filters = dcpl
+            .get_filters()
+            .map_err(|e| wrap("filter pipeline", e))?
+            .iter()
+            .map(pipeline_filter)
+            .collect();
         let user_fill_value = match dcpl.get_fill_value_defined() {
-            Ok(hdf5::dataset::FillValue::UserDefined) => {
-                dcpl.get_fill_value_as::<f64>().ok().flatten().filter(|_| dtype.is_some_and(|t| t != DType::Bool))
-            }
+            Ok(hdf5::dataset::FillValue::UserDefined) => dcpl
+                .get_fill_value_as::<f64>()
+                .ok()
+                .flatten()
+                .filter(|_| dtype.is_some_and(|t| t != DType::Bool)),
             _ => None,
         };
         let attributes = read_attributes(ds).map_err(|e| wrap("attributes", e))?;
@@ -182,7 +193,10 @@ fn pipeline_filter(f: &Filter) -> PipelineFilter {
                 32026 => "Blosc2",
                 _ => "user-defined filter",
             };
-            PipelineFilter::Other { id, name: name.to_owned() }
+            PipelineFilter::Other {
+                id,
+                name: name.to_owned(),
+            }
         }
     }
 }

@@ -94,7 +94,10 @@ struct Counters {
 #[derive(Debug)]
 enum ReadPath {
     /// Chunked storage, raw reads allowed: look chunks up in the index.
-    RawChunked { base: u64, partial_edges_unfiltered: bool },
+    RawChunked {
+        base: u64,
+        partial_edges_unfiltered: bool,
+    },
     /// Contiguous storage at this file offset, raw reads allowed.
     RawContiguous { offset: u64 },
     /// Everything through the library.
@@ -145,15 +148,24 @@ impl std::fmt::Debug for Hdf5Source {
 /// Opens an HDF5 file for reading, with errors that say whether the file is missing or not
 /// HDF5 (or truncated).
 pub(crate) fn open_h5_file(path: &Path) -> Result<hdf5::File> {
-    std::fs::metadata(path).map_err(|e| Error::file(path, format!("cannot open HDF5 file: {e}")))?;
+    std::fs::metadata(path)
+        .map_err(|e| Error::file(path, format!("cannot open HDF5 file: {e}")))?;
     hdf5::File::open(path).map_err(|e| {
-        Error::file(path, format!("cannot open as HDF5 (not an HDF5 file, or truncated or corrupt): {e}"))
+        Error::file(
+            path,
+            format!("cannot open as HDF5 (not an HDF5 file, or truncated or corrupt): {e}"),
+        )
     })
 }
 
 /// Opens a dataset of an open file, with an error naming file and dataset.
-pub(crate) fn open_h5_dataset(file: &hdf5::File, path: &Path, dataset: &str) -> Result<hdf5::Dataset> {
-    file.dataset(dataset).map_err(|e| Error::file(path, format!("no readable dataset {dataset}: {e}")))
+pub(crate) fn open_h5_dataset(
+    file: &hdf5::File,
+    path: &Path,
+    dataset: &str,
+) -> Result<hdf5::Dataset> {
+    file.dataset(dataset)
+        .map_err(|e| Error::file(path, format!("no readable dataset {dataset}: {e}")))
 }
 
 impl Hdf5Source {
@@ -192,24 +204,50 @@ impl Hdf5Source {
         }
         let ndim = info.shape.len();
         let chunk_shape = match (&info.layout, &info.chunks) {
-            (Hdf5Layout::Chunked, Some(c)) if c.len() == ndim && c.iter().all(|&x| x > 0) => c.clone(),
+            (Hdf5Layout::Chunked, Some(c)) if c.len() == ndim && c.iter().all(|&x| x > 0) => {
+                c.clone()
+            }
             (Hdf5Layout::Chunked, c) => {
-                return Err(Error::file(path, format!("dataset {dataset}: invalid chunk shape {c:?} for shape {:?}", info.shape)))
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "dataset {dataset}: invalid chunk shape {c:?} for shape {:?}",
+                        info.shape
+                    ),
+                ))
             }
             (Hdf5Layout::Compact, _) => info.shape.iter().map(|&n| n.max(1)).collect(),
-            _ => auto_chunk_shape(&info.shape, stored_dtype.size(), options.contiguous_chunk_bytes),
+            _ => auto_chunk_shape(
+                &info.shape,
+                stored_dtype.size(),
+                options.contiguous_chunk_bytes,
+            ),
         };
         let grid = ChunkGrid::new(info.shape.clone(), chunk_shape);
-        let raw_file = std::fs::File::open(path).map_err(|e| Error::file(path, format!("cannot open for reading: {e}")))?;
+        let raw_file = std::fs::File::open(path)
+            .map_err(|e| Error::file(path, format!("cannot open for reading: {e}")))?;
         let meta = raw_file.metadata().map_err(|e| Error::file(path, e))?;
         let file_len = meta.len();
-        let mtime = meta.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
         let identity = mtime.map(|t| {
             let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-            format!("hdf5:{}:{}:size={}:mtime={}", canon.display(), dataset, file_len, t.as_nanos())
+            format!(
+                "hdf5:{}:{}:size={}:mtime={}",
+                canon.display(),
+                dataset,
+                file_len,
+                t.as_nanos()
+            )
         });
-        let fill = dataset_fill_value(&ds, stored_dtype)
-            .map_err(|e| Error::file(path, format!("dataset {dataset}: reading the fill value: {e}")))?;
+        let fill = dataset_fill_value(&ds, stored_dtype).map_err(|e| {
+            Error::file(
+                path,
+                format!("dataset {dataset}: reading the fill value: {e}"),
+            )
+        })?;
         let byte_order_ok = stored_dtype.size() == 1 || info.byte_order != Hdf5ByteOrder::Other;
         let raw_ok = options.raw_reads && byte_order_ok && ndim > 0;
         let path_kind = match info.layout {
@@ -219,8 +257,13 @@ impl Hdf5Source {
                         .create_plist()
                         .ok()
                         .and_then(|p| p.get_chunk_opts().ok().flatten())
-                        .is_some_and(|o| o.contains(hdf5::dataset::ChunkOpts::DONT_FILTER_PARTIAL_CHUNKS));
-                ReadPath::RawChunked { base: address_base(&file), partial_edges_unfiltered }
+                        .is_some_and(|o| {
+                            o.contains(hdf5::dataset::ChunkOpts::DONT_FILTER_PARTIAL_CHUNKS)
+                        });
+                ReadPath::RawChunked {
+                    base: address_base(&file),
+                    partial_edges_unfiltered,
+                }
             }
             Hdf5Layout::Contiguous if raw_ok => match ds.offset() {
                 Some(offset) => ReadPath::RawContiguous { offset },
@@ -228,8 +271,13 @@ impl Hdf5Source {
             },
             _ => ReadPath::Library,
         };
-        let missing = options.missing_as_nan.then(|| MissingValues::of(&info)).filter(|m| !m.values().is_empty());
-        let out_dtype = missing.as_ref().map_or(stored_dtype, |m| m.output_dtype(stored_dtype));
+        let missing = options
+            .missing_as_nan
+            .then(|| MissingValues::of(&info))
+            .filter(|m| !m.values().is_empty());
+        let out_dtype = missing
+            .as_ref()
+            .map_or(stored_dtype, |m| m.output_dtype(stored_dtype));
         Ok(Hdf5Source {
             name: format!("{}:{}", path.display(), dataset),
             big_endian: info.byte_order == Hdf5ByteOrder::Big,
@@ -311,14 +359,19 @@ impl Hdf5Source {
             return Ok(NdData::zeros(self.stored_dtype, &extent));
         }
         match self.path {
-            ReadPath::RawChunked { partial_edges_unfiltered, .. } => {
+            ReadPath::RawChunked {
+                partial_edges_unfiltered,
+                ..
+            } => {
                 let idx = self.chunk_index().map_err(|e| self.read_error(index, e))?;
                 let Some(loc) = idx.get(self.grid.linear_index(index)) else {
                     self.counters.fill_chunks.fetch_add(1, Ordering::Relaxed);
                     return Ok(filled(&self.fill, &extent));
                 };
                 let partial = extent.as_slice() != self.grid.chunk_shape();
-                if (partial && partial_edges_unfiltered) || !chunk_decodable(&self.info.filters, loc.filter_mask) {
+                if (partial && partial_edges_unfiltered)
+                    || !chunk_decodable(&self.info.filters, loc.filter_mask)
+                {
                     return self.read_library(index);
                 }
                 let full = read_stored_chunk(
@@ -330,9 +383,16 @@ impl Hdf5Source {
                     self.big_endian,
                     self.grid.chunk_shape(),
                 )
-                .map_err(|e| self.read_error(index, format!("stored at byte {} ({} bytes): {e}", loc.offset, loc.size)))?;
+                .map_err(|e| {
+                    self.read_error(
+                        index,
+                        format!("stored at byte {} ({} bytes): {e}", loc.offset, loc.size),
+                    )
+                })?;
                 self.counters.raw_chunks.fetch_add(1, Ordering::Relaxed);
-                self.counters.raw_bytes.fetch_add(loc.size, Ordering::Relaxed);
+                self.counters
+                    .raw_bytes
+                    .fetch_add(loc.size, Ordering::Relaxed);
                 Ok(crop(full, &extent))
             }
             ReadPath::RawContiguous { offset } => {
@@ -354,7 +414,9 @@ impl Hdf5Source {
     /// Reads one chunk through the HDF5 library (under its global lock).
     fn read_library(&self, index: &[usize]) -> Result<NdData> {
         let bx = self.grid.chunk_box(index);
-        let data = self.library_region(&bx).map_err(|e| self.read_error(index, format!("HDF5 library read: {e}")))?;
+        let data = self
+            .library_region(&bx)
+            .map_err(|e| self.read_error(index, format!("HDF5 library read: {e}")))?;
         self.counters.library_chunks.fetch_add(1, Ordering::Relaxed);
         Ok(data)
     }
@@ -364,7 +426,12 @@ impl Hdf5Source {
         if region.is_empty() {
             return crate::dispatch_dtype!(self.stored_dtype, T => Ok(T::wrap(self.ds.read_dyn::<T>()?)));
         }
-        let sel = Hyperslab::from(region.iter().map(|r| SliceOrIndex::from(r.clone())).collect::<Vec<_>>());
+        let sel = Hyperslab::from(
+            region
+                .iter()
+                .map(|r| SliceOrIndex::from(r.clone()))
+                .collect::<Vec<_>>(),
+        );
         crate::dispatch_dtype!(self.stored_dtype, T => Ok(T::wrap(self.ds.read_slice::<T, _, IxDyn>(sel)?)))
     }
 }

@@ -55,7 +55,10 @@ pub struct Hdf5Group {
 
 impl std::fmt::Debug for Hdf5Group {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Hdf5Group").field("file", &self.file_path).field("path", &self.path).finish()
+        f.debug_struct("Hdf5Group")
+            .field("file", &self.file_path)
+            .field("path", &self.path)
+            .finish()
     }
 }
 
@@ -88,8 +91,15 @@ impl Hdf5File {
 
     /// The group at an absolute path.
     pub fn group(&self, path: &str) -> Result<Hdf5Group> {
-        let group = self.file.group(path).map_err(|e| Error::file(&self.path, format!("no group {path}: {e}")))?;
-        Ok(Hdf5Group { file_path: self.path.clone(), path: path.to_owned(), group })
+        let group = self
+            .file
+            .group(path)
+            .map_err(|e| Error::file(&self.path, format!("no group {path}: {e}")))?;
+        Ok(Hdf5Group {
+            file_path: self.path.clone(),
+            path: path.to_owned(),
+            group,
+        })
     }
 
     /// The metadata of the dataset at an absolute path.
@@ -160,8 +170,12 @@ impl Hdf5Group {
 
     /// The group's attributes.
     pub fn attributes(&self) -> Result<BTreeMap<String, AttrValue>> {
-        read_attributes(&self.group)
-            .map_err(|e| Error::file(&self.file_path, format!("reading attributes of group {}: {e}", self.path)))
+        read_attributes(&self.group).map_err(|e| {
+            Error::file(
+                &self.file_path,
+                format!("reading attributes of group {}: {e}", self.path),
+            )
+        })
     }
 
     /// The group's members: subgroups, datasets (with metadata) and anything else.
@@ -171,15 +185,35 @@ impl Hdf5Group {
             let path = join(&self.path, &name);
             let node = match self.group.loc_type_by_name(&name) {
                 Ok(LocationType::Group) => match self.group.group(&name) {
-                    Ok(group) => Hdf5Node::Group(Hdf5Group { file_path: self.file_path.clone(), path, group }),
-                    Err(e) => Hdf5Node::Other { path, description: format!("group that cannot be opened: {e}") },
+                    Ok(group) => Hdf5Node::Group(Hdf5Group {
+                        file_path: self.file_path.clone(),
+                        path,
+                        group,
+                    }),
+                    Err(e) => Hdf5Node::Other {
+                        path,
+                        description: format!("group that cannot be opened: {e}"),
+                    },
                 },
                 Ok(LocationType::Dataset) => match self.group.dataset(&name) {
-                    Ok(ds) => Hdf5Node::Dataset(Box::new(Hdf5DatasetInfo::from_dataset(&ds, &self.file_path, &path)?)),
-                    Err(e) => Hdf5Node::Other { path, description: format!("dataset that cannot be opened: {e}") },
+                    Ok(ds) => Hdf5Node::Dataset(Box::new(Hdf5DatasetInfo::from_dataset(
+                        &ds,
+                        &self.file_path,
+                        &path,
+                    )?)),
+                    Err(e) => Hdf5Node::Other {
+                        path,
+                        description: format!("dataset that cannot be opened: {e}"),
+                    },
                 },
-                Ok(other) => Hdf5Node::Other { path, description: format!("{other:?}") },
-                Err(e) => Hdf5Node::Other { path, description: format!("link that cannot be followed: {e}") },
+                Ok(other) => Hdf5Node::Other {
+                    path,
+                    description: format!("{other:?}"),
+                },
+                Err(e) => Hdf5Node::Other {
+                    path,
+                    description: format!("link that cannot be followed: {e}"),
+                },
             };
             out.push(node);
         }
