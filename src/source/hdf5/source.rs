@@ -7,7 +7,7 @@
 //! Chunks with other filters, and datasets the raw path cannot handle (compact, virtual,
 //! scalar, exotic byte order), go through the library.
 
-use super::chunk_index::{address_base, ChunkIndex};
+use super::chunk_index::ChunkIndex;
 use super::fill::{dataset_fill_value, filled, MissingValues};
 use super::meta::{Hdf5ByteOrder, Hdf5DatasetInfo, Hdf5Layout};
 use super::raw::{chunk_decodable, crop, pread, read_stored_chunk};
@@ -95,7 +95,7 @@ struct Counters {
 enum ReadPath {
     /// Chunked storage, raw reads allowed: look chunks up in the index.
     RawChunked {
-        base: u64,
+        userblock: u64,
         partial_edges_unfiltered: bool,
     },
     /// Contiguous storage at this file offset, raw reads allowed.
@@ -261,7 +261,7 @@ impl Hdf5Source {
                             o.contains(hdf5::dataset::ChunkOpts::DONT_FILTER_PARTIAL_CHUNKS)
                         });
                 ReadPath::RawChunked {
-                    base: address_base(&file),
+                    userblock: file.userblock(),
                     partial_edges_unfiltered,
                 }
             }
@@ -332,8 +332,8 @@ impl Hdf5Source {
     }
 
     fn chunk_index(&self) -> std::result::Result<&Arc<ChunkIndex>, String> {
-        let base = match self.path {
-            ReadPath::RawChunked { base, .. } => base,
+        let userblock = match self.path {
+            ReadPath::RawChunked { userblock, .. } => userblock,
             _ => 0,
         };
         self.index
@@ -344,9 +344,16 @@ impl Hdf5Source {
                     ChunkIndexQuery::ByIndex => Some(false),
                     ChunkIndexQuery::ByCoord => Some(true),
                 };
-                ChunkIndex::read(&self.ds, &self.grid, base, by_coord)
-                    .map(Arc::new)
-                    .map_err(|e| format!("reading the chunk index: {e}"))
+                ChunkIndex::read(
+                    &self.ds,
+                    &self.grid,
+                    by_coord,
+                    userblock,
+                    &self.raw_file,
+                    self.file_len,
+                )
+                .map(Arc::new)
+                .map_err(|e| format!("reading the chunk index: {e}"))
             })
             .as_ref()
             .map_err(Clone::clone)
