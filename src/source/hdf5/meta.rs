@@ -73,7 +73,13 @@ impl Hdf5DatasetInfo {
         let h5type = ds.dtype().map_err(|e| wrap("element type", e))?;
         let (dtype, type_description) = match h5type.to_descriptor() {
             Ok(desc) => (dtype_of(&desc), desc.to_string()),
-            Err(e) => (None, format!("unsupported HDF5 type ({e})")),
+            Err(e) => (
+                None,
+                format!(
+                    "of {} bytes that hdf5-metno cannot describe ({e})",
+                    h5type.size()
+                ),
+            ),
         };
         let byte_order = match (dtype.map(DType::size), h5type.byte_order()) {
             (Some(1), _) => Hdf5ByteOrder::Other,

@@ -24,8 +24,13 @@ pub fn pread(file: &File, file_len: u64, offset: u64, len: u64) -> Result<Vec<u8
     let len =
         usize::try_from(len).map_err(|_| format!("chunk of {len} bytes does not fit in memory"))?;
     let mut buf = vec![0u8; len];
-    file.read_exact_at(&mut buf, offset)
-        .map_err(|e| format!("reading bytes {offset}..{end}: {e}"))?;
+    file.read_exact_at(&mut buf, offset).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            format!("the file ends before byte {end}, where this chunk ends: it was truncated")
+        } else {
+            format!("reading bytes {offset}..{end}: {e}")
+        }
+    })?;
     Ok(buf)
 }
 
