@@ -80,6 +80,33 @@ pub fn decode_pipeline(
     Ok(data)
 }
 
+/// Applies the pipeline to one chunk's bytes as the HDF5 library would when writing (filters
+/// in pipeline order), for direct chunk writes. Fails on a filter vastarray cannot encode.
+pub fn encode_pipeline(
+    data: Vec<u8>,
+    pipeline: &[PipelineFilter],
+    elem_size: usize,
+) -> Result<Vec<u8>, String> {
+    let mut data = data;
+    for filter in pipeline {
+        data = match filter {
+            PipelineFilter::Deflate(level) => deflate(&data, *level),
+            PipelineFilter::Shuffle => shuffle(&data, elem_size),
+            PipelineFilter::Fletcher32 => {
+                let sum = fletcher32(&data);
+                data.extend_from_slice(&sum.to_le_bytes());
+                data
+            }
+            PipelineFilter::Other { .. } => {
+                return Err(format!(
+                    "filter {filter} cannot be applied outside the HDF5 library"
+                ));
+            }
+        };
+    }
+    Ok(data)
+}
+
 /// Decompresses a zlib stream that should yield `expected_len` bytes. More output than that
 /// (plus a little slack for a checksum another filter strips) is an error, so a corrupt stream
 /// cannot exhaust memory.
@@ -216,6 +243,18 @@ mod tests {
             assert_eq!(unshuffle(&shuffle(&data, size), size), data);
         }
         assert_eq!(shuffle(&[1, 2, 3, 4, 5, 6], 2), vec![1, 3, 5, 2, 4, 6]);
+    }
+
+    #[test]
+    fn encode_then_decode_is_identity() {
+        let data: Vec<u8> = (0..4000u32).map(|i| (i % 251) as u8).collect();
+        let pipe = [
+            PipelineFilter::Shuffle,
+            PipelineFilter::Deflate(5),
+            PipelineFilter::Fletcher32,
+        ];
+        let enc = encode_pipeline(data.clone(), &pipe, 8).unwrap();
+        assert_eq!(decode_pipeline(enc, &pipe, 0, 8, 4000).unwrap(), data);
     }
 
     #[test]

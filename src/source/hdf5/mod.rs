@@ -15,6 +15,7 @@
 
 mod attrs;
 mod chunk_index;
+mod fd;
 mod fill;
 pub mod filters;
 mod meta;
@@ -24,6 +25,7 @@ mod tree;
 
 pub use attrs::AttrValue;
 pub use chunk_index::{ChunkIndex, ChunkLocation};
+pub use fd::close_on_exec;
 pub use fill::MissingValues;
 pub use filters::PipelineFilter;
 pub use meta::{dtype_of, Hdf5ByteOrder, Hdf5DatasetInfo, Hdf5Layout};

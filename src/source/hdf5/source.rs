@@ -150,12 +150,14 @@ impl std::fmt::Debug for Hdf5Source {
 pub(crate) fn open_h5_file(path: &Path) -> Result<hdf5::File> {
     std::fs::metadata(path)
         .map_err(|e| Error::file(path, format!("cannot open HDF5 file: {e}")))?;
-    hdf5::File::open(path).map_err(|e| {
+    let file = hdf5::File::open(path).map_err(|e| {
         Error::file(
             path,
             format!("cannot open as HDF5 (not an HDF5 file, or truncated or corrupt): {e}"),
         )
-    })
+    })?;
+    super::fd::close_on_exec(&file);
+    Ok(file)
 }
 
 /// Opens a dataset of an open file, with an error naming file and dataset.
