@@ -200,7 +200,8 @@ fn write_dataset(
         && info.layout == Hdf5Layout::Chunked
         && !shape.is_empty()
         && cfg!(target_endian = "little")
-        && info.filters.iter().all(PipelineFilter::decodable);
+        && info.filters.iter().all(PipelineFilter::decodable)
+        && (info.filters.is_empty() || !partial_chunks_unfiltered(&ds));
     let grid = ChunkGrid::new(shape.clone(), chunks.clone());
     let mut written = vec![
         0u8;
@@ -270,6 +271,15 @@ fn write_dataset(
     set_complete(&ds, true).map_err(|e| fail(format!("marking the dataset complete: {e}")))?;
     file.flush().map_err(|e| fail(format!("flushing: {e}")))?;
     Ok(report)
+}
+
+/// True when the dataset stores partial edge chunks without filters (an HDF5 1.10 option
+/// h5py does not set, but other writers may): direct writes would filter them.
+fn partial_chunks_unfiltered(ds: &hdf5::Dataset) -> bool {
+    ds.create_plist()
+        .ok()
+        .and_then(|p| p.get_chunk_opts().ok().flatten())
+        .is_some_and(|o| o.contains(hdf5::dataset::ChunkOpts::DONT_FILTER_PARTIAL_CHUNKS))
 }
 
 /// Checks that an existing dataset can take the data.
