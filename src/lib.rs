@@ -15,3 +15,5 @@ pub use data::NdData;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use source::{ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource, ReadCounts};
+pub use sink::hdf5::{store_hdf5, Hdf5StoreOptions, Hdf5StoreReport, StoreMode};
+pub use source::hdf5::{Hdf5File, Hdf5Options, Hdf5Source};
