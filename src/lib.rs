@@ -34,6 +34,8 @@ pub use exec::{EvalConfig, ReduceState};
 pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
 pub use plan::Plan;
 pub use select::{Dim, Region, SelItem, Selection, SliceArg, Stride};
+pub use sink::hdf5::{store_hdf5, Hdf5StoreOptions, Hdf5StoreReport, StoreMode};
+pub use source::hdf5::{Hdf5File, Hdf5Options, Hdf5Source};
 pub use source::{
     ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource,
     ReadCounts,

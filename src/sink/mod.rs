@@ -5,6 +5,7 @@
 //! writes the buffers in order, so no target chunk is written twice.
 
 mod buffers;
+pub mod hdf5;
 
 pub use buffers::ChunkAlignedBuffers;
 

@@ -11,6 +11,7 @@ mod constant;
 mod counting;
 mod generated;
 mod grid;
+pub mod hdf5;
 mod memory;
 pub mod tiles;
 
