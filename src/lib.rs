@@ -5,6 +5,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blosc;
 pub mod data;
 pub mod dtype;
 pub mod error;
@@ -14,4 +15,7 @@ pub mod source;
 pub use data::NdData;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
-pub use source::{ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource, ReadCounts};
+pub use source::{
+    ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource,
+    ReadCounts,
+};
