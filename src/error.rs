@@ -72,11 +72,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// A [`Error::Read`] for one chunk of a named source.
-    pub fn read(
-        source_name: impl Into<String>,
-        chunk: Option<&[usize]>,
-        message: impl std::fmt::Display,
-    ) -> Self {
+    pub fn read(source_name: impl Into<String>, chunk: Option<&[usize]>, message: impl std::fmt::Display) -> Self {
         Error::Read {
             source_name: source_name.into(),
             chunk: chunk.map(|c| c.to_vec()),

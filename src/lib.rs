@@ -15,7 +15,4 @@ pub mod source;
 pub use data::NdData;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
-pub use source::{
-    ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource,
-    ReadCounts,
-};
+pub use source::{ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource, ReadCounts};

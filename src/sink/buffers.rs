@@ -29,16 +29,9 @@ pub struct ChunkAlignedBuffers {
 impl ChunkAlignedBuffers {
     /// Buffers over an array of `shape` with chunks `chunks` and `itemsize` bytes per element,
     /// each at most `max_bytes` (but never smaller than one chunk).
-    pub fn new(
-        shape: &[usize],
-        chunks: &[usize],
-        itemsize: usize,
-        max_bytes: usize,
-    ) -> Result<Self> {
+    pub fn new(shape: &[usize], chunks: &[usize], itemsize: usize, max_bytes: usize) -> Result<Self> {
         if shape.len() != chunks.len() || chunks.iter().any(|&c| c == 0) {
-            return Err(Error::Shape(format!(
-                "chunk shape {chunks:?} does not fit shape {shape:?}"
-            )));
+            return Err(Error::Shape(format!("chunk shape {chunks:?} does not fit shape {shape:?}")));
         }
         let grid = ChunkGrid::new(shape.to_vec(), chunks.to_vec());
         let gshape = grid.grid_shape();
@@ -55,23 +48,9 @@ impl ChunkAlignedBuffers {
             }
         }
         let buffer: Vec<usize> = per.iter().zip(chunks).map(|(p, c)| p * c).collect();
-        let counts: Vec<usize> = shape
-            .iter()
-            .zip(&buffer)
-            .map(|(n, b)| n.div_ceil(*b))
-            .collect();
-        let total = if shape.iter().any(|&n| n == 0) {
-            0
-        } else {
-            counts.iter().product()
-        };
-        Ok(ChunkAlignedBuffers {
-            shape: shape.to_vec(),
-            buffer,
-            counts,
-            next: 0,
-            total,
-        })
+        let counts: Vec<usize> = shape.iter().zip(&buffer).map(|(n, b)| n.div_ceil(*b)).collect();
+        let total = if shape.iter().any(|&n| n == 0) { 0 } else { counts.iter().product() };
+        Ok(ChunkAlignedBuffers { shape: shape.to_vec(), buffer, counts, next: 0, total })
     }
 
     /// The shape of a full (unclipped) buffer.

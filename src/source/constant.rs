@@ -19,9 +19,7 @@ impl ConstantSource {
     /// An array of `shape` filled with `value`, in chunks of `chunks`.
     pub fn full<T: Element>(shape: &[usize], chunks: &[usize], value: T) -> Result<Self> {
         if shape.len() != chunks.len() || chunks.iter().any(|&c| c == 0) {
-            return Err(Error::Shape(format!(
-                "chunk shape {chunks:?} does not fit shape {shape:?}"
-            )));
+            return Err(Error::Shape(format!("chunk shape {chunks:?} does not fit shape {shape:?}")));
         }
         Ok(ConstantSource {
             shape: shape.to_vec(),
@@ -58,9 +56,7 @@ impl ChunkSource for ConstantSource {
         self.read_region(&self.grid().chunk_box(index))
     }
     fn read_region(&self, region: &[Range<usize>]) -> Result<NdData> {
-        self.grid()
-            .check_region(region)
-            .map_err(|e| Error::read(self.name(), None, e))?;
+        self.grid().check_region(region).map_err(|e| Error::read(self.name(), None, e))?;
         let ext: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
         Ok(crate::map_nd!(&self.value, v: T => ArrayD::from_elem(IxDyn(&ext), v[IxDyn(&[])])))
     }

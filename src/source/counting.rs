@@ -50,11 +50,7 @@ impl CountingSource {
     pub fn new(inner: impl ChunkSource + 'static) -> Self {
         let inner: Arc<dyn ChunkSource> = Arc::new(inner);
         let region_reads = inner.prefers_region_reads();
-        CountingSource {
-            inner,
-            counts: Arc::default(),
-            region_reads,
-        }
+        CountingSource { inner, counts: Arc::default(), region_reads }
     }
 
     /// Makes the executor read whole chunks only (so counts are in chunks).

@@ -41,9 +41,7 @@ impl GeneratedSource {
         generate: impl Fn(&[Range<usize>]) -> NdData + Send + Sync + 'static,
     ) -> Result<Self> {
         if shape.len() != chunks.len() || chunks.iter().any(|&c| c == 0) {
-            return Err(Error::Shape(format!(
-                "chunk shape {chunks:?} does not fit shape {shape:?}"
-            )));
+            return Err(Error::Shape(format!("chunk shape {chunks:?} does not fit shape {shape:?}")));
         }
         Ok(GeneratedSource {
             shape: shape.to_vec(),
@@ -98,23 +96,15 @@ impl ChunkSource for GeneratedSource {
         let grid = self.grid();
         let gs = grid.grid_shape();
         if index.len() != gs.len() || index.iter().zip(&gs).any(|(i, n)| i >= n) {
-            return Err(Error::read(
-                self.name(),
-                Some(index),
-                format!("chunk index outside grid {gs:?}"),
-            ));
+            return Err(Error::read(self.name(), Some(index), format!("chunk index outside grid {gs:?}")));
         }
         self.read_region(&grid.chunk_box(index))
     }
     fn read_region(&self, region: &[Range<usize>]) -> Result<NdData> {
-        self.grid()
-            .check_region(region)
-            .map_err(|e| Error::read(self.name(), None, e))?;
+        self.grid().check_region(region).map_err(|e| Error::read(self.name(), None, e))?;
         let data = (self.generate)(region);
         let want: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
-        data.expect(self.dtype, &want, &|| {
-            format!("{} region {:?}", self.label, region)
-        })?;
+        data.expect(self.dtype, &want, &|| format!("{} region {:?}", self.label, region))?;
         Ok(data)
     }
     fn prefers_region_reads(&self) -> bool {

@@ -28,11 +28,7 @@ impl ChunkGrid {
 
     /// Number of chunks along each axis.
     pub fn grid_shape(&self) -> Vec<usize> {
-        self.shape
-            .iter()
-            .zip(&self.chunks)
-            .map(|(n, c)| n.div_ceil(*c))
-            .collect()
+        self.shape.iter().zip(&self.chunks).map(|(n, c)| n.div_ceil(*c)).collect()
     }
 
     /// Total number of chunks.
@@ -52,10 +48,7 @@ impl ChunkGrid {
 
     /// The shape of chunk `index` (clipped at the array's edge).
     pub fn chunk_extent(&self, index: &[usize]) -> Vec<usize> {
-        self.chunk_box(index)
-            .iter()
-            .map(|r| r.end - r.start)
-            .collect()
+        self.chunk_box(index).iter().map(|r| r.end - r.start).collect()
     }
 
     /// The C-order number of chunk `index` (as Blosc2 and Caterva2 number chunks).
@@ -78,11 +71,7 @@ impl ChunkGrid {
     /// Checks that a box lies inside the array.
     pub fn check_region(&self, region: &[Range<usize>]) -> Result<(), String> {
         if region.len() != self.shape.len() {
-            return Err(format!(
-                "region has {} axes, array has {}",
-                region.len(),
-                self.shape.len()
-            ));
+            return Err(format!("region has {} axes, array has {}", region.len(), self.shape.len()));
         }
         for (d, (r, n)) in region.iter().zip(&self.shape).enumerate() {
             if r.start > r.end || r.end > *n {
@@ -97,24 +86,14 @@ impl ChunkGrid {
         let per_axis: Vec<Vec<usize>> = region
             .iter()
             .zip(&self.chunks)
-            .map(|(r, c)| {
-                if r.start >= r.end {
-                    vec![]
-                } else {
-                    (r.start / c..=(r.end - 1) / c).collect()
-                }
-            })
+            .map(|(r, c)| if r.start >= r.end { vec![] } else { (r.start / c..=(r.end - 1) / c).collect() })
             .collect();
         cartesian(&per_axis)
     }
 
     /// Every chunk index of the grid, in C order.
     pub fn all_chunks(&self) -> Vec<Vec<usize>> {
-        let per_axis: Vec<Vec<usize>> = self
-            .grid_shape()
-            .into_iter()
-            .map(|n| (0..n).collect())
-            .collect();
+        let per_axis: Vec<Vec<usize>> = self.grid_shape().into_iter().map(|n| (0..n).collect()).collect();
         cartesian(&per_axis)
     }
 }

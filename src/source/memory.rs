@@ -40,16 +40,10 @@ impl MemorySource {
             )));
         }
         if chunks.iter().any(|&c| c == 0) {
-            return Err(Error::Shape(format!(
-                "chunk shape {chunks:?} has a zero extent"
-            )));
+            return Err(Error::Shape(format!("chunk shape {chunks:?} has a zero extent")));
         }
         let label = format!("memory {:?} {}", data.shape(), data.dtype());
-        Ok(MemorySource {
-            data: Arc::new(data),
-            chunks: chunks.to_vec(),
-            label,
-        })
+        Ok(MemorySource { data: Arc::new(data), chunks: chunks.to_vec(), label })
     }
 
     /// Gives the source a name for plans and errors.
@@ -81,25 +75,17 @@ impl ChunkSource for MemorySource {
         let grid = self.grid();
         let gs = grid.grid_shape();
         if index.len() != gs.len() || index.iter().zip(&gs).any(|(i, n)| i >= n) {
-            return Err(Error::read(
-                self.name(),
-                Some(index),
-                format!("chunk index outside grid {gs:?}"),
-            ));
+            return Err(Error::read(self.name(), Some(index), format!("chunk index outside grid {gs:?}")));
         }
         self.read_region(&grid.chunk_box(index))
     }
     fn read_region(&self, region: &[Range<usize>]) -> Result<NdData> {
-        self.grid()
-            .check_region(region)
-            .map_err(|e| Error::read(self.name(), None, e))?;
-        let sl: Vec<SliceInfoElem> = region
-            .iter()
-            .map(|r| Slice::from(r.clone()).into())
-            .collect();
+        self.grid().check_region(region).map_err(|e| Error::read(self.name(), None, e))?;
+        let sl: Vec<SliceInfoElem> = region.iter().map(|r| Slice::from(r.clone()).into()).collect();
         Ok(crate::map_nd!(&*self.data, a: T => a.slice(sl.as_slice()).to_owned()))
     }
     fn prefers_region_reads(&self) -> bool {
         true
     }
 }
+

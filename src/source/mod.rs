@@ -77,10 +77,7 @@ pub trait ChunkSource: Send + Sync {
 }
 
 /// Reads `region` of `source` by reading every chunk it touches and copying the overlap.
-pub fn assemble_region<S: ChunkSource + ?Sized>(
-    source: &S,
-    region: &[Range<usize>],
-) -> Result<NdData> {
+pub fn assemble_region<S: ChunkSource + ?Sized>(source: &S, region: &[Range<usize>]) -> Result<NdData> {
     let grid = source.grid();
     grid.check_region(region)
         .map_err(|e| Error::read(source.name(), None, e))?;
@@ -102,19 +99,12 @@ pub fn assemble_region<S: ChunkSource + ?Sized>(
 pub fn read_checked<S: ChunkSource + ?Sized>(source: &S, index: &[usize]) -> Result<NdData> {
     let chunk = source.read_chunk(index)?;
     let want = source.grid().chunk_extent(index);
-    chunk.expect(source.dtype(), &want, &|| {
-        format!("{} chunk {:?}", source.name(), index)
-    })?;
+    chunk.expect(source.dtype(), &want, &|| format!("{} chunk {:?}", source.name(), index))?;
     Ok(chunk)
 }
 
 /// Copies the overlap of `src` (covering the box `src_box`) into `dst` (covering `dst_box`).
-pub fn copy_overlap(
-    src: &NdData,
-    src_box: &[Range<usize>],
-    dst: &mut NdData,
-    dst_box: &[Range<usize>],
-) -> Result<()> {
+pub fn copy_overlap(src: &NdData, src_box: &[Range<usize>], dst: &mut NdData, dst_box: &[Range<usize>]) -> Result<()> {
     use ndarray::{Slice, SliceInfoElem};
     let mut src_sl = Vec::with_capacity(src_box.len());
     let mut dst_sl = Vec::with_capacity(src_box.len());
@@ -124,19 +114,11 @@ pub fn copy_overlap(
         if lo >= hi {
             return Ok(());
         }
-        src_sl.push(SliceInfoElem::from(Slice::from(
-            (lo - s.start)..(hi - s.start),
-        )));
-        dst_sl.push(SliceInfoElem::from(Slice::from(
-            (lo - d.start)..(hi - d.start),
-        )));
+        src_sl.push(SliceInfoElem::from(Slice::from((lo - s.start)..(hi - s.start))));
+        dst_sl.push(SliceInfoElem::from(Slice::from((lo - d.start)..(hi - d.start))));
     }
     if src.dtype() != dst.dtype() {
-        return Err(Error::Internal(format!(
-            "copy_overlap: {} into {}",
-            src.dtype(),
-            dst.dtype()
-        )));
+        return Err(Error::Internal(format!("copy_overlap: {} into {}", src.dtype(), dst.dtype())));
     }
     crate::with_nd!(dst, d: T => {
         let s = T::peek(src).ok_or_else(|| Error::Internal("copy_overlap dtype".into()))?;
