@@ -9,6 +9,7 @@ pub mod blosc;
 pub mod data;
 pub mod dtype;
 pub mod error;
+pub mod proxy;
 pub mod sink;
 pub mod source;
 
