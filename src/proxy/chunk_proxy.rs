@@ -266,7 +266,7 @@ impl Proxy {
         let mut found: Vec<Option<ChunkBytes>> = Vec::with_capacity(chunks.len());
         let mut missing = Vec::new();
         for (k, idx) in chunks.iter().enumerate() {
-            let hit = self.lookup(self.grid.linear_index(idx), idx)?;
+            let hit = self.lookup(self.grid.linear_index(idx), idx, true)?;
             if hit.is_none() {
                 missing.push(k);
             }
@@ -338,10 +338,16 @@ impl Proxy {
         Ok((bytes, report))
     }
 
-    /// The chunk from the memory pool or the cache file, if cached.
-    fn lookup(&self, n: usize, idx: &[usize]) -> Result<Option<ChunkBytes>> {
+    /// The chunk from the memory pool or the cache file, if cached. `count` says whether the
+    /// pool counts the lookup in its hit/miss statistics (not when re-checking).
+    fn lookup(&self, n: usize, idx: &[usize], count: bool) -> Result<Option<ChunkBytes>> {
         if let Some(pool) = &self.pool {
-            if let Some(b) = pool.get(self.owner, n) {
+            let hit = if count {
+                pool.get(self.owner, n)
+            } else {
+                pool.peek(self.owner, n)
+            };
+            if let Some(b) = hit {
                 self.counters.memory_hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(Some(b));
             }
@@ -367,7 +373,7 @@ impl Proxy {
             n,
             || {
                 // Another flight may have finished between our lookup and this one.
-                if let Some(b) = self.lookup(n, idx)? {
+                if let Some(b) = self.lookup(n, idx, false)? {
                     cached = true;
                     return Ok(b);
                 }

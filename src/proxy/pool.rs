@@ -127,6 +127,11 @@ impl MemoryPool {
         }
     }
 
+    /// Looks a chunk up without counting it or changing its recency.
+    pub(crate) fn peek(&self, owner: u64, chunk: usize) -> Option<ChunkBytes> {
+        self.lock().map.get(&(owner, chunk)).map(|(b, _)| b.clone())
+    }
+
     /// Stores a chunk, evicting the least recently used ones to stay under the limit.
     pub(crate) fn insert(&self, owner: u64, chunk: usize, bytes: ChunkBytes) {
         let size = bytes.len();
