@@ -1,5 +1,9 @@
 //! The persistent cache file: stamps, geometry, credentials, all-zero chunks, foreign files.
 
+// Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
+// without Debug are checked with `.err().expect(..)`.
+#![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
+
 mod proxy_support;
 
 use proxy_support::{expected_u16, generated_u16, SlowSource};

@@ -1,6 +1,10 @@
 //! Single flight, bounded concurrency and failing chunks of the caching proxy, proven with a
 //! source that waits, counts its reads and records how many run at once.
 
+// Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
+// without Debug are checked with `.err().expect(..)`.
+#![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
+
 mod proxy_support;
 
 use proxy_support::{expected_u16, generated_u16, SlowSource};

@@ -1,6 +1,10 @@
 //! The shared memory pool: LRU eviction under the byte limit, statistics, and proxies of
 //! different sources sharing one pool without mixing their chunks.
 
+// Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
+// without Debug are checked with `.err().expect(..)`.
+#![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
+
 mod proxy_support;
 
 use proxy_support::{expected_u16, generated_u16, SlowSource};

@@ -2,6 +2,10 @@
 //! one chunk per plane, 100 ms per chunk read; fetch and get through a persistent cache file;
 //! reopen and read everything again without touching the source; python-blosc2 opens the cache.
 
+// Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
+// without Debug are checked with `.err().expect(..)`.
+#![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
+
 mod common;
 mod proxy_support;
 
@@ -80,7 +84,7 @@ fn tutorial_fetch_get_reopen() {
         .unwrap();
     assert_eq!(proxy.chunks_in_file(), 5);
     for sel in [0..3, 5..7] {
-        let r = proxy.fetch(&[sel.clone()]).unwrap();
+        let r = proxy.fetch(std::slice::from_ref(&sel)).unwrap();
         assert_eq!(r.chunks_read, 0);
         let region = [sel, 0..1248, 0..2689];
         assert_eq!(proxy.get(&region).unwrap(), expected_u16(&region));

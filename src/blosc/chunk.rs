@@ -133,7 +133,7 @@ pub fn decode_chunk_region(
             layout.chunk_shape()
         )));
     }
-    if shape.iter().any(|&n| n == 0) {
+    if shape.contains(&0) {
         return Ok(NdData::zeros(layout.dtype(), &shape));
     }
     let mut mask = layout.blocks_outside(region);
