@@ -30,8 +30,16 @@ fn main() -> vastarray::Result<()> {
     let t2 = Instant::now();
     let m0 = a.mean(0usize)?.ndarray_with(&cfg)?;
     let secs0 = t2.elapsed().as_secs_f64();
-    println!("mean {mean} std {std} (shape {:?}, {})", a.shape(), a.dtype());
-    println!("mean(axis=0): shape {:?}, first {:?}", m0.shape(), m0.to_f64().iter().next());
+    println!(
+        "mean {mean} std {std} (shape {:?}, {})",
+        a.shape(),
+        a.dtype()
+    );
+    println!(
+        "mean(axis=0): shape {:?}, first {:?}",
+        m0.shape(),
+        m0.to_f64().iter().next()
+    );
     println!("compute {secs:.3} s");
     println!("compute_axis0 {secs0:.3} s");
     Ok(())

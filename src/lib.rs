@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 #![doc = include_str!("../README.md")]
 
+pub mod blosc;
 pub mod data;
 pub mod dtype;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod exec;
 pub mod graph;
 pub mod http;
 pub mod plan;
+pub mod proxy;
 pub mod remote;
 pub mod select;
 pub mod sink;
