@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 #![doc = include_str!("../README.md")]
 
+pub mod cli;
 pub mod data;
 pub mod dtype;
 pub mod error;

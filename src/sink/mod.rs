@@ -5,6 +5,7 @@
 //! writes the buffers in order, so no target chunk is written twice.
 
 mod buffers;
+pub mod npy;
 
 pub use buffers::ChunkAlignedBuffers;
 

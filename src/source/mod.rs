@@ -12,6 +12,7 @@ mod counting;
 mod generated;
 mod grid;
 mod memory;
+pub mod npy;
 pub mod tiles;
 
 pub use constant::ConstantSource;
