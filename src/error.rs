@@ -26,7 +26,7 @@ pub enum Error {
     #[error("memory budget exceeded: {0}")]
     Budget(String),
     /// A source failed to deliver a chunk or a region.
-    #[error("reading {source_name} chunk {chunk:?}: {message}")]
+    #[error("reading {source_name}{}: {message}", chunk.as_ref().map(|c| format!(" chunk {c:?}")).unwrap_or_default())]
     Read {
         /// The source's description (file and dataset, URL, ...).
         source_name: String,

@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 #![doc = include_str!("../README.md")]
 
+pub mod blosc;
 pub mod cli;
 pub mod data;
 pub mod dtype;
@@ -21,6 +22,7 @@ pub mod exec;
 pub mod graph;
 pub mod http;
 pub mod plan;
+pub mod proxy;
 pub mod remote;
 pub mod select;
 pub mod sink;
@@ -35,6 +37,8 @@ pub use exec::{EvalConfig, ReduceState};
 pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
 pub use plan::Plan;
 pub use select::{Dim, Region, SelItem, Selection, SliceArg, Stride};
+pub use sink::hdf5::{store_hdf5, Hdf5StoreOptions, Hdf5StoreReport, StoreMode};
+pub use source::hdf5::{Hdf5File, Hdf5Options, Hdf5Source};
 pub use source::{
     ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource,
     ReadCounts,

@@ -3,10 +3,12 @@
 use crate::error::{Error, Result};
 use crate::graph::DynArray;
 use crate::http::HttpClient;
+use crate::proxy::{MemoryPool, Proxy};
 use crate::source::tiles::{
     TileFormat, TileLayout, TileLevelConfig, TileLevelSource, TileView, UrlTemplate,
 };
 use crate::source::ChunkSource;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// A zoom level as a LinearMosaic (rows) of LinearMosaics (tiles), one [`TileView`] leaf per
@@ -43,6 +45,15 @@ pub fn tile_pyramid(
     tile_shape: [usize; 3],
     client: Arc<HttpClient>,
 ) -> Result<DynArray> {
+    tile_mosaic(level_source(template, z, tile_shape, client)?)
+}
+
+fn level_source(
+    template: &str,
+    z: u32,
+    tile_shape: [usize; 3],
+    client: Arc<HttpClient>,
+) -> Result<Arc<dyn ChunkSource>> {
     let mut cfg = TileLevelConfig::new(UrlTemplate::new(template)?, z);
     cfg.format = TileFormat::Png;
     cfg.layout = TileLayout {
@@ -51,6 +62,37 @@ pub fn tile_pyramid(
         channels: tile_shape[2],
         dtype: crate::DType::U8,
     };
-    let level: Arc<dyn ChunkSource> = Arc::new(TileLevelSource::new(client, cfg)?);
-    tile_mosaic(level)
+    Ok(Arc::new(TileLevelSource::new(client, cfg)?))
+}
+
+/// Where tiles of a pyramid are cached.
+#[derive(Clone, Default)]
+pub struct TileCache {
+    /// A persistent `.b2nd` cache file (python-blosc2 can open it); reopening it serves every
+    /// tile fetched before without a request.
+    pub file: Option<PathBuf>,
+    /// A shared memory pool of compressed tiles.
+    pub pool: Option<Arc<MemoryPool>>,
+}
+
+/// Like [`tile_pyramid`], with every tile read through a caching [`Proxy`] (compressed tiles in
+/// a memory pool and, if asked, a persistent cache file). Returns the array and the proxy (for
+/// its statistics: tiles read from the server, from memory, from the file).
+pub fn cached_tile_pyramid(
+    template: &str,
+    z: u32,
+    tile_shape: [usize; 3],
+    client: Arc<HttpClient>,
+    cache: &TileCache,
+) -> Result<(DynArray, Arc<Proxy>)> {
+    let mut b = Proxy::builder(level_source(template, z, tile_shape, client)?);
+    if let Some(f) = &cache.file {
+        b = b.cache_file(f.clone());
+    }
+    if let Some(p) = &cache.pool {
+        b = b.memory_pool(p.clone());
+    }
+    let proxy = Arc::new(b.open()?);
+    let as_source: Arc<dyn ChunkSource> = proxy.clone();
+    Ok((tile_mosaic(as_source)?, proxy))
 }

@@ -60,3 +60,48 @@ fn region_of_zoom9_pyramid_requests_exactly_six_tiles_concurrently() {
         );
     }
 }
+
+#[test]
+fn persistent_tile_cache_makes_the_second_draw_request_nothing() {
+    use vastarray::remote::{cached_tile_pyramid, TileCache};
+    let dir = tempfile::tempdir().unwrap();
+    let server = TileServer::start(TileServerConfig::default()).unwrap();
+    let cache = TileCache {
+        file: Some(dir.path().join("z6.b2nd")),
+        pool: None,
+    };
+    let template = server.url_template(TileFormat::Png);
+    let draw = || {
+        let client = Arc::new(HttpClient::new(HttpConfig::default()).unwrap());
+        let (level, proxy) =
+            cached_tile_pyramid(&template, 6, [256, 256, 3], client, &cache).unwrap();
+        let px = level
+            .select_str("1000:1300, 2000:2600")
+            .unwrap()
+            .ndarray()
+            .unwrap()
+            .into_typed::<u8>()
+            .unwrap();
+        (px, proxy.stats())
+    };
+    let (first, s1) = draw();
+    let after_first = server.stats().total_requests;
+    assert_eq!(
+        after_first,
+        3 * 4,
+        "rows 1000..1300 touch tiles 3 to 5, columns 2000..2600 tiles 7 to 10"
+    );
+    assert_eq!(s1.source_reads, 12);
+    let (second, s2) = draw();
+    assert_eq!(
+        server.stats().total_requests,
+        after_first,
+        "the second draw requests nothing"
+    );
+    assert_eq!(s2.source_reads, 0);
+    assert_eq!(s2.file_hits, 12);
+    assert_eq!(first, second);
+    let (r, c) = (1299usize, 2000usize);
+    let p = tile_pixel(6, (c / 256) as u64, (r / 256) as u64, r % 256, c % 256);
+    assert_eq!(second[[299, 0, 1]], p[1]);
+}

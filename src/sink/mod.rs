@@ -4,9 +4,12 @@
 //! ([`ChunkAlignedBuffers`]), asks the array to compute each buffer ([`RegionCompute`]) and
 //! writes the buffers in order, so no target chunk is written twice.
 
+mod b2nd;
 mod buffers;
+pub mod hdf5;
 pub mod npy;
 
+pub use b2nd::{store_b2nd, B2ndOptions, StoreReport, DEFAULT_BUFFER_BYTES, DEFAULT_CHUNK_BYTES};
 pub use buffers::ChunkAlignedBuffers;
 
 use crate::data::NdData;

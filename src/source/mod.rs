@@ -7,14 +7,17 @@
 //! [`ConstantSource`] (zeros, ones, full) and [`CountingSource`] (wraps any source and counts reads,
 //! so tests can prove laziness). Files and servers live in their own modules.
 
+mod b2nd;
 mod constant;
 mod counting;
 mod generated;
 mod grid;
+pub mod hdf5;
 mod memory;
 pub mod npy;
 pub mod tiles;
 
+pub use b2nd::{file_identity, B2ndSource};
 pub use constant::ConstantSource;
 pub use counting::{CountingSource, ReadCounts};
 pub use generated::GeneratedSource;

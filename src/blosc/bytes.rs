@@ -1,0 +1,99 @@
+//! Conversions between [`NdData`] and the raw little-endian, C-ordered bytes Blosc2 compresses.
+
+use crate::data::NdData;
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use ndarray::{ArrayD, IxDyn};
+
+/// Builds an array of `shape` and `dtype` from C-ordered little-endian bytes. For `bool`,
+/// any non-zero byte is `true`.
+pub fn nd_from_bytes(dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<NdData> {
+    let n: usize = shape.iter().product();
+    let want = n * dtype.size();
+    if bytes.len() != want {
+        return Err(Error::Shape(format!(
+            "{} bytes cannot hold a {dtype} array of shape {shape:?} ({want} bytes)",
+            bytes.len()
+        )));
+    }
+    fn build<T: Element>(shape: &[usize], v: Vec<T>) -> Result<NdData> {
+        ArrayD::from_shape_vec(IxDyn(shape), v)
+            .map(T::wrap)
+            .map_err(|e| Error::Internal(format!("array from bytes: {e}")))
+    }
+    macro_rules! pod {
+        ($t:ty) => {{
+            const S: usize = std::mem::size_of::<$t>();
+            let v: Vec<$t> = bytes
+                .chunks_exact(S)
+                .map(|c| {
+                    let mut a = [0u8; S];
+                    a.copy_from_slice(c);
+                    <$t>::from_le_bytes(a)
+                })
+                .collect();
+            build(shape, v)
+        }};
+    }
+    match dtype {
+        DType::Bool => build(shape, bytes.iter().map(|&b| b != 0).collect()),
+        DType::I8 => pod!(i8),
+        DType::I16 => pod!(i16),
+        DType::I32 => pod!(i32),
+        DType::I64 => pod!(i64),
+        DType::U8 => build(shape, bytes.to_vec()),
+        DType::U16 => pod!(u16),
+        DType::U32 => pod!(u32),
+        DType::U64 => pod!(u64),
+        DType::F32 => pod!(f32),
+        DType::F64 => pod!(f64),
+    }
+}
+
+/// The C-ordered little-endian bytes of an array (whatever its memory layout).
+pub fn nd_to_bytes(data: &NdData) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.nbytes());
+    macro_rules! pod {
+        ($a:expr) => {{
+            for v in $a.iter() {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+        }};
+    }
+    match data {
+        NdData::Bool(a) => out.extend(a.iter().map(|&b| b as u8)),
+        NdData::I8(a) => pod!(a),
+        NdData::I16(a) => pod!(a),
+        NdData::I32(a) => pod!(a),
+        NdData::I64(a) => pod!(a),
+        NdData::U8(a) => match a.as_slice() {
+            Some(s) => out.extend_from_slice(s),
+            None => out.extend(a.iter().copied()),
+        },
+        NdData::U16(a) => pod!(a),
+        NdData::U32(a) => pod!(a),
+        NdData::U64(a) => pod!(a),
+        NdData::F32(a) => pod!(a),
+        NdData::F64(a) => pod!(a),
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_every_type() {
+        for t in DType::ALL {
+            let a = NdData::from(
+                ndarray::Array::from_shape_fn((3, 4), |(i, j)| (i * 4 + j) as f64).into_dyn(),
+            )
+            .cast(t);
+            let b = nd_to_bytes(&a);
+            assert_eq!(b.len(), 12 * t.size());
+            assert_eq!(nd_from_bytes(t, &[3, 4], &b).unwrap(), a);
+        }
+        assert!(nd_from_bytes(DType::U16, &[3], &[0u8; 5]).is_err());
+    }
+}

@@ -1,0 +1,57 @@
+//! Blosc2 and `.b2nd` plumbing shared by the `.b2nd` source, the `.b2nd` sink and the chunk
+//! cache: opening and creating contiguous single-file arrays ([`B2ndFile`]), the block layout of
+//! a chunk ([`ChunkLayout`]), compressing and decompressing single chunks ([`encode_chunk`],
+//! [`decode_chunk`], [`decode_chunk_region`]), variable-length metadata ([`VlValue`]) and the
+//! undo journal that makes in-place updates safe against a killed process ([`FrameJournal`]).
+//!
+//! Everything goes through `blosc2-rs-sys` (C-Blosc2 2.21) directly: the safe `blosc2` crate
+//! panics on some bad input and has no in-place chunk update of arrays or metadata.
+
+mod bytes;
+mod chunk;
+mod codec;
+mod dtype;
+mod ffi;
+mod file;
+mod frame;
+mod journal;
+mod layout;
+mod vlmeta;
+
+pub use bytes::{nd_from_bytes, nd_to_bytes};
+pub use chunk::{chunk_sizes, decode_chunk, decode_chunk_region, encode_chunk};
+pub use codec::{Codec, Compression};
+pub use dtype::{numpy_dtype_str, parse_numpy_dtype};
+pub use file::{B2ndFile, B2ndMeta};
+pub use journal::{journal_path, FrameJournal};
+pub use layout::ChunkLayout;
+pub use vlmeta::VlValue;
+
+/// A block shape for chunks of `chunks` with `itemsize`-byte items: the chunk split along its
+/// leading axes until a block holds at most `target_bytes` (python-blosc2 aims at blocks that fit
+/// a CPU cache; a few hundred KiB decompress fast and keep partial reads cheap).
+pub fn default_blocks(chunks: &[usize], itemsize: usize, target_bytes: usize) -> Vec<usize> {
+    let mut b: Vec<usize> = chunks.iter().map(|&c| c.max(1)).collect();
+    let bytes = |b: &[usize]| b.iter().product::<usize>() * itemsize.max(1);
+    for d in 0..b.len() {
+        while bytes(&b) > target_bytes && b[d] > 1 {
+            let need = bytes(&b).div_ceil(target_bytes.max(1));
+            b[d] = b[d].div_ceil(need.min(b[d])).max(1);
+        }
+    }
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_blocks_fit_target() {
+        let b = default_blocks(&[1, 1248, 2689], 2, 256 * 1024);
+        assert_eq!(b[0], 1);
+        assert!(b.iter().product::<usize>() * 2 <= 256 * 1024, "{b:?}");
+        assert_eq!(b[2], 2689);
+        assert_eq!(default_blocks(&[10, 10], 8, 1 << 20), vec![10, 10]);
+    }
+}

@@ -1,0 +1,517 @@
+//! [`Hdf5Source`]: one HDF5 dataset as a lazy [`ChunkSource`].
+//!
+//! Chunks are read, where possible, without the HDF5 library: the chunk index (file offset,
+//! stored size and filter mask of every chunk) is read once under the library's global lock
+//! on first use, then each chunk is `pread` from a plain file handle and decoded (deflate,
+//! shuffle, Fletcher32) on the calling thread, so reads from many threads scale with cores.
+//! Chunks with other filters, and datasets the raw path cannot handle (compact, virtual,
+//! scalar, exotic byte order), go through the library.
+
+use super::chunk_index::ChunkIndex;
+use super::fill::{dataset_fill_value, filled, MissingValues};
+use super::meta::{Hdf5ByteOrder, Hdf5DatasetInfo, Hdf5Layout};
+use super::raw::{chunk_decodable, crop, pread, read_stored_chunk};
+use crate::data::NdData;
+use crate::dtype::DType;
+use crate::error::{Error, Result};
+use crate::source::{read_checked, ChunkGrid, ChunkSource};
+use hdf5::{Hyperslab, SliceOrIndex};
+use ndarray::IxDyn;
+use rayon::prelude::*;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// Which HDF5 query builds the chunk index (see [`ChunkIndex::read`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChunkIndexQuery {
+    /// The cheaper of the two for the dataset's numbers of stored and possible chunks.
+    #[default]
+    Auto,
+    /// List stored chunks one by one (`H5Dget_chunk_info`).
+    ByIndex,
+    /// Look every chunk of the grid up by its coordinates (`H5Dget_chunk_info_by_coord`).
+    ByCoord,
+}
+
+/// Options for opening an HDF5 dataset as a source.
+#[derive(Clone, Debug)]
+pub struct Hdf5Options {
+    /// Replace missing-data markers by NaN (see [`MissingValues`] for which values count and
+    /// what happens to integer datasets). Off by default.
+    pub missing_as_nan: bool,
+    /// Read chunks with `pread` and decode them outside the library where possible (on by
+    /// default). Off forces every read through the library, for comparisons.
+    pub raw_reads: bool,
+    /// Open datasets whose `vastarray_complete` attribute says a vastarray store did not
+    /// finish. Off by default: such datasets are refused with an error.
+    pub allow_incomplete: bool,
+    /// Target bytes per chunk of the grid given to unchunked (contiguous, compact, virtual)
+    /// datasets. Default 4 MiB.
+    pub contiguous_chunk_bytes: usize,
+    /// How the chunk index is read (default: automatic).
+    pub chunk_index_query: ChunkIndexQuery,
+}
+
+impl Default for Hdf5Options {
+    fn default() -> Self {
+        Hdf5Options {
+            missing_as_nan: false,
+            raw_reads: true,
+            allow_incomplete: false,
+            contiguous_chunk_bytes: 4 << 20,
+            chunk_index_query: ChunkIndexQuery::Auto,
+        }
+    }
+}
+
+/// How the reads of a [`Hdf5Source`] were served so far.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hdf5ReadStats {
+    /// Chunks read with `pread` and decoded outside the library.
+    pub raw_chunks: usize,
+    /// Chunks read through the HDF5 library (under its global lock).
+    pub library_chunks: usize,
+    /// Chunks never written, delivered as the fill value without I/O.
+    pub fill_chunks: usize,
+    /// Stored bytes read by the raw path.
+    pub raw_bytes: u64,
+    /// Times the chunk index was read from the file (0 before the first read, then 1).
+    pub index_loads: usize,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    raw_chunks: AtomicUsize,
+    library_chunks: AtomicUsize,
+    fill_chunks: AtomicUsize,
+    raw_bytes: AtomicU64,
+    index_loads: AtomicUsize,
+}
+
+/// How chunks of this dataset are read.
+#[derive(Debug)]
+enum ReadPath {
+    /// Chunked storage, raw reads allowed: look chunks up in the index.
+    RawChunked {
+        userblock: u64,
+        partial_edges_unfiltered: bool,
+    },
+    /// Contiguous storage at this file offset, raw reads allowed.
+    RawContiguous { offset: u64 },
+    /// Everything through the library.
+    Library,
+}
+
+/// One HDF5 dataset, read lazily chunk by chunk.
+///
+/// ```no_run
+/// use vastarray::source::hdf5::Hdf5Source;
+/// use vastarray::ChunkSource;
+/// let src = Hdf5Source::open("run.h5", "/data/temperature").unwrap();
+/// println!("{:?} {} chunks {:?}", src.shape(), src.dtype(), src.chunk_shape());
+/// let first = src.read_chunk(&vec![0; src.shape().len()]).unwrap();
+/// ```
+pub struct Hdf5Source {
+    info: Arc<Hdf5DatasetInfo>,
+    ds: hdf5::Dataset,
+    _file: hdf5::File,
+    raw_file: std::fs::File,
+    file_len: u64,
+    grid: ChunkGrid,
+    stored_dtype: DType,
+    out_dtype: DType,
+    big_endian: bool,
+    fill: NdData,
+    missing: Option<MissingValues>,
+    path: ReadPath,
+    index_query: ChunkIndexQuery,
+    index: OnceLock<std::result::Result<Arc<ChunkIndex>, String>>,
+    counters: Counters,
+    name: String,
+    identity: Option<String>,
+}
+
+impl std::fmt::Debug for Hdf5Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hdf5Source")
+            .field("name", &self.name)
+            .field("shape", &self.grid.shape())
+            .field("chunks", &self.grid.chunk_shape())
+            .field("dtype", &self.out_dtype)
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// Opens an HDF5 file for reading, with errors that say whether the file is missing or not
+/// HDF5 (or truncated).
+pub(crate) fn open_h5_file(path: &Path) -> Result<hdf5::File> {
+    std::fs::metadata(path)
+        .map_err(|e| Error::file(path, format!("cannot open HDF5 file: {e}")))?;
+    let file = hdf5::File::open(path).map_err(|e| {
+        Error::file(
+            path,
+            format!("cannot open as HDF5 (not an HDF5 file, or truncated or corrupt): {e}"),
+        )
+    })?;
+    super::fd::close_on_exec(&file);
+    Ok(file)
+}
+
+/// Opens a dataset of an open file, with an error naming file and dataset.
+pub(crate) fn open_h5_dataset(
+    file: &hdf5::File,
+    path: &Path,
+    dataset: &str,
+) -> Result<hdf5::Dataset> {
+    file.dataset(dataset)
+        .map_err(|e| Error::file(path, format!("no readable dataset {dataset}: {e}")))
+}
+
+impl Hdf5Source {
+    /// Opens `dataset` (an absolute path such as `"/group/temperature"`) of the HDF5 file at
+    /// `path` with default options. Reads metadata only.
+    pub fn open(path: impl AsRef<Path>, dataset: &str) -> Result<Self> {
+        Self::open_with(path, dataset, &Hdf5Options::default())
+    }
+
+    /// Opens a dataset with options.
+    pub fn open_with(path: impl AsRef<Path>, dataset: &str, options: &Hdf5Options) -> Result<Self> {
+        let path = path.as_ref();
+        let file = open_h5_file(path)?;
+        let ds = open_h5_dataset(&file, path, dataset)?;
+        Self::from_handles(file, ds, path, dataset, options)
+    }
+
+    pub(crate) fn from_handles(
+        file: hdf5::File,
+        ds: hdf5::Dataset,
+        path: &Path,
+        dataset: &str,
+        options: &Hdf5Options,
+    ) -> Result<Self> {
+        let info = Hdf5DatasetInfo::from_dataset(&ds, path, dataset)?;
+        let stored_dtype = info.require_dtype()?;
+        if info.vastarray_complete() == Some(false) && !options.allow_incomplete {
+            return Err(Error::file(
+                path,
+                format!(
+                    "dataset {dataset} is marked incomplete (attribute {} = 0: a vastarray store did not finish); \
+                     set Hdf5Options::allow_incomplete to read it anyway",
+                    crate::sink::hdf5::COMPLETE_ATTR
+                ),
+            ));
+        }
+        let ndim = info.shape.len();
+        let chunk_shape = match (&info.layout, &info.chunks) {
+            (Hdf5Layout::Chunked, Some(c)) if c.len() == ndim && c.iter().all(|&x| x > 0) => {
+                c.clone()
+            }
+            (Hdf5Layout::Chunked, c) => {
+                return Err(Error::file(
+                    path,
+                    format!(
+                        "dataset {dataset}: invalid chunk shape {c:?} for shape {:?}",
+                        info.shape
+                    ),
+                ))
+            }
+            (Hdf5Layout::Compact, _) => info.shape.iter().map(|&n| n.max(1)).collect(),
+            _ => auto_chunk_shape(
+                &info.shape,
+                stored_dtype.size(),
+                options.contiguous_chunk_bytes,
+            ),
+        };
+        let grid = ChunkGrid::new(info.shape.clone(), chunk_shape);
+        let raw_file = std::fs::File::open(path)
+            .map_err(|e| Error::file(path, format!("cannot open for reading: {e}")))?;
+        let meta = raw_file.metadata().map_err(|e| Error::file(path, e))?;
+        let file_len = meta.len();
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+        let identity = mtime.map(|t| {
+            let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            format!(
+                "hdf5:{}:{}:size={}:mtime={}",
+                canon.display(),
+                dataset,
+                file_len,
+                t.as_nanos()
+            )
+        });
+        let fill = dataset_fill_value(&ds, stored_dtype).map_err(|e| {
+            Error::file(
+                path,
+                format!("dataset {dataset}: reading the fill value: {e}"),
+            )
+        })?;
+        let byte_order_ok = stored_dtype.size() == 1 || info.byte_order != Hdf5ByteOrder::Other;
+        let raw_ok = options.raw_reads && byte_order_ok && ndim > 0;
+        let path_kind = match info.layout {
+            Hdf5Layout::Chunked if raw_ok => {
+                let partial_edges_unfiltered = !info.filters.is_empty()
+                    && ds
+                        .create_plist()
+                        .ok()
+                        .and_then(|p| p.get_chunk_opts().ok().flatten())
+                        .is_some_and(|o| {
+                            o.contains(hdf5::dataset::ChunkOpts::DONT_FILTER_PARTIAL_CHUNKS)
+                        });
+                ReadPath::RawChunked {
+                    userblock: file.userblock(),
+                    partial_edges_unfiltered,
+                }
+            }
+            Hdf5Layout::Contiguous if raw_ok => match ds.offset() {
+                Some(offset) => ReadPath::RawContiguous { offset },
+                None => ReadPath::Library,
+            },
+            _ => ReadPath::Library,
+        };
+        let missing = options
+            .missing_as_nan
+            .then(|| MissingValues::of(&info))
+            .filter(|m| !m.values().is_empty());
+        let out_dtype = missing
+            .as_ref()
+            .map_or(stored_dtype, |m| m.output_dtype(stored_dtype));
+        Ok(Hdf5Source {
+            name: format!("{}:{}", path.display(), dataset),
+            big_endian: info.byte_order == Hdf5ByteOrder::Big,
+            info: Arc::new(info),
+            ds,
+            _file: file,
+            raw_file,
+            file_len,
+            grid,
+            stored_dtype,
+            out_dtype,
+            fill,
+            missing,
+            path: path_kind,
+            index_query: options.chunk_index_query,
+            index: OnceLock::new(),
+            counters: Counters::default(),
+            identity,
+        })
+    }
+
+    /// The dataset's metadata (attributes, filters, layout, fill value).
+    pub fn info(&self) -> &Hdf5DatasetInfo {
+        &self.info
+    }
+
+    /// The file this dataset is in.
+    pub fn file_path(&self) -> &Path {
+        &self.info.file
+    }
+
+    /// How reads were served so far (raw, library, fill).
+    pub fn stats(&self) -> Hdf5ReadStats {
+        Hdf5ReadStats {
+            raw_chunks: self.counters.raw_chunks.load(Ordering::Relaxed),
+            library_chunks: self.counters.library_chunks.load(Ordering::Relaxed),
+            fill_chunks: self.counters.fill_chunks.load(Ordering::Relaxed),
+            raw_bytes: self.counters.raw_bytes.load(Ordering::Relaxed),
+            index_loads: self.counters.index_loads.load(Ordering::Relaxed),
+        }
+    }
+
+    /// True when chunks can be read without the library (chunked or contiguous storage in a
+    /// byte order the raw reader handles, raw reads not switched off). Individual chunks may
+    /// still go through the library when a filter of theirs cannot be decoded here.
+    pub fn raw_path_available(&self) -> bool {
+        !matches!(self.path, ReadPath::Library)
+    }
+
+    fn read_error(&self, index: &[usize], message: impl std::fmt::Display) -> Error {
+        Error::read(self.name.clone(), Some(index), message)
+    }
+
+    fn chunk_index(&self) -> std::result::Result<&Arc<ChunkIndex>, String> {
+        let userblock = match self.path {
+            ReadPath::RawChunked { userblock, .. } => userblock,
+            _ => 0,
+        };
+        self.index
+            .get_or_init(|| {
+                self.counters.index_loads.fetch_add(1, Ordering::Relaxed);
+                let by_coord = match self.index_query {
+                    ChunkIndexQuery::Auto => None,
+                    ChunkIndexQuery::ByIndex => Some(false),
+                    ChunkIndexQuery::ByCoord => Some(true),
+                };
+                ChunkIndex::read(
+                    &self.ds,
+                    &self.grid,
+                    by_coord,
+                    userblock,
+                    &self.raw_file,
+                    self.file_len,
+                )
+                .map(Arc::new)
+                .map_err(|e| format!("reading the chunk index: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// Reads one chunk of the stored type (before missing values become NaN).
+    fn read_stored(&self, index: &[usize]) -> Result<NdData> {
+        let extent = self.grid.chunk_extent(index);
+        if extent.iter().any(|&n| n == 0) {
+            return Ok(NdData::zeros(self.stored_dtype, &extent));
+        }
+        match self.path {
+            ReadPath::RawChunked {
+                partial_edges_unfiltered,
+                ..
+            } => {
+                let idx = self.chunk_index().map_err(|e| self.read_error(index, e))?;
+                let Some(loc) = idx.get(self.grid.linear_index(index)) else {
+                    self.counters.fill_chunks.fetch_add(1, Ordering::Relaxed);
+                    return Ok(filled(&self.fill, &extent));
+                };
+                let partial = extent.as_slice() != self.grid.chunk_shape();
+                if (partial && partial_edges_unfiltered)
+                    || !chunk_decodable(&self.info.filters, loc.filter_mask)
+                {
+                    return self.read_library(index);
+                }
+                let full = read_stored_chunk(
+                    &self.raw_file,
+                    self.file_len,
+                    loc,
+                    &self.info.filters,
+                    self.stored_dtype,
+                    self.big_endian,
+                    self.grid.chunk_shape(),
+                )
+                .map_err(|e| {
+                    self.read_error(
+                        index,
+                        format!("stored at byte {} ({} bytes): {e}", loc.offset, loc.size),
+                    )
+                })?;
+                self.counters.raw_chunks.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .raw_bytes
+                    .fetch_add(loc.size, Ordering::Relaxed);
+                Ok(crop(full, &extent))
+            }
+            ReadPath::RawContiguous { offset } => {
+                let bx = self.grid.chunk_box(index);
+                let first = linear_offset(self.grid.shape(), &bx);
+                let size = self.stored_dtype.size() as u64;
+                let len = extent.iter().product::<usize>() as u64 * size;
+                let bytes = pread(&self.raw_file, self.file_len, offset + first * size, len)
+                    .map_err(|e| self.read_error(index, e))?;
+                self.counters.raw_chunks.fetch_add(1, Ordering::Relaxed);
+                self.counters.raw_bytes.fetch_add(len, Ordering::Relaxed);
+                super::raw::bytes_to_array(&bytes, self.stored_dtype, self.big_endian, &extent)
+                    .map_err(|e| self.read_error(index, e))
+            }
+            ReadPath::Library => self.read_library(index),
+        }
+    }
+
+    /// Reads one chunk through the HDF5 library (under its global lock).
+    fn read_library(&self, index: &[usize]) -> Result<NdData> {
+        let bx = self.grid.chunk_box(index);
+        let data = self
+            .library_region(&bx)
+            .map_err(|e| self.read_error(index, format!("HDF5 library read: {e}")))?;
+        self.counters.library_chunks.fetch_add(1, Ordering::Relaxed);
+        Ok(data)
+    }
+
+    /// Reads a box through the library.
+    fn library_region(&self, region: &[Range<usize>]) -> hdf5::Result<NdData> {
+        if region.is_empty() {
+            return crate::dispatch_dtype!(self.stored_dtype, T => Ok(T::wrap(self.ds.read_dyn::<T>()?)));
+        }
+        let sel = Hyperslab::from(
+            region
+                .iter()
+                .map(|r| SliceOrIndex::from(r.clone()))
+                .collect::<Vec<_>>(),
+        );
+        crate::dispatch_dtype!(self.stored_dtype, T => Ok(T::wrap(self.ds.read_slice::<T, _, IxDyn>(sel)?)))
+    }
+}
+
+/// The C-order element offset of a box's first element in an array of `shape`.
+fn linear_offset(shape: &[usize], bx: &[Range<usize>]) -> u64 {
+    let mut off: u64 = 0;
+    for (n, r) in shape.iter().zip(bx) {
+        off = off * (*n as u64) + r.start as u64;
+    }
+    off
+}
+
+/// A chunk shape for unchunked data of `shape`: whole trailing axes while a chunk stays within
+/// `target_bytes`, then a slab of the next axis, then single steps. Each such chunk is one
+/// contiguous byte range of a C-order array.
+pub fn auto_chunk_shape(shape: &[usize], itemsize: usize, target_bytes: usize) -> Vec<usize> {
+    let mut chunk = vec![1usize; shape.len()];
+    let mut bytes = itemsize.max(1);
+    for d in (0..shape.len()).rev() {
+        let n = shape[d].max(1);
+        let whole = bytes.saturating_mul(n);
+        if whole <= target_bytes {
+            chunk[d] = n;
+            bytes = whole;
+        } else {
+            chunk[d] = (target_bytes / bytes).clamp(1, n);
+            break;
+        }
+    }
+    chunk
+}
+
+impl ChunkSource for Hdf5Source {
+    fn shape(&self) -> &[usize] {
+        self.grid.shape()
+    }
+
+    fn dtype(&self) -> DType {
+        self.out_dtype
+    }
+
+    fn chunk_shape(&self) -> &[usize] {
+        self.grid.chunk_shape()
+    }
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+
+    fn read_chunk(&self, index: &[usize]) -> Result<NdData> {
+        let g = self.grid.grid_shape();
+        if index.len() != g.len() || index.iter().zip(&g).any(|(i, n)| i >= n) {
+            return Err(self.read_error(index, format!("chunk index outside the chunk grid {g:?}")));
+        }
+        let data = self.read_stored(index)?;
+        Ok(match &self.missing {
+            Some(m) => m.apply(data),
+            None => data,
+        })
+    }
+
+    fn read_chunks(&self, indices: &[Vec<usize>]) -> Result<Vec<NdData>> {
+        if self.raw_path_available() {
+            indices.par_iter().map(|i| read_checked(self, i)).collect()
+        } else {
+            indices.iter().map(|i| read_checked(self, i)).collect()
+        }
+    }
+
+    fn identity(&self) -> Option<String> {
+        self.identity.clone()
+    }
+}

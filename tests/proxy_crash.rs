@@ -1,0 +1,301 @@
+//! Crash safety and locking of the cache file, with real child processes: the test binary
+//! re-runs itself with an environment variable that turns `child_process_entry` into a child's
+//! main, and the parent kills it with SIGKILL.
+
+// Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
+// without Debug are checked with `.err().expect(..)`.
+#![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
+
+mod common;
+mod proxy_support;
+
+use proxy_support::{expected_u16, generated_u16, SlowSource};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+use vastarray::blosc::journal_path;
+use vastarray::proxy::{LockMode, Proxy};
+use vastarray::{ChunkSource, DType, GeneratedSource, NdData};
+
+const CHILD_ENV: &str = "VASTARRAY_PROXY_CRASH_CHILD";
+const PATH_ENV: &str = "VASTARRAY_PROXY_CRASH_PATH";
+
+const SMALL: ([usize; 2], [usize; 2]) = ([60, 40], [10, 40]);
+const BIG: ([usize; 3], [usize; 3]) = ([12, 1024, 1024], [1, 1024, 1024]);
+
+/// Incompressible values, so chunk writes take a while and kills land inside them.
+fn noisy(k: usize, i: usize, j: usize) -> u32 {
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
+    for v in [k, i, j] {
+        h = (h ^ v as u64).wrapping_mul(0x100_0000_01b3).rotate_left(29);
+    }
+    (h >> 13) as u32
+}
+
+fn noisy_source() -> GeneratedSource {
+    GeneratedSource::new(
+        &BIG.0,
+        &BIG.1,
+        DType::U32,
+        |region: &[std::ops::Range<usize>]| {
+            let shape: Vec<usize> = region.iter().map(|r| r.len()).collect();
+            let (k0, i0, j0) = (region[0].start, region[1].start, region[2].start);
+            let a = ndarray::Array3::from_shape_fn((shape[0], shape[1], shape[2]), |(k, i, j)| {
+                noisy(k0 + k, i0 + i, j0 + j)
+            });
+            NdData::from(a.into_dyn())
+        },
+    )
+    .unwrap()
+}
+
+/// The child's main: does nothing unless the test binary was started as a child.
+#[test]
+fn child_process_entry() {
+    let Ok(mode) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let path = std::env::var(PATH_ENV).unwrap();
+    let say = |s: &str| {
+        println!("{s}");
+        std::io::stdout().flush().unwrap();
+    };
+    match mode.as_str() {
+        "stop-after-data" => {
+            let hook = Arc::new(move |n: usize| {
+                if n == 3 {
+                    println!("DATA-WRITTEN 3");
+                    std::io::stdout().flush().unwrap();
+                    loop {
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                }
+            });
+            let p = Proxy::builder(Arc::new(generated_u16(&SMALL.0, &SMALL.1)))
+                .cache_file(&path)
+                .stamp("crash")
+                .concurrency(1)
+                .after_chunk_data_written(hook)
+                .open()
+                .unwrap();
+            p.fetch(&[0..60]).unwrap();
+        }
+        "write-all" => {
+            let hook = Arc::new(|n: usize| {
+                println!("DATA {n}");
+                std::io::stdout().flush().unwrap();
+            });
+            let p = Proxy::builder(Arc::new(noisy_source()))
+                .cache_file(&path)
+                .stamp("noisy")
+                .concurrency(2)
+                .after_chunk_data_written(hook)
+                .open()
+                .unwrap();
+            say("STARTED");
+            p.fetch_all().unwrap();
+            say("DONE");
+        }
+        "hold" => {
+            let p = Proxy::builder(Arc::new(generated_u16(&SMALL.0, &SMALL.1)))
+                .cache_file(&path)
+                .stamp("crash")
+                .open()
+                .unwrap();
+            say("OPEN");
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line).unwrap();
+            p.fetch(&[0..30]).unwrap();
+            say("FETCHED");
+        }
+        other => panic!("unknown child mode {other}"),
+    }
+}
+
+fn spawn_child(mode: &str, path: &Path) -> Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_process_entry",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, mode)
+        .env(PATH_ENV, path)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+/// Reads the child's output until a line containing `marker` (libtest prints its own text before it).
+fn wait_for(lines: &mut impl Iterator<Item = std::io::Result<String>>, marker: &str) {
+    for line in lines {
+        if line.unwrap().contains(marker) {
+            return;
+        }
+    }
+    panic!("child ended before printing {marker}");
+}
+
+#[test]
+fn killed_between_chunk_data_and_bitmap_leaves_the_chunk_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.b2nd");
+    let mut child = spawn_child("stop-after-data", &path);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    wait_for(&mut lines, "DATA-WRITTEN 3");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        journal_path(&path).exists(),
+        "the interrupted write left its undo journal"
+    );
+
+    let slow = SlowSource::new(generated_u16(&SMALL.0, &SMALL.1), Duration::ZERO);
+    let p = Proxy::builder(slow.clone())
+        .cache_file(&path)
+        .stamp("crash")
+        .open()
+        .unwrap();
+    assert!(p.cache_recovered());
+    assert!(!journal_path(&path).exists());
+    assert_eq!(p.chunks_in_file(), 3);
+    for k in 0..3 {
+        assert!(p.is_cached(&[k, 0]));
+    }
+    assert!(
+        !p.is_cached(&[3, 0]),
+        "the chunk whose write was interrupted must be missing"
+    );
+    assert_eq!(p.get(&[0..30]).unwrap(), expected_u16(&[0..30, 0..40]));
+    assert_eq!(slow.reads(), 0);
+    assert_eq!(p.get(&[0..60]).unwrap(), expected_u16(&[0..60, 0..40]));
+    let read: Vec<Vec<usize>> = slow.per_chunk().keys().cloned().collect();
+    assert_eq!(read, vec![vec![3, 0], vec![4, 0], vec![5, 0]]);
+    drop(p);
+    let script =
+        "import sys, blosc2; a = blosc2.open(sys.argv[1]); print(a.shape, int(a[:].sum()))";
+    let out = common::run_python(script, &[path.to_str().unwrap()]);
+    let want: u64 = expected_u16(&[0..60, 0..40])
+        .to_f64()
+        .iter()
+        .map(|&v| v as u64)
+        .sum();
+    assert_eq!(out.trim(), format!("(60, 40) {want}"));
+}
+
+/// Checks every chunk the cache claims to hold; returns how many it holds.
+fn verify_cache(path: &Path) -> (usize, bool) {
+    let failing = SlowSource::new(noisy_source(), Duration::ZERO);
+    let p = Proxy::builder(failing.clone())
+        .cache_file(path)
+        .stamp("noisy")
+        .open()
+        .unwrap();
+    let recovered = p.cache_recovered();
+    for k in 0..BIG.0[0] {
+        if p.is_cached(&[k, 0, 0]) {
+            let r = [k..k + 1, 0..BIG.0[1], 0..BIG.0[2]];
+            let got = p.get(&r).unwrap().into_typed::<u32>().unwrap();
+            let bad = got
+                .indexed_iter()
+                .filter(|(ix, v)| **v != noisy(k, ix[1], ix[2]))
+                .count();
+            assert_eq!(bad, 0, "chunk {k} marked present holds wrong values");
+        }
+    }
+    assert_eq!(failing.reads(), 0);
+    (p.chunks_in_file(), recovered)
+}
+
+#[test]
+fn killed_at_random_points_while_writing_the_cache_reopens_consistent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.b2nd");
+    let mut recovered = 0;
+    for round in 0..5u64 {
+        let mut child = spawn_child("write-all", &path);
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        wait_for(&mut lines, "STARTED");
+        // Right after a chunk's data is written, then a little later each round: the kill
+        // lands before, during or after the bitmap update or inside the next chunk's write.
+        wait_for(&mut lines, "DATA");
+        std::thread::sleep(Duration::from_micros(700 * round));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let (n, r) = verify_cache(&path);
+        recovered += r as usize;
+        eprintln!("round {round}: {n} chunks cached after the kill, rolled back: {r}");
+    }
+    eprintln!("{recovered} of 5 kills interrupted a chunk write");
+    // Finally let a child finish: everything is cached and right, python-blosc2 agrees.
+    let mut child = spawn_child("write-all", &path);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    wait_for(&mut lines, "DONE");
+    child.wait().unwrap();
+    assert_eq!(verify_cache(&path).0, BIG.0[0]);
+    let script = "import sys, blosc2; a = blosc2.open(sys.argv[1]); print(a.shape, str(a.dtype), int(a[5, 1000, 17]))";
+    let out = common::run_python(script, &[path.to_str().unwrap()]);
+    assert_eq!(
+        out.trim(),
+        format!("(12, 1024, 1024) uint32 {}", noisy(5, 1000, 17))
+    );
+}
+
+#[test]
+fn a_second_process_waits_or_fails_and_never_corrupts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.b2nd");
+    let mut child = spawn_child("hold", &path);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    wait_for(&mut lines, "OPEN");
+    let src = || SlowSource::new(generated_u16(&SMALL.0, &SMALL.1), Duration::ZERO);
+    // Fail mode: an error naming the file at once.
+    let err = Proxy::builder(src())
+        .cache_file(&path)
+        .stamp("crash")
+        .lock_mode(LockMode::Fail)
+        .open()
+        .err();
+    let msg = err.expect("the cache is held by the child").to_string();
+    assert!(
+        msg.contains("in use") && msg.contains(&path.display().to_string()),
+        "{msg}"
+    );
+    // Wait mode (the default): blocks until the child is done. The child fetches its chunks
+    // only after we have started waiting, so seeing them proves we waited.
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            let slow = src();
+            let p = Proxy::builder(slow.clone())
+                .cache_file(&path)
+                .stamp("crash")
+                .open()
+                .unwrap();
+            assert_eq!(p.chunks_in_file(), 3);
+            assert_eq!(p.get(&[0..30]).unwrap(), expected_u16(&[0..30, 0..40]));
+            assert_eq!(slow.reads(), 0);
+            p.fetch_all().unwrap();
+            assert_eq!(slow.reads(), 3);
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        writeln!(stdin, "go").unwrap();
+        wait_for(&mut lines, "FETCHED");
+        child.wait().unwrap();
+        waiter.join().unwrap();
+    });
+    let slow = src();
+    let p = Proxy::builder(slow.clone())
+        .cache_file(&path)
+        .stamp("crash")
+        .open()
+        .unwrap();
+    assert_eq!(p.get(&[0..60]).unwrap(), expected_u16(&[0..60, 0..40]));
+    assert_eq!(slow.reads(), 0);
+    assert_eq!(p.dtype(), DType::U16);
+}
