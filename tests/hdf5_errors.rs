@@ -119,10 +119,7 @@ with h5py.File(os.path.join(OUT, 'shrink.h5'), 'w') as f:
     assert!(!errors.is_empty(), "some chunks lie in the cut half");
     eprintln!("{}", errors[0]);
     for e in &errors {
-        assert!(
-            e.contains("shrink.h5:/x") && e.contains("chunk ["),
-            "{e}"
-        );
+        assert!(e.contains("shrink.h5:/x") && e.contains("chunk ["), "{e}");
     }
 }
 

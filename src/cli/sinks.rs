@@ -6,8 +6,12 @@ use super::args::Codec;
 use super::error::CliError;
 use super::settings::{progress_callback, Settings};
 use super::source_spec::DestSpec;
+use crate::blosc::{Codec as BloscCodec, Compression};
 use crate::sink::npy::{npy_buffers, store_npy, NpyStoreOptions};
 use crate::sink::RegionCompute;
+use crate::sink::{store_b2nd, B2ndOptions};
+use crate::source::hdf5::Hdf5File;
+use crate::{store_hdf5, Hdf5StoreOptions, StoreMode};
 use crate::{DType, DynArray, EvalConfig, NdData};
 use std::ops::Range;
 
@@ -116,7 +120,19 @@ pub fn check(dest: &DestSpec, opts: &StoreOptions) -> Result<(), CliError> {
         }
     }
     let file = dest.file();
-    if file.exists() && !opts.overwrite && !matches!(dest, DestSpec::Hdf5 { .. }) {
+    if let DestSpec::Hdf5 { dataset, .. } = dest {
+        if file.exists() && !opts.overwrite {
+            let h5 = Hdf5File::open(file)?;
+            if h5.dataset_info(dataset).is_ok() {
+                return Err(CliError::Runtime(format!(
+                    "{}: the dataset {dataset} exists already (add --overwrite to replace its values)",
+                    file.display()
+                )));
+            }
+        }
+        return Ok(());
+    }
+    if file.exists() && !opts.overwrite {
         return Err(CliError::Runtime(format!(
             "{}: exists already (add --overwrite to replace it once the new result is complete)",
             file.display()
@@ -182,16 +198,49 @@ pub fn store(
             })
         }
         DestSpec::B2nd(path) => {
-            return Err(CliError::Runtime(format!(
-                "{}: this build of vastarray cannot write .b2nd files yet (the Blosc2 sink has not been merged)",
-                path.display()
-            )))
+            let compression = match opts.codec.unwrap_or(Codec::Zstd) {
+                Codec::None => Compression::new(BloscCodec::None, 0),
+                Codec::Deflate => Compression::new(BloscCodec::Zlib, opts.level.unwrap_or(5)),
+                Codec::Lz4 => Compression::new(BloscCodec::Lz4, opts.level.unwrap_or(5)),
+                Codec::Zstd => Compression::new(BloscCodec::Zstd, opts.level.unwrap_or(5)),
+            };
+            let o = B2ndOptions {
+                chunks: opts.chunks.clone(),
+                blocks: None,
+                compression,
+                buffer_bytes: buffer,
+            };
+            store_b2nd(&src, path, &o).map(|r| Stored {
+                dest: dest.display(),
+                shape: r.meta.shape.clone(),
+                dtype: r.meta.dtype,
+                file_bytes: Some(r.file_bytes),
+                buffers: r.buffers,
+            })
         }
-        DestSpec::Hdf5 { file, .. } => {
-            return Err(CliError::Runtime(format!(
-                "{}: this build of vastarray cannot write HDF5 files yet (the HDF5 sink has not been merged)",
-                file.display()
-            )))
+        DestSpec::Hdf5 { file, dataset } => {
+            let mode = if file.exists() {
+                StoreMode::Update
+            } else {
+                StoreMode::CreateNew
+            };
+            let o = Hdf5StoreOptions {
+                chunks: opts.chunks.clone(),
+                deflate: match opts.codec {
+                    Some(Codec::Deflate) => Some(opts.level.unwrap_or(4)),
+                    _ => None,
+                },
+                mode,
+                buffer_bytes: buffer,
+                ..Default::default()
+            };
+            store_hdf5(&src, file, dataset, &o).map(|r| Stored {
+                dest: dest.display(),
+                shape: r.shape,
+                dtype: r.dtype,
+                file_bytes: std::fs::metadata(file).map(|m| m.len()).ok(),
+                buffers: r.buffers.len(),
+            })
         }
     };
     if let Some(b) = bar {

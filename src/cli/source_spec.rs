@@ -7,7 +7,10 @@
 //! - `c2+http://HOST:PORT/ROOT/PATH.b2nd` (or `c2+https`): a dataset on a Caterva2 server.
 
 use super::error::CliError;
+use crate::blosc::B2ndFile;
+use crate::source::hdf5::{Hdf5Source, PipelineFilter};
 use crate::source::npy::NpySource;
+use crate::source::B2ndSource;
 use crate::{ChunkSource, DynArray};
 use serde_json::{json, Value as Json};
 use std::path::{Path, PathBuf};
@@ -161,17 +164,91 @@ fn open_npy(path: &Path) -> Result<Opened, CliError> {
 }
 
 fn open_b2nd(path: &Path) -> Result<Opened, CliError> {
-    Err(CliError::Runtime(format!(
-        "{}: this build of vastarray cannot read .b2nd files yet (the Blosc2 source has not been merged)",
-        path.display()
-    )))
+    let src = B2ndSource::open(path)?;
+    let mut facts = serde_json::Map::new();
+    facts.insert("format".into(), json!("b2nd"));
+    facts.insert("codec".into(), json!(b2nd_codec(&src)));
+    facts.insert("blocks".into(), json!(src.block_shape()));
+    facts.insert(
+        "stored_bytes".into(),
+        json!(std::fs::metadata(path).map(|m| m.len()).ok()),
+    );
+    let source: Arc<dyn ChunkSource> = Arc::new(src);
+    Ok(Opened {
+        array: DynArray::from_source_arc(source.clone()),
+        source,
+        facts,
+    })
 }
 
-fn open_hdf5(file: &Path, _dataset: &str) -> Result<Opened, CliError> {
-    Err(CliError::Runtime(format!(
-        "{}: this build of vastarray cannot read HDF5 files yet (the HDF5 source has not been merged)",
-        file.display()
-    )))
+/// The codec of a `.b2nd` file, from the header of its first chunk holding data: bits 5 to 7
+/// of the Blosc2 header's flags byte give the compressor format, bit 1 says the chunk was
+/// stored without compression.
+fn b2nd_codec(src: &B2ndSource) -> String {
+    let Ok(file) = B2ndFile::open(src.path()) else {
+        return "unknown".into();
+    };
+    let n = src.grid().num_chunks();
+    for i in 0..n {
+        if file.chunk_is_special(i).unwrap_or(true) {
+            continue;
+        }
+        let Ok(raw) = file.chunk_bytes(i) else {
+            break;
+        };
+        let Some(&flags) = raw.get(2) else { break };
+        if flags & 0x02 != 0 {
+            return "none".into();
+        }
+        return match (flags >> 5) & 0x07 {
+            0 => "blosclz",
+            1 => "lz4",
+            3 => "zlib",
+            4 => "zstd",
+            _ => "other",
+        }
+        .into();
+    }
+    "unknown (no chunk holds data)".into()
+}
+
+fn open_hdf5(file: &Path, dataset: &str) -> Result<Opened, CliError> {
+    let src = Hdf5Source::open(file, dataset)?;
+    let info = src.info().clone();
+    let mut facts = serde_json::Map::new();
+    facts.insert("format".into(), json!("hdf5"));
+    facts.insert("dataset".into(), json!(info.path));
+    facts.insert(
+        "layout".into(),
+        json!(format!("{:?}", info.layout).to_lowercase()),
+    );
+    let filters: Vec<String> = info.filters.iter().map(|f| f.to_string()).collect();
+    let codec = info
+        .filters
+        .iter()
+        .find_map(|f| match f {
+            PipelineFilter::Deflate(_) => Some("deflate".to_string()),
+            PipelineFilter::Other { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "none".into());
+    facts.insert("codec".into(), json!(codec));
+    facts.insert("filters".into(), json!(filters));
+    let stored = hdf5::File::open(file)
+        .and_then(|f| f.dataset(dataset))
+        .map(|d| d.storage_size())
+        .ok();
+    facts.insert("stored_bytes".into(), json!(stored));
+    if !info.attributes.is_empty() {
+        let names: Vec<&String> = info.attributes.keys().collect();
+        facts.insert("attributes".into(), json!(names));
+    }
+    let source: Arc<dyn ChunkSource> = Arc::new(src);
+    Ok(Opened {
+        array: DynArray::from_source_arc(source.clone()),
+        source,
+        facts,
+    })
 }
 
 fn open_caterva2(server: &str, path: &str, _cache: Option<&Path>) -> Result<Opened, CliError> {

@@ -5,6 +5,7 @@ use super::super::error::CliError;
 use super::super::output::shape_text;
 use super::super::settings::Settings;
 use super::super::source_spec::{open, SourceSpec};
+use crate::source::hdf5::{Hdf5File, Hdf5Group, Hdf5Node};
 use serde_json::{json, Value as Json};
 
 /// Runs `info`.
@@ -85,9 +86,104 @@ pub fn human(b: u64) -> String {
 }
 
 /// The groups and datasets of an HDF5 file.
-fn hdf5_tree(file: &std::path::Path, _json: bool) -> Result<(), CliError> {
-    Err(CliError::Runtime(format!(
-        "{}: this build of vastarray cannot read HDF5 files yet (the HDF5 source has not been merged)",
-        file.display()
-    )))
+fn hdf5_tree(file: &std::path::Path, as_json: bool) -> Result<(), CliError> {
+    let f = Hdf5File::open(file)?;
+    let root = f.root()?;
+    let tree = walk(&root, 0)?;
+    if as_json {
+        println!(
+            "{}",
+            json!({"source": file.display().to_string(), "format": "hdf5", "tree": tree})
+        );
+        return Ok(());
+    }
+    println!("{}", file.display());
+    print_tree(&tree, 1);
+    Ok(())
+}
+
+/// The members of a group as JSON, recursively (at most 64 levels deep).
+fn walk(group: &Hdf5Group, depth: usize) -> Result<Vec<Json>, CliError> {
+    let mut out = Vec::new();
+    for m in group.members()? {
+        out.push(match m {
+            Hdf5Node::Group(g) => {
+                let members = if depth < 64 { walk(&g, depth + 1)? } else { vec![] };
+                json!({"kind": "group", "path": g.path(), "members": members})
+            }
+            Hdf5Node::Dataset(d) => {
+                let filters: Vec<String> = d.filters.iter().map(|f| f.to_string()).collect();
+                let nbytes = d.dtype.map(|t| t.size() * d.shape.iter().product::<usize>());
+                json!({
+                    "kind": "dataset",
+                    "path": d.path,
+                    "shape": d.shape,
+                    "dtype": d.dtype.map(|t| t.name().to_string()).unwrap_or_else(|| d.type_description.clone()),
+                    "chunks": d.chunks,
+                    "filters": filters,
+                    "nbytes": nbytes,
+                })
+            }
+            Hdf5Node::Other { path, description } => {
+                json!({"kind": "other", "path": path, "description": description})
+            }
+        });
+    }
+    Ok(out)
+}
+
+fn print_tree(nodes: &[Json], depth: usize) {
+    let pad = "  ".repeat(depth);
+    for n in nodes {
+        let path = n["path"].as_str().unwrap_or("?");
+        match n["kind"].as_str() {
+            Some("group") => {
+                println!("{pad}{path}/");
+                if let Some(m) = n["members"].as_array() {
+                    print_tree(m, depth + 1);
+                }
+            }
+            Some("dataset") => {
+                let shape: Vec<usize> = n["shape"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_u64().map(|x| x as usize))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let chunks = match n["chunks"].as_array() {
+                    Some(c) => format!(
+                        " chunks {}",
+                        shape_text(
+                            &c.iter()
+                                .filter_map(|v| v.as_u64().map(|x| x as usize))
+                                .collect::<Vec<_>>()
+                        )
+                    ),
+                    None => String::new(),
+                };
+                let filters = n["filters"]
+                    .as_array()
+                    .map(|f| {
+                        f.iter()
+                            .filter_map(|v| v.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                println!(
+                    "{pad}{path}  {} {}{chunks}{}",
+                    shape_text(&shape),
+                    n["dtype"].as_str().unwrap_or("?"),
+                    if filters.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{filters}]")
+                    }
+                );
+            }
+            _ => println!("{pad}{path}  ({})", n["description"].as_str().unwrap_or("")),
+        }
+    }
 }

@@ -9,6 +9,7 @@ use super::super::png::write_png;
 use super::super::settings::Settings;
 use super::print_plan;
 use crate::http::{HttpClient, HttpConfig};
+use crate::proxy::Proxy;
 use crate::remote::tile_mosaic;
 use crate::source::tiles::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate};
 use crate::{ChunkSource, DType, DynArray};
@@ -132,26 +133,44 @@ pub fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError> {
 
 /// A tile cache in front of a level: how many tiles it served.
 pub struct CacheCounter {
-    hits: Box<dyn Fn() -> u64>,
+    proxy: Arc<Proxy>,
 }
 
 impl CacheCounter {
-    /// Tiles served from the cache so far.
+    /// Tiles served from the cache (file or memory) so far.
     pub fn hits(&self) -> u64 {
-        (self.hits)()
+        let s = self.proxy.stats();
+        s.file_hits + s.memory_hits
+    }
+
+    /// Tiles read from the server through the cache so far.
+    pub fn misses(&self) -> u64 {
+        self.proxy.stats().source_reads
     }
 }
 
-/// The level, behind a persistent cache when `cache` names one.
+/// The level, behind a persistent cache (a caching [`Proxy`] with a `.b2nd` cache file) when
+/// `cache` names one.
 pub fn cached_level(
     level: Arc<TileLevelSource>,
     cache: Option<&Path>,
 ) -> Result<(Arc<dyn ChunkSource>, Option<CacheCounter>), CliError> {
     match cache {
         None => Ok((level, None)),
-        Some(path) => Err(CliError::Runtime(format!(
-            "--cache {}: this build of vastarray has no caching proxy yet (it has not been merged)",
-            path.display()
-        ))),
+        Some(path) => {
+            if !path
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .ends_with(".b2nd")
+            {
+                return Err(CliError::Usage(format!(
+                    "--cache {}: the cache is a .b2nd file",
+                    path.display()
+                )));
+            }
+            let proxy = Arc::new(Proxy::builder(level).cache_file(path).open()?);
+            let source: Arc<dyn ChunkSource> = proxy.clone();
+            Ok((source, Some(CacheCounter { proxy })))
+        }
     }
 }
