@@ -15,6 +15,8 @@ pub struct Settings {
     pub explain: bool,
     /// Print nothing but results and errors.
     pub quiet: bool,
+    /// True when `--budget` was given (commands with a default of their own use it otherwise).
+    pub budget_given: bool,
 }
 
 impl Settings {
@@ -31,6 +33,7 @@ impl Settings {
             cfg,
             explain,
             quiet,
+            budget_given: budget.is_some(),
         }
     }
 
