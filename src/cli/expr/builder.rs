@@ -76,6 +76,11 @@ impl<'a> Builder<'a> {
         self.computed.insert(id, value);
     }
 
+    /// True when `name` is an input.
+    pub fn has_input(&self, name: &str) -> bool {
+        self.inputs.contains_key(name)
+    }
+
     /// True when the node numbered `id` has a computed value.
     pub fn is_computed(&self, id: usize) -> bool {
         self.computed.contains_key(&id)
@@ -428,6 +433,21 @@ pub fn operand(v: Value, span: Span) -> Result<Operand, ExprError> {
     }
 }
 
+/// Checks that a Python integer fits the integer type it takes next to an array of type `t`
+/// (numpy 2 refuses `uint8_array + 300`).
+pub fn check_weak_int(s: Scalar, t: DType, span: Span) -> Result<(), ExprError> {
+    if let Scalar::Int(v) = s {
+        let d = t.promote_weak_scalar(false);
+        if d.is_int() && !int_fits(v, d) {
+            return Err(ExprError::new(
+                format!("Python integer {v} out of bounds for {d}"),
+                span,
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A weak Python scalar as a 0-d array of the type it takes next to an array of type `t`.
 pub fn weak_scalar_array(s: Scalar, t: DType, span: Span) -> Result<DynArray, ExprError> {
     let (data, dtype) = match s {
@@ -525,6 +545,9 @@ pub fn binary(
             .map(Value::Scalar)
             .map_err(|m| ExprError::new(m, span)),
         (Value::Array(x), y) => {
+            if let Value::Scalar(s) = &y {
+                check_weak_int(*s, x.dtype(), sb)?;
+            }
             let y = operand(y, sb)?;
             lib(x.binary(binary_op(op), y), span).map(Value::Array)
         }

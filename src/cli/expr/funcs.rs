@@ -4,7 +4,7 @@
 
 use super::ast::{Expr, Keyword, Span};
 use super::builder::{
-    closest, lib, operand, to_array, type_name, weak_scalar_array, Builder, Value,
+    check_weak_int, closest, lib, operand, to_array, type_name, weak_scalar_array, Builder, Value,
 };
 use super::scalar::Scalar;
 use super::ExprError;
@@ -252,6 +252,10 @@ pub fn call(
             };
             lib(r, span).map(Value::Array)
         }
+        _ if b.has_input(func) => Err(ExprError::new(
+            format!("only functions can be called, and '{func}' is an input (an array)"),
+            func_span,
+        )),
         _ => {
             let mut msg = format!("unknown function '{func}'");
             if let Some(s) = closest(func, all_names().into_iter()) {
@@ -302,6 +306,9 @@ fn minmax(
 ) -> Result<Value, ExprError> {
     match (a, b) {
         (Value::Array(x), y) => {
+            if let Value::Scalar(s) = &y {
+                check_weak_int(*s, x.dtype(), sb)?;
+            }
             let y = operand(y, sb)?;
             lib(x.binary(op, y), span).map(Value::Array)
         }
