@@ -90,3 +90,42 @@ pub enum StageError {
     /// Running failed.
     Run(crate::Error),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::expr::parse_expression;
+    use crate::cli::sinks::Evaluated;
+    use crate::sink::npy::{store_npy, NpyStoreOptions};
+    use crate::{CountingSource, GeneratedSource};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_stored_expression_reads_each_chunk_twice_not_once_per_buffer() {
+        let src = GeneratedSource::from_index_fn(&[400, 100], &[20, 100], |ix| {
+            (ix[0] * 100 + ix[1]) as f64
+        })
+        .unwrap();
+        let counted = CountingSource::new(src).chunks_only();
+        let mut inputs = BTreeMap::new();
+        inputs.insert("a".to_string(), DynArray::from_source(counted.clone()));
+        let expr = parse_expression("(a - mean(a, axis=0)) / std(a, axis=0)").unwrap();
+        let mut b = Builder::new(&inputs);
+        let cfg = EvalConfig::with_budget(1 << 20);
+        assert_eq!(ready_stages(&expr, &b).len(), 2);
+        assert_eq!(compute_stages(&expr, &mut b, &cfg).unwrap(), 2);
+        let after_stages = counted.chunks_touched();
+        assert_eq!(after_stages.len(), 20);
+        assert!(after_stages.values().all(|&n| n == 1), "{after_stages:?}");
+        let array = b.build(&expr).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let opts = NpyStoreOptions {
+            buffer_bytes: 8 * 100 * 40,
+            ..Default::default()
+        };
+        let rep = store_npy(&Evaluated::new(array, cfg), dir.path().join("z.npy"), &opts).unwrap();
+        assert_eq!(rep.buffers.len(), 10);
+        let touched = counted.chunks_touched();
+        assert!(touched.values().all(|&n| n == 2), "{touched:?}");
+    }
+}
