@@ -309,6 +309,10 @@ fn shrink(
 /// The largest block a single task should compute (bytes of output), whatever the budget.
 const MAX_TASK_BYTES: usize = 64 << 20;
 
+/// The largest piece of input a reduction folds at once: small enough to stay in cache
+/// between being read and being summarized.
+const MAX_PIECE_BYTES: usize = 4 << 20;
+
 /// Plans the blocks of a group of elementwise roots of equal shape.
 pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<BlockPlan> {
     let shape = roots[0].shape.clone();
@@ -468,7 +472,7 @@ pub fn plan_reduce(
     let piece = grow(&reduced_shape, &piece_start, &|p| {
         let elems: usize = kept_of(&block).iter().product::<usize>() * p.iter().product::<usize>();
         Ok(peak(&block, p, par_blocks)? <= budget
-            && elems * r.input.dtype.size() <= MAX_TASK_BYTES / 4)
+            && elems * r.input.dtype.size() <= MAX_PIECE_BYTES)
     })?;
     let peak = peak(&block, &piece, par_blocks)?;
     Ok(ReducePlan {

@@ -117,9 +117,8 @@ pub fn read_region(
     lookup: &dyn ChunkLookup,
 ) -> Result<NdData> {
     let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
-    let mut out = NdData::zeros(source.dtype(), &shape);
-    if out.is_empty() {
-        return Ok(out);
+    if shape.contains(&0) {
+        return Ok(NdData::zeros(source.dtype(), &shape));
     }
     let chunks = source.chunk_shape().to_vec();
     if region.len() != chunks.len() {
@@ -144,6 +143,8 @@ pub fn read_region(
         .map(|(d, &c)| axis_pieces(d, c))
         .collect();
     let counts: Vec<Vec<usize>> = per_axis.iter().map(|p| (0..p.len()).collect()).collect();
+    let single = per_axis.iter().all(|p| p.len() == 1);
+    let mut out: Option<NdData> = None;
     let region_reads = source.prefers_region_reads() && !lookup.keeps_chunks();
     for combo in cartesian(&counts) {
         let pieces: Vec<&AxisPiece> = combo
@@ -185,14 +186,31 @@ pub fn read_region(
             .zip(&origin)
             .map(|(p, &o)| p.inside.shifted(o))
             .collect();
+        // One read that is exactly the region: hand it over without copying.
+        if single && inside.iter().zip(data.shape()).all(|(d, &n)| d.is_full(n)) {
+            return Ok(Arc::try_unwrap(data).unwrap_or_else(|shared| (*shared).clone()));
+        }
+        let out = out.get_or_insert_with(|| NdData::zeros(source.dtype(), &shape));
         let outs: Vec<OutIdx> = pieces.iter().map(|p| p.out.clone()).collect();
-        crate::with_nd!(&mut out, o: T => {
+        crate::with_nd!(out, o: T => {
             let src = T::peek(data.as_ref()).ok_or_else(|| Error::Internal("chunk type".into()))?;
-            let sub = take(src.view(), &inside);
-            scatter(o.view_mut(), &outs, sub.view());
+            if inside.iter().all(|d| matches!(d, Dim::Stride(_))) {
+                // Strided positions: a view, no intermediate copy.
+                let sl: Vec<SliceInfoElem> = inside
+                    .iter()
+                    .map(|d| match d {
+                        Dim::Stride(s) => stride_slice(s).into(),
+                        Dim::List(_) => Slice::from(..).into(),
+                    })
+                    .collect();
+                scatter(o.view_mut(), &outs, src.slice(sl.as_slice()));
+            } else {
+                let sub = take(src.view(), &inside);
+                scatter(o.view_mut(), &outs, sub.view());
+            }
         });
     }
-    Ok(out)
+    out.ok_or_else(|| Error::Internal(format!("{}: region read produced nothing", source.name())))
 }
 
 /// The positions `dims` of `a` (strides sliced, lists gathered).

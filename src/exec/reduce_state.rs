@@ -147,6 +147,8 @@ struct Partial {
     imin: Vec<i128>,
     imax: Vec<i128>,
     m2: Vec<f64>,
+    /// Means of the sub-block (filled when moments are needed).
+    mean: Vec<f64>,
 }
 
 impl ReduceState {
@@ -245,14 +247,7 @@ impl ReduceState {
     }
 
     fn merge_partial(&mut self, p: Partial) {
-        let means: Vec<f64> = if self.needs.moments {
-            p.n.iter()
-                .zip(&p.sum)
-                .map(|(n, s)| if *n > 0.0 { s / n } else { 0.0 })
-                .collect()
-        } else {
-            vec![]
-        };
+        let means = p.mean;
         let other = ReduceState {
             needs: self.needs,
             n: p.n,
@@ -476,6 +471,7 @@ fn empty_partial(k: usize, needs: Needs) -> Partial {
             vec![]
         },
         m2: if needs.moments { vec![0.0; k] } else { vec![] },
+        mean: if needs.moments { vec![0.0; k] } else { vec![] },
     }
 }
 
@@ -496,6 +492,14 @@ fn summarize_lanes<T: AccElem>(m: ndarray::ArrayView2<T>, needs: Needs) -> Parti
         let mut is = 0i64;
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         let (mut ilo, mut ihi) = (i128::MAX, i128::MIN);
+        // Moments in one pass around a shift (the lane's first value): sums of deviations from
+        // a value near the mean lose no precision to cancellation, unlike raw sums of squares.
+        let shift = values
+            .iter()
+            .find(|v| !v.is_nan_value())
+            .map(|v| v.to_f64())
+            .unwrap_or(0.0);
+        let (mut s1, mut s2) = (0.0f64, 0.0f64);
         for &v in values {
             if v.is_nan_value() {
                 nan += 1;
@@ -504,6 +508,9 @@ fn summarize_lanes<T: AccElem>(m: ndarray::ArrayView2<T>, needs: Needs) -> Parti
             n += 1;
             let f = v.to_f64();
             s += f;
+            let d = f - shift;
+            s1 += d;
+            s2 += d * d;
             if needs.isum {
                 is = is.wrapping_add(v.to_i64_bits());
             }
@@ -530,15 +537,9 @@ fn summarize_lanes<T: AccElem>(m: ndarray::ArrayView2<T>, needs: Needs) -> Parti
             p.imax[i] = ihi;
         }
         if needs.moments && n > 0 {
-            let mean = s / n as f64;
-            let mut m2 = 0.0;
-            for &v in values {
-                if !v.is_nan_value() {
-                    let d = v.to_f64() - mean;
-                    m2 += d * d;
-                }
-            }
-            p.m2[i] = m2;
+            let nf = n as f64;
+            p.mean[i] = shift + s1 / nf;
+            p.m2[i] = (s2 - s1 * s1 / nf).max(0.0);
         }
     }
     p
@@ -593,6 +594,7 @@ fn summarize_rows<T: AccElem>(m: ndarray::ArrayView2<T>, needs: Needs) -> Partia
                 }
             }
         }
+        p.mean = means;
     }
     p
 }

@@ -8,6 +8,7 @@
 //! so tests can prove laziness). Files and servers live in their own modules.
 
 mod b2nd;
+pub mod caterva2;
 mod constant;
 mod counting;
 mod generated;
@@ -18,6 +19,7 @@ pub mod npy;
 pub mod tiles;
 
 pub use b2nd::{file_identity, B2ndSource};
+pub use caterva2::{Caterva2Source, Credentials};
 pub use constant::ConstantSource;
 pub use counting::{CountingSource, ReadCounts};
 pub use generated::GeneratedSource;

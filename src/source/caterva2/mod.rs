@@ -1,0 +1,21 @@
+//! Caterva2 servers: datasets served by a Caterva2 server, read as lazy chunk sources (the Rust
+//! counterpart of python-blosc2's `C2Array`).
+//!
+//! [`Caterva2Source`] reads one dataset (`@public/x.b2nd`, `@shared/...`, `@personal/...`);
+//! [`Caterva2Client`] makes the calls (`api/roots`, `api/info`, `api/chunk`, the optional login
+//! with [`Credentials`]) and can be shared by several sources; [`Caterva2Info`] is the parsed
+//! metadata; [`parse_c2_url`] reads the CLI's `c2+http://HOST:PORT/@ROOT/NAME` form.
+//!
+//! Modules: `url` (base URLs, paths, encodings), `info` (`api/info`), `client` (requests,
+//! retries, login cookie), `gate` (the in-flight bound) and `source` (the chunk source).
+
+mod client;
+mod gate;
+mod info;
+mod source;
+mod url;
+
+pub use client::{Caterva2Client, Credentials, Fetched};
+pub use info::Caterva2Info;
+pub use source::Caterva2Source;
+pub use url::parse_c2_url;
