@@ -8,6 +8,8 @@
 
 use super::error::CliError;
 use crate::blosc::B2ndFile;
+use crate::proxy::Proxy;
+use crate::source::caterva2::{parse_c2_url, Caterva2Source, Credentials};
 use crate::source::hdf5::{Hdf5Source, PipelineFilter};
 use crate::source::npy::NpySource;
 use crate::source::B2ndSource;
@@ -35,7 +37,7 @@ pub enum SourceSpec {
     },
     /// A dataset on a Caterva2 server: the server's URL and the dataset's path (`@public/x.b2nd`).
     Caterva2 {
-        /// `http://HOST:PORT`
+        /// `http://HOST:PORT/`
         server: String,
         /// `ROOT/PATH`
         path: String,
@@ -68,23 +70,13 @@ const KINDS: &str =
 impl SourceSpec {
     /// Parses a SOURCE argument.
     pub fn parse(text: &str) -> Result<SourceSpec, CliError> {
-        for scheme in ["c2+http://", "c2+https://"] {
-            if let Some(rest) = text.strip_prefix(scheme) {
-                let (host, path) = rest.split_once('/').ok_or_else(|| {
-                    CliError::Usage(format!(
-                        "{text:?}: a Caterva2 source is c2+http://HOST:PORT/ROOT/PATH, as in c2+http://localhost:8000/@public/data.b2nd"
-                    ))
-                })?;
-                if host.is_empty() || path.is_empty() {
-                    return Err(CliError::Usage(format!(
-                        "{text:?}: a Caterva2 source needs a host and a dataset path"
-                    )));
-                }
-                return Ok(SourceSpec::Caterva2 {
-                    server: format!("{}{host}", &scheme[3..]),
-                    path: path.to_string(),
-                });
-            }
+        if text.starts_with("c2+") {
+            let (server, path) = parse_c2_url(text).map_err(|e| {
+                CliError::Usage(format!(
+                    "{text:?}: {e}; a Caterva2 source is c2+http://HOST:PORT/@ROOT/PATH, as in c2+http://localhost:8000/@public/data.b2nd"
+                ))
+            })?;
+            return Ok(SourceSpec::Caterva2 { server, path });
         }
         if let Some((file, dataset)) = split_hdf5(text) {
             return Ok(SourceSpec::Hdf5 { file, dataset });
@@ -251,10 +243,43 @@ fn open_hdf5(file: &Path, dataset: &str) -> Result<Opened, CliError> {
     })
 }
 
-fn open_caterva2(server: &str, path: &str, _cache: Option<&Path>) -> Result<Opened, CliError> {
-    Err(CliError::Runtime(format!(
-        "{server}/{path}: this build of vastarray has no Caterva2 client, so c2+http:// sources cannot be read; download the dataset and give its .b2nd file instead"
-    )))
+/// Environment variables holding Caterva2 credentials (never written anywhere).
+pub const C2_USER_ENV: &str = "VASTARRAY_C2_USER";
+/// See [`C2_USER_ENV`].
+pub const C2_PASSWORD_ENV: &str = "VASTARRAY_C2_PASSWORD";
+
+fn open_caterva2(server: &str, path: &str, cache: Option<&Path>) -> Result<Opened, CliError> {
+    let credentials = match (std::env::var(C2_USER_ENV), std::env::var(C2_PASSWORD_ENV)) {
+        (Ok(u), Ok(p)) => Some(Credentials::new(u, p)),
+        _ => None,
+    };
+    let src = Caterva2Source::open(server, path, credentials)?;
+    let mut facts = serde_json::Map::new();
+    facts.insert("format".into(), json!("caterva2"));
+    facts.insert("url".into(), json!(format!("{server}{path}")));
+    facts.insert("blocks".into(), json!(src.block_shape()));
+    facts.insert("server_dtype".into(), json!(src.info().dtype_name));
+    let remote: Arc<dyn ChunkSource> = Arc::new(src);
+    let source: Arc<dyn ChunkSource> = match cache {
+        None => remote,
+        Some(file) => {
+            if !file.to_string_lossy().to_ascii_lowercase().ends_with(".b2nd") {
+                return Err(CliError::Usage(format!(
+                    "--cache {}: the cache is a .b2nd file",
+                    file.display()
+                )));
+            }
+            let proxy = Proxy::builder(remote).cache_file(file).open()?;
+            facts.insert("cache".into(), json!(file.display().to_string()));
+            facts.insert("cached_chunks".into(), json!(proxy.chunks_in_file()));
+            Arc::new(proxy)
+        }
+    };
+    Ok(Opened {
+        array: DynArray::from_source_arc(source.clone()),
+        source,
+        facts,
+    })
 }
 
 /// Where a result is written.
@@ -347,7 +372,7 @@ mod tests {
         assert_eq!(
             SourceSpec::parse("c2+http://localhost:8000/@public/a.b2nd").unwrap(),
             SourceSpec::Caterva2 {
-                server: "http://localhost:8000".into(),
+                server: "http://localhost:8000/".into(),
                 path: "@public/a.b2nd".into()
             }
         );
