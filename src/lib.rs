@@ -13,6 +13,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod blosc;
+pub mod cli;
 pub mod data;
 pub mod dtype;
 pub mod error;

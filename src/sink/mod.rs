@@ -7,6 +7,7 @@
 mod b2nd;
 mod buffers;
 pub mod hdf5;
+pub mod npy;
 
 pub use b2nd::{store_b2nd, B2ndOptions, StoreReport, DEFAULT_BUFFER_BYTES, DEFAULT_CHUNK_BYTES};
 pub use buffers::ChunkAlignedBuffers;

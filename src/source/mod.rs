@@ -15,6 +15,7 @@ mod generated;
 mod grid;
 pub mod hdf5;
 mod memory;
+pub mod npy;
 pub mod tiles;
 
 pub use b2nd::{file_identity, B2ndSource};

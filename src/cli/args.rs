@@ -1,0 +1,197 @@
+//! The command line, as clap derive definitions.
+
+use super::settings::parse_bytes;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Lazy, chunked, out-of-core arrays from the command line: inspect, summarise, compute with
+/// numpy expressions and copy arrays far larger than memory, in bounded memory.
+///
+/// SOURCE is FILE.npy, FILE.b2nd, FILE.h5:/group/dataset (also .hdf5, .nc) or
+/// c2+http://HOST:PORT/ROOT/PATH.b2nd (a Caterva2 server).
+#[derive(Debug, Parser)]
+#[command(name = "vastarray", version, max_term_width = 100)]
+pub struct Cli {
+    /// Options of every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Memory budget for evaluation: 268435456, 256MiB, 1GiB, 500MB (default 512MiB).
+    #[arg(long, global = true, value_name = "BYTES", value_parser = parse_bytes)]
+    pub budget: Option<usize>,
+    /// Worker threads (default: one per core).
+    #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub threads: Option<u32>,
+    /// Print the plan and its projected memory; read, compute and write nothing.
+    #[arg(long, global = true)]
+    pub explain: bool,
+    /// Print only results and errors (no progress bar, no notes).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Shape, type, chunks, codec and sizes of a source (the tree of an HDF5 file given
+    /// without a dataset).
+    Info(InfoArgs),
+    /// Count, mean, std, var, min, max and NaN count of a source in one streaming pass.
+    Stats(StatsArgs),
+    /// Evaluate a numpy expression over named sources, in bounded memory.
+    Eval(EvalArgs),
+    /// Copy a source (or a selection of it) into a file, in bounded memory.
+    Copy(CopyArgs),
+    /// Draw a region of a slippy-map tile pyramid into a PNG.
+    Mosaic(MosaicArgs),
+    /// Show what vastarray does, on generated data and an embedded tile server.
+    Demo(DemoArgs),
+}
+
+/// `vastarray info`
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The source.
+    pub source: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// A persistent cache file (.b2nd) in front of a remote source.
+    #[arg(long, value_name = "FILE.b2nd")]
+    pub cache: Option<PathBuf>,
+}
+
+/// `vastarray stats`
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// The source.
+    pub source: String,
+    /// A numpy selection of the source, as in "100:200, ::2" or "..., 0".
+    #[arg(long, value_name = "SEL", allow_hyphen_values = true)]
+    pub select: Option<String>,
+    /// Delta degrees of freedom of std and var.
+    #[arg(long, default_value_t = 0.0, value_name = "N")]
+    pub ddof: f64,
+    /// Leave NaN out of every figure (nanmean, nanstd, ...).
+    #[arg(long)]
+    pub skipna: bool,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// A persistent cache file (.b2nd) in front of a remote source.
+    #[arg(long, value_name = "FILE.b2nd")]
+    pub cache: Option<PathBuf>,
+}
+
+/// `vastarray eval`
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The expression, spelled as numpy: "sqrt(a**2 + b**2)[::2].mean(axis=0)".
+    #[arg(allow_hyphen_values = true)]
+    pub expr: String,
+    /// An input of the expression (repeatable).
+    #[arg(long = "input", short = 'i', value_name = "NAME=SOURCE")]
+    pub inputs: Vec<String>,
+    /// Write the result to DEST (FILE.npy, FILE.b2nd, FILE.h5:/path) instead of printing it.
+    #[arg(long, short, value_name = "DEST")]
+    pub out: Option<String>,
+    /// Replace DEST if it exists (only once the new result is complete).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Print JSON: {"shape", "dtype", "data"} (NaN and infinities as "nan", "inf", "-inf").
+    #[arg(long)]
+    pub json: bool,
+    /// A persistent cache file (.b2nd) in front of the (one) remote input.
+    #[arg(long, value_name = "FILE.b2nd")]
+    pub cache: Option<PathBuf>,
+}
+
+/// Compression of a stored copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Codec {
+    /// No compression.
+    None,
+    /// Deflate (gzip).
+    Deflate,
+    /// LZ4 (Blosc2 targets).
+    Lz4,
+    /// Zstandard (Blosc2 targets).
+    Zstd,
+}
+
+/// `vastarray copy`
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The source.
+    pub source: String,
+    /// Where to write: FILE.npy, FILE.b2nd or FILE.h5:/path.
+    pub dest: String,
+    /// A numpy selection of the source, as in "100:200, ::2".
+    #[arg(long, value_name = "SEL", allow_hyphen_values = true)]
+    pub select: Option<String>,
+    /// Chunk shape of the copy, as in 100,200 (chunked targets).
+    #[arg(long, value_name = "C0,C1,...")]
+    pub chunks: Option<String>,
+    /// Compression of the copy.
+    #[arg(long, value_enum)]
+    pub codec: Option<Codec>,
+    /// Compression level.
+    #[arg(long, value_name = "N")]
+    pub level: Option<u8>,
+    /// Replace DEST if it exists (only once the copy is complete).
+    #[arg(long)]
+    pub overwrite: bool,
+    /// A persistent cache file (.b2nd) in front of a remote source.
+    #[arg(long, value_name = "FILE.b2nd")]
+    pub cache: Option<PathBuf>,
+}
+
+/// `vastarray mosaic`
+#[derive(Debug, Args)]
+pub struct MosaicArgs {
+    /// URL template of the tiles: http://HOST/{z}/{x}/{y}.png
+    pub template: String,
+    /// Zoom level.
+    #[arg(long, short)]
+    pub zoom: u32,
+    /// Pixel rows and columns at that zoom: Y0:Y1,X0:X1
+    #[arg(long, short, value_name = "Y0:Y1,X0:X1")]
+    pub region: String,
+    /// The PNG to write.
+    #[arg(long, short, value_name = "FILE.png")]
+    pub out: PathBuf,
+    /// A persistent tile cache (.b2nd): tiles fetched once are never fetched again.
+    #[arg(long, value_name = "FILE.b2nd")]
+    pub cache: Option<PathBuf>,
+    /// Tile requests in flight at once.
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub concurrency: usize,
+    /// Tile edge in pixels.
+    #[arg(long, default_value_t = 256, value_name = "PIXELS")]
+    pub tile_size: usize,
+    /// Channels per tile: 1 (grey), 3 (RGB) or 4 (RGBA).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub channels: usize,
+    /// Replace the PNG if it exists.
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+/// `vastarray demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The folder to write into (created).
+    #[arg(long, default_value = "vastarray-demo", value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Size of the generated array streamed in step 2 (default 8GiB; also
+    /// VASTARRAY_DEMO_SIZE). Its budget is --budget (default 256MiB).
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub size: Option<usize>,
+}

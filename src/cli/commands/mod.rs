@@ -1,0 +1,49 @@
+//! One file per subcommand, and what they share: opening a source with an optional
+//! `--select`, printing plans.
+
+pub mod copy;
+pub mod demo;
+pub mod eval;
+pub mod info;
+pub mod mosaic;
+pub mod stats;
+
+use super::error::CliError;
+use super::expr::{parse_selection, Builder, Span};
+use super::source_spec::{open, Opened, SourceSpec};
+use crate::DynArray;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// Opens SOURCE and applies `--select SEL` to it.
+pub fn open_selected(
+    source: &str,
+    select: Option<&str>,
+    cache: Option<&Path>,
+) -> Result<(DynArray, Opened), CliError> {
+    let spec = SourceSpec::parse(source)?;
+    // A bad selection is a usage error: parse it before touching the source.
+    let items = match select {
+        Some(sel) => Some(parse_selection(sel).map_err(|e| CliError::selection(sel, e))?),
+        None => None,
+    };
+    let opened = open(&spec, cache)?;
+    let array = match (select, items) {
+        (Some(sel), Some(items)) => {
+            let inputs = BTreeMap::new();
+            let b = Builder::new(&inputs);
+            b.index(&opened.array, &items, Span::new(0, sel.len()))
+                .map_err(|e| CliError::selection(sel, e))?
+        }
+        _ => opened.array.clone(),
+    };
+    Ok((array, opened))
+}
+
+/// Prints a plan, indented, on standard output.
+pub fn print_plan(title: &str, plan: &str) {
+    println!("{title}");
+    for line in plan.lines() {
+        println!("  {line}");
+    }
+}

@@ -1,0 +1,176 @@
+//! `vastarray mosaic TEMPLATE --zoom Z --region Y0:Y1,X0:X1 --out FILE.png`: one zoom level of
+//! a slippy-map tile server as a lazy mosaic of mosaics; the region's tiles (and only they)
+//! are fetched, concurrently, and drawn into a PNG.
+
+use super::super::args::MosaicArgs;
+use super::super::error::CliError;
+use super::super::expr::{parse_selection, Builder, Span};
+use super::super::png::write_png;
+use super::super::settings::Settings;
+use super::print_plan;
+use crate::http::{HttpClient, HttpConfig};
+use crate::proxy::Proxy;
+use crate::remote::tile_mosaic;
+use crate::source::tiles::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate};
+use crate::{ChunkSource, DType, DynArray};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// One zoom level of the tile server at `template`.
+pub fn tile_level(
+    template: &str,
+    zoom: u32,
+    tile_size: usize,
+    channels: usize,
+    client: Arc<HttpClient>,
+) -> Result<Arc<TileLevelSource>, CliError> {
+    let ext = template
+        .rsplit('.')
+        .next()
+        .and_then(|e| e.split(['?', '#']).next())
+        .unwrap_or("");
+    let format = TileFormat::from_extension(ext).unwrap_or(TileFormat::Png);
+    let mut cfg = TileLevelConfig::new(UrlTemplate::new(template)?, zoom);
+    cfg.format = format;
+    cfg.layout = TileLayout {
+        height: tile_size,
+        width: tile_size,
+        channels,
+        dtype: DType::U8,
+    };
+    Ok(Arc::new(TileLevelSource::new(client, cfg)?))
+}
+
+/// The region `text` (`Y0:Y1,X0:X1`, numpy selection syntax) of `level`.
+pub fn select_region(level: &DynArray, text: &str) -> Result<DynArray, CliError> {
+    let items = parse_selection(text).map_err(|e| CliError::selection(text, e))?;
+    let inputs = BTreeMap::new();
+    Builder::new(&inputs)
+        .index(level, &items, Span::new(0, text.len()))
+        .map_err(|e| CliError::selection(text, e))
+}
+
+/// Runs `mosaic`.
+pub fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError> {
+    if !args
+        .out
+        .to_string_lossy()
+        .to_ascii_lowercase()
+        .ends_with(".png")
+    {
+        return Err(CliError::Usage(format!(
+            "--out {}: mosaic writes PNG files (FILE.png)",
+            args.out.display()
+        )));
+    }
+    if !(1..=4).contains(&args.channels) {
+        return Err(CliError::Usage("--channels is 1, 2, 3 or 4".into()));
+    }
+    if args.concurrency == 0 {
+        return Err(CliError::Usage("--concurrency must be at least 1".into()));
+    }
+    let client = Arc::new(HttpClient::new(HttpConfig {
+        concurrency: args.concurrency,
+        ..HttpConfig::default()
+    })?);
+    let level = tile_level(
+        &args.template,
+        args.zoom,
+        args.tile_size,
+        args.channels,
+        client.clone(),
+    )?;
+    let (source, cache) = cached_level(level.clone(), args.cache.as_deref())?;
+    let mosaic = tile_mosaic(source)?;
+    let region = select_region(&mosaic, &args.region)?;
+    if region.ndim() != 3 {
+        return Err(CliError::Usage(format!(
+            "--region {}: selects an array of shape {:?}; a PNG needs rows, columns and channels (write Y0:Y1,X0:X1)",
+            args.region,
+            region.shape()
+        )));
+    }
+    let mut cfg = settings.cfg.clone();
+    cfg.io_concurrency = args.concurrency;
+    if settings.explain {
+        print_plan("plan (no tile was requested):", &region.explain(&cfg)?);
+        return Ok(());
+    }
+    if args.out.exists() && !args.overwrite {
+        return Err(CliError::Runtime(format!(
+            "{}: exists already (add --overwrite to replace it)",
+            args.out.display()
+        )));
+    }
+    let bar = settings.progress_bar("tiles");
+    let cfg = {
+        let mut c = settings.cfg_with(&bar);
+        c.io_concurrency = args.concurrency;
+        c
+    };
+    let data = region.ndarray_with(&cfg);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let data = data?;
+    let shape = data.shape().to_vec();
+    write_png(data, &args.out, args.overwrite)?;
+    let stats = client.stats();
+    let fetched = stats.requests - stats.retries;
+    let from_cache = cache.map(|c| c.hits()).unwrap_or(0);
+    println!(
+        "wrote {} ({} x {} pixels, {} channel(s)): {} tile(s) fetched over HTTP, {} from the cache",
+        args.out.display(),
+        shape[1],
+        shape[0],
+        shape[2],
+        fetched,
+        from_cache
+    );
+    Ok(())
+}
+
+/// A tile cache in front of a level: how many tiles it served.
+pub struct CacheCounter {
+    proxy: Arc<Proxy>,
+}
+
+impl CacheCounter {
+    /// Tiles served from the cache (file or memory) so far.
+    pub fn hits(&self) -> u64 {
+        let s = self.proxy.stats();
+        s.file_hits + s.memory_hits
+    }
+
+    /// Tiles read from the server through the cache so far.
+    pub fn misses(&self) -> u64 {
+        self.proxy.stats().source_reads
+    }
+}
+
+/// The level, behind a persistent cache (a caching [`Proxy`] with a `.b2nd` cache file) when
+/// `cache` names one.
+pub fn cached_level(
+    level: Arc<TileLevelSource>,
+    cache: Option<&Path>,
+) -> Result<(Arc<dyn ChunkSource>, Option<CacheCounter>), CliError> {
+    match cache {
+        None => Ok((level, None)),
+        Some(path) => {
+            if !path
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .ends_with(".b2nd")
+            {
+                return Err(CliError::Usage(format!(
+                    "--cache {}: the cache is a .b2nd file",
+                    path.display()
+                )));
+            }
+            let proxy = Arc::new(Proxy::builder(level).cache_file(path).open()?);
+            let source: Arc<dyn ChunkSource> = proxy.clone();
+            Ok((source, Some(CacheCounter { proxy })))
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! [`CliError`]: what the command reports and the exit code it ends with: 2 for usage errors
+//! (bad arguments, a bad expression, shown with a caret under the text at fault), 1 for
+//! failures while running (I/O, servers), naming the source.
+
+use super::expr::{ExprError, Span};
+
+/// An error of the command line tool.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad arguments (exit code 2).
+    Usage(String),
+    /// An error in an expression or a selection, shown with a caret (exit code 2).
+    Expr {
+        /// What was parsed: "expression" or "selection".
+        what: &'static str,
+        /// The text.
+        text: String,
+        /// The error and its span.
+        error: ExprError,
+    },
+    /// A failure while running (exit code 1).
+    Runtime(String),
+}
+
+impl CliError {
+    /// An error in the expression `text`.
+    pub fn expr(text: &str, error: ExprError) -> CliError {
+        CliError::Expr {
+            what: "expression",
+            text: text.to_string(),
+            error,
+        }
+    }
+
+    /// An error in the selection `text`.
+    pub fn selection(text: &str, error: ExprError) -> CliError {
+        CliError::Expr {
+            what: "selection",
+            text: text.to_string(),
+            error,
+        }
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) | CliError::Expr { .. } => 2,
+            CliError::Runtime(_) => 1,
+        }
+    }
+
+    /// The message as printed on standard error.
+    pub fn render(&self) -> String {
+        match self {
+            CliError::Usage(m) => format!("vastarray: error: {m}\n"),
+            CliError::Runtime(m) => format!("vastarray: error: {m}\n"),
+            CliError::Expr { what, text, error } => {
+                let mut out = format!(
+                    "vastarray: error in the {what} at byte {}: {}\n",
+                    error.span.start, error.message
+                );
+                let shown: String = text
+                    .chars()
+                    .map(|c| if c.is_whitespace() { ' ' } else { c })
+                    .collect();
+                out.push_str(&format!("    {shown}\n"));
+                out.push_str(&format!("    {}\n", underline(text, error.span, '^', "")));
+                if let Some((note, span)) = &error.note {
+                    out.push_str(&format!("    {}\n", underline(text, *span, '-', note)));
+                }
+                out
+            }
+        }
+    }
+}
+
+/// A line of spaces with `mark` under the characters of `span` (at least one), then `label`.
+fn underline(text: &str, span: Span, mark: char, label: &str) -> String {
+    let clamp = |b: usize| {
+        let mut b = b.min(text.len());
+        while !text.is_char_boundary(b) {
+            b -= 1;
+        }
+        b
+    };
+    let (s, e) = (clamp(span.start), clamp(span.end.max(span.start)));
+    let col = text[..s].chars().count();
+    let width = text[s..e].chars().count().max(1);
+    let mut line = " ".repeat(col);
+    line.extend(std::iter::repeat_n(mark, width));
+    if !label.is_empty() {
+        line.push(' ');
+        line.push_str(label);
+    }
+    line
+}
+
+impl From<crate::Error> for CliError {
+    /// Errors about shapes, axes, indices, types and arguments are usage errors; the others
+    /// (reading, writing, servers, budget) are failures while running.
+    fn from(e: crate::Error) -> Self {
+        use crate::Error::*;
+        match e {
+            Shape(_) | Axis(_) | Index(_) | DType(_) | Invalid(_) => CliError::Usage(e.to_string()),
+            Budget(_) => CliError::Runtime(format!("{e} (raise --budget, or select less)")),
+            other => CliError::Runtime(other.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caret_under_the_span() {
+        let e = CliError::expr(
+            "a + bb * 2",
+            ExprError::new("unknown name 'bb'", Span::new(4, 6)),
+        );
+        let r = e.render();
+        assert!(r.contains("at byte 4: unknown name 'bb'"), "{r}");
+        assert!(r.contains("\n    a + bb * 2\n        ^^\n"), "{r}");
+        assert_eq!(e.exit_code(), 2);
+        let e = CliError::expr("é + x", ExprError::new("x", Span::new(5, 6)));
+        assert!(e.render().contains("\n        ^\n"), "{}", e.render());
+    }
+}

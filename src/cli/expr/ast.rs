@@ -1,0 +1,219 @@
+//! The syntax tree of an expression. Every node carries the byte span of its text, so errors
+//! can point at it, and a number unique within its expression.
+
+/// A byte range `start..end` of the expression text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    /// First byte.
+    pub start: usize,
+    /// One past the last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The span from `start` to `end`.
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// Unary operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    /// `-x`
+    Neg,
+    /// `+x`
+    Pos,
+    /// `~x`
+    Invert,
+}
+
+/// Binary operators (arithmetic, bitwise and comparisons), as written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/`
+    Div,
+    /// `//`
+    FloorDiv,
+    /// `%`
+    Mod,
+    /// `**`
+    Pow,
+    /// `&`
+    And,
+    /// `|`
+    Or,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl BinOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::FloorDiv => "//",
+            BinOp::Mod => "%",
+            BinOp::Pow => "**",
+            BinOp::And => "&",
+            BinOp::Or => "|",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+        }
+    }
+
+    /// True for the comparisons.
+    pub fn is_comparison(self) -> bool {
+        matches!(
+            self,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Eq | BinOp::Ne
+        )
+    }
+}
+
+/// A node of the syntax tree.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    /// What the node is.
+    pub kind: ExprKind,
+    /// Where it is written.
+    pub span: Span,
+    /// Unique within one parsed expression.
+    pub id: usize,
+}
+
+/// A keyword argument `name=value`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Keyword {
+    /// The keyword.
+    pub name: String,
+    /// Where the keyword is written.
+    pub name_span: Span,
+    /// The value.
+    pub value: Expr,
+}
+
+/// One item between the brackets of an indexing.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IndexItem {
+    /// An integer, `None`, or a list (orthogonal index or boolean mask).
+    Expr(Expr),
+    /// `start:stop:step`, each optional.
+    Slice {
+        /// Start.
+        start: Option<Expr>,
+        /// Stop.
+        stop: Option<Expr>,
+        /// Step.
+        step: Option<Expr>,
+        /// The whole slice's text.
+        span: Span,
+    },
+    /// `...`
+    Ellipsis(Span),
+}
+
+impl IndexItem {
+    /// Where the item is written.
+    pub fn span(&self) -> Span {
+        match self {
+            IndexItem::Expr(e) => e.span,
+            IndexItem::Slice { span, .. } | IndexItem::Ellipsis(span) => *span,
+        }
+    }
+}
+
+/// The kinds of node.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    /// An integer literal (a weak Python int).
+    Int(i64),
+    /// A float literal (a weak Python float).
+    Float(f64),
+    /// A string literal (type names).
+    Str(String),
+    /// A name: an input, a constant (`True`, `nan`, `None`, ...) or a type name.
+    Name(String),
+    /// `op x`
+    Unary(UnOp, Box<Expr>),
+    /// `x op y`
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `f(args, key=value)`; `x.f(args)` is `f(x, args)`.
+    Call {
+        /// The function's name.
+        func: String,
+        /// Where the name is written.
+        func_span: Span,
+        /// Positional arguments.
+        args: Vec<Expr>,
+        /// Keyword arguments.
+        kwargs: Vec<Keyword>,
+    },
+    /// `x[items]`
+    Index {
+        /// The indexed expression.
+        target: Box<Expr>,
+        /// The items.
+        items: Vec<IndexItem>,
+    },
+    /// `(a, b)`
+    Tuple(Vec<Expr>),
+    /// `[a, b]`
+    List(Vec<Expr>),
+}
+
+impl Expr {
+    /// The direct children of the node.
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Name(_) => vec![],
+            ExprKind::Unary(_, x) => vec![x],
+            ExprKind::Binary(_, a, b) => vec![a, b],
+            ExprKind::Call { args, kwargs, .. } => {
+                args.iter().chain(kwargs.iter().map(|k| &k.value)).collect()
+            }
+            ExprKind::Index { target, items } => {
+                let mut v: Vec<&Expr> = vec![target];
+                for it in items {
+                    match it {
+                        IndexItem::Expr(e) => v.push(e),
+                        IndexItem::Slice {
+                            start, stop, step, ..
+                        } => v.extend([start, stop, step].into_iter().flatten()),
+                        IndexItem::Ellipsis(_) => {}
+                    }
+                }
+                v
+            }
+            ExprKind::Tuple(xs) | ExprKind::List(xs) => xs.iter().collect(),
+        }
+    }
+}

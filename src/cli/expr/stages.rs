@@ -1,0 +1,131 @@
+//! Reductions inside a larger expression, computed first when the result is stored in pieces.
+//!
+//! A sink computes its target buffer by buffer; `a - mean(a)` evaluated per buffer would
+//! compute `mean(a)` again for every buffer. Before storing, the reductions that feed the rest
+//! of the expression are computed once (innermost first, each group in one shared pass) and
+//! stand in the expression as in-memory arrays.
+
+use super::ast::{Expr, ExprKind};
+use super::builder::Builder;
+use super::{funcs, ExprError};
+use crate::{evaluate, DynArray, EvalConfig};
+
+/// The reduction calls below `root` (not `root` itself) that can be computed now: not computed
+/// yet, with no reduction still to compute among their arguments.
+pub fn ready_stages<'e>(root: &'e Expr, b: &Builder) -> Vec<&'e Expr> {
+    let mut out = Vec::new();
+    for c in root.children() {
+        visit(c, b, &mut out);
+    }
+    out
+}
+
+fn is_reduction_call(e: &Expr) -> bool {
+    matches!(&e.kind, ExprKind::Call { func, .. } if funcs::is_reduction(func))
+}
+
+/// True when `e`'s subtree holds a reduction call not computed yet (`e` included).
+fn pending(e: &Expr, b: &Builder) -> bool {
+    if b.is_computed(e.id) {
+        return false;
+    }
+    is_reduction_call(e) || e.children().into_iter().any(|c| pending(c, b))
+}
+
+fn visit<'e>(e: &'e Expr, b: &Builder, out: &mut Vec<&'e Expr>) {
+    if b.is_computed(e.id) {
+        return;
+    }
+    let inner_pending = e.children().into_iter().any(|c| pending(c, b));
+    if is_reduction_call(e) && !inner_pending {
+        out.push(e);
+        return;
+    }
+    for c in e.children() {
+        visit(c, b, out);
+    }
+}
+
+/// Computes every reduction feeding `root`, stage by stage, into `b`. Returns how many were
+/// computed. A stage result larger than a quarter of the budget is refused.
+pub fn compute_stages(root: &Expr, b: &mut Builder, cfg: &EvalConfig) -> Result<usize, StageError> {
+    let mut count = 0;
+    loop {
+        let ready = ready_stages(root, b);
+        if ready.is_empty() {
+            return Ok(count);
+        }
+        let arrays = ready
+            .iter()
+            .map(|e| b.build(e))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(StageError::Expr)?;
+        for (e, a) in ready.iter().zip(&arrays) {
+            if a.nbytes() > cfg.budget / 4 {
+                return Err(StageError::Run(crate::Error::Budget(format!(
+                    "the reduction at bytes {}..{} gives {} bytes, which must be held in memory while the rest is stored: more than a quarter of the budget of {} bytes",
+                    e.span.start,
+                    e.span.end,
+                    a.nbytes(),
+                    cfg.budget
+                ))));
+            }
+        }
+        let refs: Vec<&DynArray> = arrays.iter().collect();
+        let results = evaluate(&refs, cfg).map_err(StageError::Run)?;
+        for (e, data) in ready.iter().zip(results) {
+            let chunks: Vec<usize> = data.shape().iter().map(|&n| n.max(1)).collect();
+            let arr = DynArray::from_data(data, &chunks).map_err(StageError::Run)?;
+            b.set_computed(e.id, arr);
+            count += 1;
+        }
+    }
+}
+
+/// Why computing stages failed.
+#[derive(Debug)]
+pub enum StageError {
+    /// The expression is wrong.
+    Expr(ExprError),
+    /// Running failed.
+    Run(crate::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::expr::parse_expression;
+    use crate::cli::sinks::Evaluated;
+    use crate::sink::npy::{store_npy, NpyStoreOptions};
+    use crate::{CountingSource, GeneratedSource};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_stored_expression_reads_each_chunk_twice_not_once_per_buffer() {
+        let src = GeneratedSource::from_index_fn(&[400, 100], &[20, 100], |ix| {
+            (ix[0] * 100 + ix[1]) as f64
+        })
+        .unwrap();
+        let counted = CountingSource::new(src).chunks_only();
+        let mut inputs = BTreeMap::new();
+        inputs.insert("a".to_string(), DynArray::from_source(counted.clone()));
+        let expr = parse_expression("(a - mean(a, axis=0)) / std(a, axis=0)").unwrap();
+        let mut b = Builder::new(&inputs);
+        let cfg = EvalConfig::with_budget(1 << 20);
+        assert_eq!(ready_stages(&expr, &b).len(), 2);
+        assert_eq!(compute_stages(&expr, &mut b, &cfg).unwrap(), 2);
+        let after_stages = counted.chunks_touched();
+        assert_eq!(after_stages.len(), 20);
+        assert!(after_stages.values().all(|&n| n == 1), "{after_stages:?}");
+        let array = b.build(&expr).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let opts = NpyStoreOptions {
+            buffer_bytes: 8 * 100 * 40,
+            ..Default::default()
+        };
+        let rep = store_npy(&Evaluated::new(array, cfg), dir.path().join("z.npy"), &opts).unwrap();
+        assert_eq!(rep.buffers.len(), 10);
+        let touched = counted.chunks_touched();
+        assert!(touched.values().all(|&n| n == 2), "{touched:?}");
+    }
+}

@@ -1,0 +1,250 @@
+//! Storing an array into a DEST: options checked before anything is computed, the budget
+//! split between the buffer being written and the evaluation computing it, and one function
+//! per target format.
+
+use super::args::Codec;
+use super::error::CliError;
+use super::settings::{progress_callback, Settings};
+use super::source_spec::DestSpec;
+use crate::blosc::{Codec as BloscCodec, Compression};
+use crate::sink::npy::{npy_buffers, store_npy, NpyStoreOptions};
+use crate::sink::RegionCompute;
+use crate::sink::{store_b2nd, B2ndOptions};
+use crate::source::hdf5::Hdf5File;
+use crate::{store_hdf5, Hdf5StoreOptions, StoreMode};
+use crate::{DType, DynArray, EvalConfig, NdData};
+use std::ops::Range;
+
+/// How a copy is stored.
+#[derive(Clone, Debug, Default)]
+pub struct StoreOptions {
+    /// Chunk shape (chunked targets).
+    pub chunks: Option<Vec<usize>>,
+    /// Compression.
+    pub codec: Option<Codec>,
+    /// Compression level.
+    pub level: Option<u8>,
+    /// Replace an existing target.
+    pub overwrite: bool,
+}
+
+/// What was stored.
+#[derive(Clone, Debug)]
+pub struct Stored {
+    /// The target as written on the command line.
+    pub dest: String,
+    /// Shape.
+    pub shape: Vec<usize>,
+    /// Element type.
+    pub dtype: DType,
+    /// Bytes of the file after the store.
+    pub file_bytes: Option<u64>,
+    /// Buffers computed and written.
+    pub buffers: usize,
+}
+
+/// A lazy array whose boxes are computed with a given configuration.
+pub struct Evaluated {
+    array: DynArray,
+    cfg: EvalConfig,
+}
+
+impl Evaluated {
+    /// `array` computed with `cfg`.
+    pub fn new(array: DynArray, cfg: EvalConfig) -> Self {
+        Evaluated { array, cfg }
+    }
+}
+
+impl RegionCompute for Evaluated {
+    fn region_shape(&self) -> Vec<usize> {
+        self.array.shape().to_vec()
+    }
+    fn region_dtype(&self) -> DType {
+        self.array.dtype()
+    }
+    fn compute_region(&self, region: &[Range<usize>]) -> crate::Result<NdData> {
+        let sel: Vec<crate::SliceArg> = region
+            .iter()
+            .map(|r| crate::SliceArg::range(r.start as isize, r.end as isize))
+            .collect();
+        self.array.select(&sel)?.ndarray_with(&self.cfg)
+    }
+}
+
+/// Parses `--chunks 100,200`.
+pub fn parse_chunks(text: &str, ndim: usize) -> Result<Vec<usize>, CliError> {
+    let parts: Result<Vec<usize>, _> = text.split(',').map(|p| p.trim().parse::<usize>()).collect();
+    match parts {
+        Ok(c) if c.len() == ndim && !c.contains(&0) => Ok(c),
+        Ok(c) if c.len() != ndim => Err(CliError::Usage(format!(
+            "--chunks {text}: {} entries for an array of {ndim} dimensions",
+            c.len()
+        ))),
+        _ => Err(CliError::Usage(format!(
+            "--chunks {text}: expected {ndim} positive integers separated by commas"
+        ))),
+    }
+}
+
+/// Checks that the options fit the target format, and that the target may be written.
+pub fn check(dest: &DestSpec, opts: &StoreOptions) -> Result<(), CliError> {
+    match dest {
+        DestSpec::Npy(_) => {
+            if opts.chunks.is_some() {
+                return Err(CliError::Usage(
+                    "--chunks does not apply to .npy files (they have no chunks)".into(),
+                ));
+            }
+            if matches!(opts.codec, Some(c) if c != Codec::None) || opts.level.is_some() {
+                return Err(CliError::Usage(
+                    ".npy files are not compressed: --codec and --level apply to .b2nd and .h5 targets".into(),
+                ));
+            }
+        }
+        DestSpec::Hdf5 { .. } => {
+            if matches!(opts.codec, Some(Codec::Lz4 | Codec::Zstd)) {
+                return Err(CliError::Usage(
+                    "HDF5 targets support --codec none or deflate (lz4 and zstd need HDF5 plugins)"
+                        .into(),
+                ));
+            }
+            if matches!(opts.level, Some(l) if l > 9) {
+                return Err(CliError::Usage("deflate levels are 0 to 9".into()));
+            }
+        }
+        DestSpec::B2nd(_) => {
+            if matches!(opts.level, Some(l) if l > 9) {
+                return Err(CliError::Usage("Blosc2 levels are 0 to 9".into()));
+            }
+        }
+    }
+    let file = dest.file();
+    if let DestSpec::Hdf5 { dataset, .. } = dest {
+        if file.exists() && !opts.overwrite {
+            let h5 = Hdf5File::open(file)?;
+            if h5.dataset_info(dataset).is_ok() {
+                return Err(CliError::Runtime(format!(
+                    "{}: the dataset {dataset} exists already (add --overwrite to replace its values)",
+                    file.display()
+                )));
+            }
+        }
+        return Ok(());
+    }
+    if file.exists() && !opts.overwrite {
+        return Err(CliError::Runtime(format!(
+            "{}: exists already (add --overwrite to replace it once the new result is complete)",
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The bytes of one buffer and the evaluation budget beside it.
+fn split_budget(settings: &Settings) -> (usize, EvalConfig) {
+    let buffer = (settings.cfg.budget / 4).max(1);
+    let mut cfg = settings.cfg.clone();
+    cfg.budget = settings.cfg.budget / 2;
+    cfg.progress = None;
+    (buffer, cfg)
+}
+
+/// How the store would go, for `--explain`.
+pub fn explain(dest: &DestSpec, array: &DynArray, settings: &Settings) -> Result<String, CliError> {
+    let (buffer, _) = split_budget(settings);
+    let shape = array.shape();
+    Ok(match dest {
+        DestSpec::Npy(_) => {
+            let b = npy_buffers(shape, array.dtype(), buffer)?;
+            format!(
+                "store: {} buffer(s) of up to {:?} ({} bytes each at most), each computed as above, written in order to a temporary file renamed to {} at the end",
+                b.num_buffers(),
+                b.buffer_shape(),
+                buffer,
+                dest.display()
+            )
+        }
+        _ => format!(
+            "store: chunk-aligned buffers of at most {buffer} bytes, written to a temporary file renamed to {} at the end",
+            dest.display()
+        ),
+    })
+}
+
+/// Stores `array` into `dest`; nothing appears at `dest` unless the whole result was written.
+pub fn store(
+    dest: &DestSpec,
+    array: &DynArray,
+    settings: &Settings,
+    opts: &StoreOptions,
+) -> Result<Stored, CliError> {
+    let (buffer, cfg) = split_budget(settings);
+    let bar = settings.progress_bar("writing");
+    let src = Evaluated::new(array.clone(), cfg);
+    let result = match dest {
+        DestSpec::Npy(path) => {
+            let o = NpyStoreOptions {
+                buffer_bytes: buffer,
+                overwrite: opts.overwrite,
+                progress: bar.as_ref().map(|b| progress_callback(b.clone())),
+            };
+            store_npy(&src, path, &o).map(|r| Stored {
+                dest: dest.display(),
+                shape: r.shape,
+                dtype: r.dtype,
+                file_bytes: Some(r.file_bytes),
+                buffers: r.buffers.len(),
+            })
+        }
+        DestSpec::B2nd(path) => {
+            let compression = match opts.codec.unwrap_or(Codec::Zstd) {
+                Codec::None => Compression::new(BloscCodec::None, 0),
+                Codec::Deflate => Compression::new(BloscCodec::Zlib, opts.level.unwrap_or(5)),
+                Codec::Lz4 => Compression::new(BloscCodec::Lz4, opts.level.unwrap_or(5)),
+                Codec::Zstd => Compression::new(BloscCodec::Zstd, opts.level.unwrap_or(5)),
+            };
+            let o = B2ndOptions {
+                chunks: opts.chunks.clone(),
+                blocks: None,
+                compression,
+                buffer_bytes: buffer,
+            };
+            store_b2nd(&src, path, &o).map(|r| Stored {
+                dest: dest.display(),
+                shape: r.meta.shape.clone(),
+                dtype: r.meta.dtype,
+                file_bytes: Some(r.file_bytes),
+                buffers: r.buffers,
+            })
+        }
+        DestSpec::Hdf5 { file, dataset } => {
+            let mode = if file.exists() {
+                StoreMode::Update
+            } else {
+                StoreMode::CreateNew
+            };
+            let o = Hdf5StoreOptions {
+                chunks: opts.chunks.clone(),
+                deflate: match opts.codec {
+                    Some(Codec::Deflate) => Some(opts.level.unwrap_or(4)),
+                    _ => None,
+                },
+                mode,
+                buffer_bytes: buffer,
+                ..Default::default()
+            };
+            store_hdf5(&src, file, dataset, &o).map(|r| Stored {
+                dest: dest.display(),
+                shape: r.shape,
+                dtype: r.dtype,
+                file_bytes: std::fs::metadata(file).map(|m| m.len()).ok(),
+                buffers: r.buffers.len(),
+            })
+        }
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(result?)
+}
