@@ -12,7 +12,7 @@ export VASTARRAY_PYTHON := $(abspath $(PY))
 .PHONY: demo test deps pyenv bench clean
 
 demo: deps
-	cargo run --release --example demo
+	cargo run --release --bin vastarray -- demo
 
 test: deps pyenv
 	cargo test --lib --tests --examples
