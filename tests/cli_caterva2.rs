@@ -22,16 +22,17 @@ with np.errstate(all="ignore"):
 #[test]
 fn remote_sources_with_a_persistent_cache() {
     let server = Server::start_public();
-    let want: serde_json::Value = serde_json::from_str(
-        run_python(WRITE, &[server.public_dir().to_str().unwrap()]).trim(),
-    )
-    .unwrap();
+    let want: serde_json::Value =
+        serde_json::from_str(run_python(WRITE, &[server.public_dir().to_str().unwrap()]).trim())
+            .unwrap();
     let url = format!(
         "c2+{}@public/x.b2nd",
         server.base.trim_end_matches('/').to_string() + "/"
     );
     let dir = tempfile::tempdir().unwrap();
-    let j = vastarray_in(dir.path(), &["info", &url, "--json"]).ok().json();
+    let j = vastarray_in(dir.path(), &["info", &url, "--json"])
+        .ok()
+        .json();
     assert_eq!(j["shape"], serde_json::json!([200, 120]));
     assert_eq!(j["chunks"], serde_json::json!([50, 40]));
     assert_eq!(j["dtype"], "float64");
@@ -40,21 +41,43 @@ fn remote_sources_with_a_persistent_cache() {
     // A corner through a fresh cache reads (and keeps) one chunk of twelve.
     let o = vastarray_in(
         dir.path(),
-        &["eval", "x[:50, :40].sum(axis=0)", "-i", &format!("x={url}"), "--cache", "c.b2nd", "--json"],
+        &[
+            "eval",
+            "x[:50, :40].sum(axis=0)",
+            "-i",
+            &format!("x={url}"),
+            "--cache",
+            "c.b2nd",
+            "--json",
+        ],
     )
     .ok();
-    let got: Vec<f64> = o.json()["data"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-    let exp: Vec<f64> = want["corner"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let got: Vec<f64> = o.json()["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let exp: Vec<f64> = want["corner"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
     for (g, e) in got.iter().zip(&exp) {
         assert!((g - e).abs() <= 1e-12 * e.abs().max(1.0), "{g} vs {e}");
     }
-    let j = vastarray_in(dir.path(), &["info", &url, "--cache", "c.b2nd", "--json"]).ok().json();
+    let j = vastarray_in(dir.path(), &["info", &url, "--cache", "c.b2nd", "--json"])
+        .ok()
+        .json();
     assert_eq!(j["cached_chunks"], 1);
 
     // Stats read the rest; afterwards every chunk is in the cache file.
     let s = vastarray_in(
         dir.path(),
-        &["stats", &url, "--cache", "c.b2nd", "--skipna", "--ddof", "1", "--json"],
+        &[
+            "stats", &url, "--cache", "c.b2nd", "--skipna", "--ddof", "1", "--json",
+        ],
     )
     .ok()
     .json();
@@ -64,7 +87,9 @@ fn remote_sources_with_a_persistent_cache() {
         let (g, e) = (s[k].as_f64().unwrap(), want[k].as_f64().unwrap());
         assert!((g - e).abs() <= 1e-12 * e.abs(), "{k}: {g} vs {e}");
     }
-    let j = vastarray_in(dir.path(), &["info", &url, "--cache", "c.b2nd", "--json"]).ok().json();
+    let j = vastarray_in(dir.path(), &["info", &url, "--cache", "c.b2nd", "--json"])
+        .ok()
+        .json();
     assert_eq!(j["cached_chunks"], 12);
     // python-blosc2 opens the cache file as an ordinary array.
     let shape = run_python(

@@ -473,7 +473,11 @@ fn runtime_failures_exit_1_naming_the_source() {
     );
     let out = vastarray(&["info", "c2+http://127.0.0.1:9/@public/x.b2nd"]);
     assert_eq!(out.code, 1);
-    assert!(out.stderr.contains("127.0.0.1:9/api/info/@public/x.b2nd"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("127.0.0.1:9/api/info/@public/x.b2nd"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -263,7 +263,11 @@ fn open_caterva2(server: &str, path: &str, cache: Option<&Path>) -> Result<Opene
     let source: Arc<dyn ChunkSource> = match cache {
         None => remote,
         Some(file) => {
-            if !file.to_string_lossy().to_ascii_lowercase().ends_with(".b2nd") {
+            if !file
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .ends_with(".b2nd")
+            {
                 return Err(CliError::Usage(format!(
                     "--cache {}: the cache is a .b2nd file",
                     file.display()
