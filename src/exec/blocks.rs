@@ -229,12 +229,18 @@ pub fn count_blocks(shape: &[usize], block: &[usize], phase: &[usize]) -> usize 
         .product()
 }
 
+/// The block boundaries per axis: `0`, the cuts, the axis length (just `[0]` for an empty
+/// axis).
+pub fn block_edges(shape: &[usize], block: &[usize], phase: &[usize]) -> Vec<Vec<usize>> {
+    (0..shape.len())
+        .map(|d| axis_edges(shape[d], block[d], phase[d]))
+        .collect()
+}
+
 /// The blocks of `block` shape (first whole block at `phase`) over `shape`, as regions, in C
 /// order.
 pub fn block_regions(shape: &[usize], block: &[usize], phase: &[usize]) -> Vec<Vec<Dim>> {
-    let edges: Vec<Vec<usize>> = (0..shape.len())
-        .map(|d| axis_edges(shape[d], block[d], phase[d]))
-        .collect();
+    let edges = block_edges(shape, block, phase);
     let per_axis: Vec<Vec<usize>> = edges
         .iter()
         .map(|e| (0..e.len().saturating_sub(1)).collect())

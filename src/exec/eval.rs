@@ -92,9 +92,9 @@ pub fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
         Op::Binary(op, a, b) => {
             let x = input(0)?;
             if Arc::ptr_eq(a, b) {
-                kernels::binary(*op, &x, &x)?
+                kernels::binary(*op, x, None)?
             } else {
-                kernels::binary(*op, &x, &input(1)?)?
+                kernels::binary(*op, x, Some(&input(1)?))?
             }
         }
         Op::Where(..) => kernels::select_where(&input(0)?, &input(1)?, &input(2)?)?,

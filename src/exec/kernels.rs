@@ -187,7 +187,7 @@ impl Arith for bool {
     }
 }
 
-/// Applies a unary operation; the input already has the operation's compute type.
+/// Applies a unary operation in place; the input already has the operation's compute type.
 pub fn unary(op: UnaryOp, x: NdData) -> Result<NdData> {
     Ok(crate::map_nd!(x, a: T => {
         let mut a = a;
@@ -198,7 +198,7 @@ pub fn unary(op: UnaryOp, x: NdData) -> Result<NdData> {
             UnaryOp::Ceil => <T as Arith>::ceil,
             UnaryOp::Not => <T as Arith>::not,
             _ => {
-                a.par_mapv_inplace(|v| <T as Arith>::float_fn(op, v));
+                a.mapv_inplace(|v| <T as Arith>::float_fn(op, v));
                 return Ok(T::wrap(a));
             }
         };
@@ -207,53 +207,78 @@ pub fn unary(op: UnaryOp, x: NdData) -> Result<NdData> {
     }))
 }
 
-fn zip_map<T: Element, U: Element>(
-    a: &ArrayD<T>,
-    b: &ArrayD<T>,
-    f: impl Fn(T, T) -> U + Sync + Send,
-) -> ArrayD<U> {
-    Zip::from(a).and(b).map_collect(|&x, &y| f(x, y))
+/// `a = f(a, b)` elementwise, in `a`'s buffer (`b` is `None` when it is `a` itself).
+fn zip_inplace<T: Element>(
+    mut a: ArrayD<T>,
+    b: Option<&ArrayD<T>>,
+    f: impl Fn(T, T) -> T,
+) -> ArrayD<T> {
+    match b {
+        Some(b) => Zip::from(&mut a).and(b).for_each(|p, &q| *p = f(*p, q)),
+        None => a.mapv_inplace(|v| f(v, v)),
+    }
+    a
 }
 
-/// Applies a binary operation to two blocks of equal shape and type.
-pub fn binary(op: BinaryOp, a: &NdData, b: &NdData) -> Result<NdData> {
-    if a.dtype() != b.dtype() || a.shape() != b.shape() {
-        return Err(Error::Internal(format!(
-            "binary {}: operands {} {:?} and {} {:?}",
-            op.name(),
-            a.dtype(),
-            a.shape(),
-            b.dtype(),
-            b.shape()
-        )));
+/// `f(a, b)` elementwise into a new array (`b` is `None` when it is `a` itself).
+fn zip_map<T: Element, U: Element>(
+    a: &ArrayD<T>,
+    b: Option<&ArrayD<T>>,
+    mut f: impl FnMut(T, T) -> U,
+) -> ArrayD<U> {
+    match b {
+        Some(b) => Zip::from(a).and(b).map_collect(|&x, &y| f(x, y)),
+        None => a.map(|&x| f(x, x)),
+    }
+}
+
+/// Applies a binary operation to two blocks of equal shape and type. The left operand is
+/// consumed: operations whose result has the operands' type write into its buffer, so a
+/// chain of arithmetic allocates no intermediates. `b` is `None` when both operands are the
+/// same node (`a * a`).
+pub fn binary(op: BinaryOp, a: NdData, b: Option<&NdData>) -> Result<NdData> {
+    if let Some(b) = b {
+        if a.dtype() != b.dtype() || a.shape() != b.shape() {
+            return Err(Error::Internal(format!(
+                "binary {}: operands {} {:?} and {} {:?}",
+                op.name(),
+                a.dtype(),
+                a.shape(),
+                b.dtype(),
+                b.shape()
+            )));
+        }
     }
     crate::with_nd!(a, x: T => {
-        let y = T::peek(b).ok_or_else(|| Error::Internal("binary operand type".into()))?;
+        let y = match b {
+            Some(b) => Some(T::peek(b).ok_or_else(|| Error::Internal("binary operand type".into()))?),
+            None => None,
+        };
         let out: NdData = match op {
-            BinaryOp::Add => T::wrap(zip_map(x, y, <T as Arith>::add)),
-            BinaryOp::Sub => T::wrap(zip_map(x, y, <T as Arith>::sub)),
-            BinaryOp::Mul => T::wrap(zip_map(x, y, <T as Arith>::mul)),
-            BinaryOp::Div => T::wrap(zip_map(x, y, <T as Arith>::div)),
-            BinaryOp::FloorDiv => T::wrap(zip_map(x, y, <T as Arith>::floor_div)),
-            BinaryOp::Rem => T::wrap(zip_map(x, y, <T as Arith>::rem)),
+            BinaryOp::Add => T::wrap(zip_inplace(x, y, <T as Arith>::add)),
+            BinaryOp::Sub => T::wrap(zip_inplace(x, y, <T as Arith>::sub)),
+            BinaryOp::Mul => T::wrap(zip_inplace(x, y, <T as Arith>::mul)),
+            BinaryOp::Div => T::wrap(zip_inplace(x, y, <T as Arith>::div)),
+            BinaryOp::FloorDiv => T::wrap(zip_inplace(x, y, <T as Arith>::floor_div)),
+            BinaryOp::Rem => T::wrap(zip_inplace(x, y, <T as Arith>::rem)),
             BinaryOp::Pow => {
                 let mut bad = false;
-                let r = Zip::from(x).and(y).map_collect(|&p, &q| <T as Arith>::pow(p, q).unwrap_or_else(|| { bad = true; p }));
+                let r = zip_map(&x, y, |p, q| <T as Arith>::pow(p, q).unwrap_or_else(|| { bad = true; p }));
                 if bad {
                     return Err(Error::Invalid("integers to negative integer powers are not allowed".into()));
                 }
                 T::wrap(r)
             }
-            BinaryOp::Minimum => T::wrap(zip_map(x, y, <T as Arith>::minimum)),
-            BinaryOp::Maximum => T::wrap(zip_map(x, y, <T as Arith>::maximum)),
-            BinaryOp::And => T::wrap(zip_map(x, y, <T as Arith>::and)),
-            BinaryOp::Or => T::wrap(zip_map(x, y, <T as Arith>::or)),
-            BinaryOp::Lt => NdData::Bool(zip_map(x, y, |p, q| p < q)),
-            BinaryOp::Le => NdData::Bool(zip_map(x, y, |p, q| p <= q)),
-            BinaryOp::Gt => NdData::Bool(zip_map(x, y, |p, q| p > q)),
-            BinaryOp::Ge => NdData::Bool(zip_map(x, y, |p, q| p >= q)),
-            BinaryOp::Eq => NdData::Bool(zip_map(x, y, |p, q| p == q)),
-            BinaryOp::Ne => NdData::Bool(zip_map(x, y, |p, q| p != q)),
+            BinaryOp::Minimum => T::wrap(zip_inplace(x, y, <T as Arith>::minimum)),
+            BinaryOp::Maximum => T::wrap(zip_inplace(x, y, <T as Arith>::maximum)),
+            BinaryOp::And => T::wrap(zip_inplace(x, y, <T as Arith>::and)),
+            BinaryOp::Or => T::wrap(zip_inplace(x, y, <T as Arith>::or)),
+            BinaryOp::Lt => NdData::Bool(zip_map(&x, y, |p, q| p < q)),
+            BinaryOp::Le => NdData::Bool(zip_map(&x, y, |p, q| p <= q)),
+            BinaryOp::Gt => NdData::Bool(zip_map(&x, y, |p, q| p > q)),
+            BinaryOp::Ge => NdData::Bool(zip_map(&x, y, |p, q| p >= q)),
+            BinaryOp::Eq => NdData::Bool(zip_map(&x, y, |p, q| p == q)),
+            BinaryOp::Ne => NdData::Bool(zip_map(&x, y, |p, q| p != q)),
         };
         Ok(out)
     })

@@ -5,15 +5,19 @@
 //! - [`blocks`]: block shapes and projected memory; [`fetch`]: concurrent prefetch for
 //!   latency-bound sources; [`read`]: reading a region of a source; [`kernels`]: elementwise
 //!   math; [`reduce_state`]: mergeable reduction states.
+//! - [`tiles`]: cache-sized tiles a block task computes one after the other; [`place`]: disjoint
+//!   views of the result that tasks write their blocks into.
 
 pub mod blocks;
 pub mod eval;
 pub mod fetch;
 pub mod kernels;
+pub mod place;
 pub mod read;
 pub mod reduce_state;
 pub mod regions;
 pub mod run;
+pub mod tiles;
 
 pub use reduce_state::{Needs, ReduceState};
 pub use run::{BlockStream, PartialResult};

@@ -145,7 +145,8 @@ pub fn read_region(
     let counts: Vec<Vec<usize>> = per_axis.iter().map(|p| (0..p.len()).collect()).collect();
     let single = per_axis.iter().all(|p| p.len() == 1);
     let mut out: Option<NdData> = None;
-    let region_reads = source.prefers_region_reads() && !lookup.keeps_chunks();
+    let region_reads =
+        source.prefers_region_reads() && (source.cheap_region_reads() || !lookup.keeps_chunks());
     for combo in cartesian(&counts) {
         let pieces: Vec<&AxisPiece> = combo
             .iter()

@@ -2,12 +2,15 @@
 //! full evaluation, streaming ([`BlockStream`]) and partial runs ([`PartialResult`]).
 
 use super::blocks::{
-    block_regions, count_blocks, human_bytes, plan_blocks, plan_reduce, BlockPlan, ReducePlan,
+    block_edges, block_regions, count_blocks, human_bytes, plan_blocks, plan_reduce, BlockPlan,
+    ReducePlan,
 };
 use super::eval::{collect_reads, eval, ChunkMap, TaskCtx};
 use super::fetch::prefetch;
+use super::place::NdViewMut;
 use super::read::{scatter, OutIdx};
 use super::reduce_state::{Needs, ReduceState};
+use super::tiles::{block_tiles, TILE_BYTES};
 use super::EvalConfig;
 use crate::data::NdData;
 use crate::error::{Error, Result};
@@ -19,8 +22,8 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// True when some source below `roots` waits on latency (so tasks prefetch concurrently).
-fn has_latency_sources(roots: &[NodeRef]) -> bool {
+/// True when some source below `roots` satisfies `pred`.
+fn any_source(roots: &[NodeRef], pred: &dyn Fn(&dyn crate::source::ChunkSource) -> bool) -> bool {
     let mut stack: Vec<NodeRef> = roots.to_vec();
     let mut seen = std::collections::HashSet::new();
     while let Some(n) = stack.pop() {
@@ -28,13 +31,18 @@ fn has_latency_sources(roots: &[NodeRef]) -> bool {
             continue;
         }
         if let Op::Source(s) = &n.op {
-            if s.latency_bound() {
+            if pred(s.as_ref()) {
                 return true;
             }
         }
         stack.extend(n.inputs().into_iter().cloned());
     }
     false
+}
+
+/// True when some source below `roots` waits on latency (so tasks prefetch concurrently).
+fn has_latency_sources(roots: &[NodeRef]) -> bool {
+    any_source(roots, &|s| s.latency_bound())
 }
 
 /// True when a source node is read by more than one use below `roots` (so a task keeps its
@@ -67,6 +75,19 @@ fn eval_task(
     keep: bool,
     io: usize,
 ) -> Result<Vec<NdData>> {
+    let ctx = task_ctx(nodes, region, shared, latency, keep, io)?;
+    nodes.iter().map(|n| eval(n, region, &ctx)).collect()
+}
+
+/// The chunks one task at `region` shares: prefetched (latency-bound sources) and kept.
+fn task_ctx(
+    nodes: &[NodeRef],
+    region: &[Dim],
+    shared: Option<Arc<ChunkMap>>,
+    latency: bool,
+    keep: bool,
+    io: usize,
+) -> Result<TaskCtx> {
     let prefetched = match shared {
         Some(m) => m,
         None if latency => {
@@ -78,11 +99,10 @@ fn eval_task(
         }
         None => Arc::new(ChunkMap::new()),
     };
-    let ctx = TaskCtx {
+    Ok(TaskCtx {
         prefetched,
         keep: keep.then(|| Mutex::new(ChunkMap::new())),
-    };
-    nodes.iter().map(|n| eval(n, region, &ctx)).collect()
+    })
 }
 
 fn region_ranges(region: &[Dim]) -> Vec<Range<usize>> {
@@ -285,12 +305,17 @@ impl ReduceJob {
     }
 }
 
-/// A block pass: non-reduction roots of one shape, computed block by block together.
+/// A block pass: non-reduction roots of one shape, computed block by block together. A task
+/// computes one block in cache-sized tiles ([`super::tiles`]) and writes them straight into
+/// the result.
 pub struct BlocksJob {
     roots: Vec<NodeRef>,
     /// The plan of blocks.
     pub plan: BlockPlan,
     blocks: Vec<Region>,
+    edges: Vec<Vec<usize>>,
+    /// Bytes of one element of every root together (what a tile's size is counted in).
+    elem_bytes: usize,
     latency: bool,
     keep: bool,
     io: usize,
@@ -301,13 +326,22 @@ impl BlocksJob {
     /// Plans the pass for `roots` (of equal shape, reduction-free).
     pub fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<BlocksJob> {
         let plan = plan_blocks(&roots, cfg.budget, cfg.threads)?;
-        let blocks = block_regions(&roots[0].shape, &plan.block, &plan.phase);
+        let shape = &roots[0].shape;
+        let blocks = block_regions(shape, &plan.block, &plan.phase);
+        let edges = block_edges(shape, &plan.block, &plan.phase);
         let latency = has_latency_sources(&roots);
-        let keep = shares_sources(&roots);
+        let elem_bytes: usize = roots.iter().map(|r| r.dtype.size()).sum();
+        // A block in several tiles reads the chunks of sources other than in-memory ones once
+        // and keeps them for the task, so no tile reads a chunk again.
+        let tiled = plan.block.iter().product::<usize>() * elem_bytes > TILE_BYTES;
+        let keep =
+            shares_sources(&roots) || (tiled && any_source(&roots, &|s| !s.cheap_region_reads()));
         Ok(BlocksJob {
             roots,
             plan,
             blocks,
+            edges,
+            elem_bytes,
             latency,
             keep,
             io: cfg.io_concurrency,
@@ -322,29 +356,72 @@ impl BlocksJob {
 
     /// Computes block `b` of every root.
     pub fn run_block(&self, b: usize) -> Result<Vec<NdData>> {
-        self.run_block_with(b, None)
+        let region = &self.blocks[b];
+        let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
+        let mut outs: Vec<NdData> = self
+            .roots
+            .iter()
+            .map(|r| NdData::zeros(r.dtype, &shape))
+            .collect();
+        let mut views: Vec<NdViewMut> = outs.iter_mut().map(NdViewMut::whole).collect();
+        self.fill_block(b, None, &mut views)?;
+        drop(views);
+        Ok(outs)
     }
 
-    fn run_block_with(&self, b: usize, shared: Option<Arc<ChunkMap>>) -> Result<Vec<NdData>> {
-        eval_task(
+    /// Computes block `b` of every root into `outs` (one view of the block per root), tile by
+    /// tile. `shared` holds chunks a batch of tasks prefetched together.
+    fn fill_block(
+        &self,
+        b: usize,
+        shared: Option<Arc<ChunkMap>>,
+        outs: &mut [NdViewMut],
+    ) -> Result<()> {
+        let region = &self.blocks[b];
+        let ctx = task_ctx(
             &self.roots,
-            &self.blocks[b],
+            region,
             shared,
             self.latency,
             self.keep,
             self.io,
-        )
+        )?;
+        for tile in block_tiles(region, self.elem_bytes, TILE_BYTES) {
+            for (root, out) in self.roots.iter().zip(outs.iter_mut()) {
+                out.assign(&tile.within, &eval(root, &tile.region, &ctx)?)?;
+            }
+        }
+        Ok(())
     }
 
     /// Runs the whole pass, returning one array per root.
     pub fn run(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<Vec<NdData>> {
         let shape = &self.roots[0].shape;
-        let outs: Vec<NdData> = self
+        let mut outs: Vec<NdData> = self
             .roots
             .iter()
             .map(|r| NdData::zeros(r.dtype, shape))
             .collect();
-        let outs = Mutex::new(outs);
+        if self.blocks.is_empty() {
+            return Ok(outs);
+        }
+        // One disjoint view per block and root: tasks write their blocks without a lock.
+        let mut tasks: Vec<(usize, Vec<NdViewMut>)> = (0..self.blocks.len())
+            .map(|b| (b, Vec::with_capacity(self.roots.len())))
+            .collect();
+        for out in outs.iter_mut() {
+            let views = NdViewMut::split(out, &self.edges);
+            if views.len() != tasks.len() {
+                return Err(Error::Internal(format!(
+                    "{} block views for {} blocks",
+                    views.len(),
+                    tasks.len()
+                )));
+            }
+            for (task, v) in tasks.iter_mut().zip(views) {
+                task.1.push(v);
+            }
+        }
         let done = AtomicU64::new(0);
         // Latency-bound sources: the reads of a batch of blocks go out together (up to the I/O
         // bound), as many blocks as half the budget holds.
@@ -352,35 +429,30 @@ impl BlocksJob {
         let batch = if self.latency {
             (self.budget / 2 / per_block).max(1)
         } else {
-            self.blocks.len().max(1)
+            self.blocks.len()
         };
-        let ids: Vec<usize> = (0..self.blocks.len()).collect();
-        for group in ids.chunks(batch) {
+        for group in tasks.chunks_mut(batch) {
             let shared = if self.latency {
                 let mut reads = Vec::new();
-                for &b in group {
+                for (b, _) in group.iter() {
                     for n in &self.roots {
-                        collect_reads(n, &self.blocks[b], &mut reads)?;
+                        collect_reads(n, &self.blocks[*b], &mut reads)?;
                     }
                 }
                 Some(Arc::new(prefetch(&reads, self.io)?))
             } else {
                 None
             };
-            group.par_iter().try_for_each(|&b| -> Result<()> {
-                let parts = self.run_block_with(b, shared.clone())?;
-                let mut o = outs
-                    .lock()
-                    .map_err(|_| Error::Internal("result lock".into()))?;
-                for (out, part) in o.iter_mut().zip(&parts) {
-                    place(out, &self.blocks[b], part)?;
-                }
-                progress(done.fetch_add(1, Ordering::Relaxed) + 1);
-                Ok(())
-            })?;
+            group
+                .par_iter_mut()
+                .try_for_each(|(b, views)| -> Result<()> {
+                    self.fill_block(*b, shared.clone(), views)?;
+                    progress(done.fetch_add(1, Ordering::Relaxed) + 1);
+                    Ok(())
+                })?;
         }
-        outs.into_inner()
-            .map_err(|_| Error::Internal("result lock".into()))
+        drop(tasks);
+        Ok(outs)
     }
 }
 

@@ -67,4 +67,7 @@ impl ChunkSource for ConstantSource {
     fn prefers_region_reads(&self) -> bool {
         true
     }
+    fn cheap_region_reads(&self) -> bool {
+        true
+    }
 }

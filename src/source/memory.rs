@@ -102,4 +102,7 @@ impl ChunkSource for MemorySource {
     fn prefers_region_reads(&self) -> bool {
         true
     }
+    fn cheap_region_reads(&self) -> bool {
+        true
+    }
 }

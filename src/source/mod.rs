@@ -60,6 +60,12 @@ pub trait ChunkSource: Send + Sync {
     fn prefers_region_reads(&self) -> bool {
         false
     }
+    /// True when reading any region costs about what copying it out of memory costs (arrays in
+    /// memory, constants): the executor then reads exactly the regions a task needs, tile by
+    /// tile, instead of reading whole chunks once and keeping them for the task.
+    fn cheap_region_reads(&self) -> bool {
+        false
+    }
     /// Reads several chunks, in the order given. The default reads them one after the other;
     /// sources whose reads wait (HTTP, a cache in front of a slow source) override it to read
     /// concurrently, up to a bound of their own.
