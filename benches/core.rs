@@ -124,7 +124,7 @@ fn elementwise(c: &mut Criterion) {
     let e = la
         .mul(&la)
         .unwrap()
-        .add(&lb.mul(&lb).unwrap())
+        .add(lb.mul(&lb).unwrap())
         .unwrap()
         .sqrt()
         .unwrap();

@@ -16,13 +16,13 @@ fn a(shape: &[usize]) -> DynArray {
 
 #[test]
 fn shapes_that_do_not_broadcast() {
-    assert!(matches!(a(&[3, 4]).add(&a(&[3, 5])), Err(Error::Shape(_))));
+    assert!(matches!(a(&[3, 4]).add(a(&[3, 5])), Err(Error::Shape(_))));
     assert!(matches!(
         a(&[3, 4]).broadcast_to(&[4, 4]),
         Err(Error::Shape(_))
     ));
     assert!(matches!(
-        DynArray::where_(&a(&[3]).gt(0).unwrap(), &a(&[4]), 0),
+        DynArray::where_(&a(&[3]).gt(0).unwrap(), a(&[4]), 0),
         Err(Error::Shape(_))
     ));
     assert!(matches!(
@@ -188,7 +188,7 @@ fn plans_that_cannot_fit_are_refused_before_reading() {
     assert!(matches!(e, Error::Budget(_)), "{e}");
     assert_eq!(counted.reads(), 0, "refused before reading anything");
     let e = x
-        .sub(&x.mean(0usize).unwrap())
+        .sub(x.mean(0usize).unwrap())
         .unwrap()
         .plan(&EvalConfig::with_budget(8 << 20))
         .err()

@@ -291,9 +291,9 @@ fn dependent_expression_centres_and_scales() {
     let a = arr(&[9, 4], |ix| (ix[0] * ix[0]) as f64 + ix[1] as f64);
     let l = lazy(&a, &[2, 3]);
     let z = l
-        .sub(&l.mean(0).unwrap())
+        .sub(l.mean(0).unwrap())
         .unwrap()
-        .div(&l.std(0, 0.0).unwrap())
+        .div(l.std(0, 0.0).unwrap())
         .unwrap();
     let mu = a.mean_axis(Axis(0)).unwrap();
     let sd = a.std_axis(Axis(0), 0.0);

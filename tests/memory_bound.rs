@@ -39,9 +39,9 @@ fn child_streams_mean_and_std() {
     let s = r[1].clone().into_typed::<f32>().unwrap()[[]];
     // A dependent expression: z-scores along axis 0 (stages first, then one more stream).
     let z = a
-        .sub(&a.mean(0usize).unwrap())
+        .sub(a.mean(0usize).unwrap())
         .unwrap()
-        .div(&a.std(0usize, 0.0).unwrap())
+        .div(a.std(0usize, 0.0).unwrap())
         .unwrap();
     let (zm, zs) = (
         z.mean(None::<usize>).unwrap(),

@@ -213,7 +213,7 @@ fn apply(st: State, s: &Step) -> Option<State> {
             }
         }
         Step::Reduce(op, a) => {
-            if nd == 0 || shape.iter().any(|&n| n == 0) {
+            if nd == 0 || shape.contains(&0) {
                 return None;
             }
             let ax = *a as usize % nd;

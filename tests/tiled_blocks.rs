@@ -43,7 +43,7 @@ fn tiled_blocks_equal_eager_ndarray_and_read_each_chunk_once() {
     let e1 = x
         .mul(&x)
         .unwrap()
-        .sub(&y.t())
+        .sub(y.t())
         .unwrap()
         .abs()
         .unwrap()
@@ -51,9 +51,9 @@ fn tiled_blocks_equal_eager_ndarray_and_read_each_chunk_once() {
         .unwrap()
         .sqrt()
         .unwrap();
-    let e2 = DynArray::where_(&x.gt(0.0).unwrap(), &x, &y.t().mul(2.0).unwrap())
+    let e2 = DynArray::where_(&x.gt(0.0).unwrap(), &x, y.t().mul(2.0).unwrap())
         .unwrap()
-        .sub(&x.div(3.0).unwrap())
+        .sub(x.div(3.0).unwrap())
         .unwrap();
     let cfg = EvalConfig::with_budget(64 << 20);
     let got = evaluate(&[&e1, &e2], &cfg).unwrap();
@@ -89,7 +89,7 @@ fn tiled_blocks_equal_eager_ndarray_and_read_each_chunk_once() {
 fn tiles_of_a_transposed_result_and_of_a_stream_match() {
     let (x, counted, y, _, xr, yr, _) = inputs();
     // (x + y.T).T has shape (400, 300): its tiles cut x across its chunks' columns.
-    let e = x.add(&y.t()).unwrap().t();
+    let e = x.add(y.t()).unwrap().t();
     let want: ArrayD<f64> = (&xr + &yr.t()).t().to_owned().into_dyn();
     let got = e.ndarray().unwrap().into_typed::<f64>().unwrap();
     assert_eq!(got, want);

@@ -207,7 +207,11 @@ pub struct BlockPlan {
 fn axis_edges(n: usize, b: usize, phase: usize) -> Vec<usize> {
     let b = b.max(1);
     let mut e = vec![0];
-    let mut x = if phase % b == 0 { b } else { phase % b };
+    let mut x = if phase.is_multiple_of(b) {
+        b
+    } else {
+        phase % b
+    };
     while x < n {
         e.push(x);
         x += b;
@@ -385,13 +389,13 @@ pub fn plan_reduce(
         .collect();
     // Output-block unit: the input's preferred chunk on kept axes.
     let mut unit_out = Vec::with_capacity(out_shape.len());
-    for d in 0..r.input.shape.len() {
+    for (d, &pref) in in_pref.iter().enumerate() {
         if r.axes.contains(&d) {
             if r.keepdims {
                 unit_out.push(1);
             }
         } else {
-            unit_out.push(in_pref[d]);
+            unit_out.push(pref);
         }
     }
     let piece_unit: Vec<usize> = r.axes.iter().map(|&d| in_pref[d]).collect();

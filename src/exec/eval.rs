@@ -61,7 +61,7 @@ impl ChunkLookup for NodeLookup<'_> {
 /// Computes `region` of `node`.
 pub fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
     let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
-    if shape.iter().any(|&n| n == 0) {
+    if shape.contains(&0) {
         return Ok(NdData::zeros(node.dtype, &shape));
     }
     let inputs = node.inputs();

@@ -10,9 +10,14 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// The chunks wanted of one source.
+type Wanted = (Arc<dyn ChunkSource>, BTreeSet<Vec<usize>>);
+/// One source's reads: node id, source, chunk indices.
+type SourceReads = (u64, Arc<dyn ChunkSource>, Vec<Vec<usize>>);
+
 /// Reads, concurrently, every chunk of a latency-bound source that `reads` touch.
 pub fn prefetch(reads: &[(NodeRef, Region)], io_concurrency: usize) -> Result<ChunkMap> {
-    let mut wanted: HashMap<u64, (Arc<dyn ChunkSource>, BTreeSet<Vec<usize>>)> = HashMap::new();
+    let mut wanted: HashMap<u64, Wanted> = HashMap::new();
     for (node, region) in reads {
         if let Op::Source(src) = &node.op {
             if src.latency_bound() {
@@ -23,7 +28,7 @@ pub fn prefetch(reads: &[(NodeRef, Region)], io_concurrency: usize) -> Result<Ch
             }
         }
     }
-    let jobs: Vec<(u64, Arc<dyn ChunkSource>, Vec<Vec<usize>>)> = wanted
+    let jobs: Vec<SourceReads> = wanted
         .into_iter()
         .map(|(id, (s, set))| (id, s, set.into_iter().collect()))
         .collect();

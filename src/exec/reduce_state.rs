@@ -392,7 +392,7 @@ impl ReduceState {
             Var | NanVar => float_of(&var_of),
             Std | NanStd => float_of(&|i| var_of(i).sqrt()),
             Min | Max | NanMin | NanMax if !input.is_float() => {
-                if self.n.iter().any(|&n| n == 0.0) {
+                if self.n.contains(&0.0) {
                     return Err(Error::Invalid(format!(
                         "zero-size array to reduction operation {} which has no identity",
                         op.name()
@@ -573,8 +573,8 @@ fn summarize_rows<T: AccElem>(m: ndarray::ArrayView2<T>, needs: Needs) -> Partia
             }
         }
     }
-    for j in 0..k {
-        p.n[j] = nn[j] as f64;
+    for (n, &c) in p.n.iter_mut().zip(&nn) {
+        *n = c as f64;
     }
     if needs.moments {
         let means: Vec<f64> = (0..k)
@@ -597,6 +597,19 @@ fn summarize_rows<T: AccElem>(m: ndarray::ArrayView2<T>, needs: Needs) -> Partia
         p.mean = means;
     }
     p
+}
+
+/// The 64 bits of a 64-bit integer element (other types: their value as `i64`).
+pub fn bits64<T: Element>(x: T) -> u64 {
+    use std::any::Any;
+    let any = &x as &dyn Any;
+    if let Some(v) = any.downcast_ref::<i64>() {
+        *v as u64
+    } else if let Some(v) = any.downcast_ref::<u64>() {
+        *v
+    } else {
+        x.to_f64() as i64 as u64
+    }
 }
 
 #[cfg(test)]
@@ -637,18 +650,5 @@ mod tests {
                 .unwrap();
             assert!((v[[]] - var).abs() <= 1e-9 * var, "{} vs {var}", v[[]]);
         }
-    }
-}
-
-/// The 64 bits of a 64-bit integer element (other types: their value as `i64`).
-pub fn bits64<T: Element>(x: T) -> u64 {
-    use std::any::Any;
-    let any = &x as &dyn Any;
-    if let Some(v) = any.downcast_ref::<i64>() {
-        *v as u64
-    } else if let Some(v) = any.downcast_ref::<u64>() {
-        *v
-    } else {
-        x.to_f64() as i64 as u64
     }
 }

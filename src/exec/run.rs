@@ -155,7 +155,7 @@ impl ReduceJob {
             .into_iter()
             .map(|r| region_ranges(&r))
             .collect();
-        let latency = has_latency_sources(&[red.input.clone()]);
+        let latency = has_latency_sources(std::slice::from_ref(&red.input));
         Ok(ReduceJob {
             roots,
             red,

@@ -129,7 +129,7 @@ mod tests {
             .all(|t| t.within[0].len() == 1 && t.within[1].len() == 1));
         assert_eq!(t.len(), 3 * 4 * 4);
         check_cover(&b, &t);
-        let t = block_tiles(&block(&[7..9]), 1, 1);
+        let t = block_tiles(&[Dim::Stride(Stride::range(7, 9))], 1, 1);
         assert_eq!(t.len(), 2);
     }
 }

@@ -14,9 +14,12 @@ pub enum Group {
     Blocks(Vec<usize>),
 }
 
+/// What reductions must share to share a pass: input node, axes, keepdims.
+type PassKey = Option<(u64, Vec<usize>, bool)>;
+
 /// Groups roots into passes.
 pub fn group_roots(roots: &[NodeRef]) -> Vec<Group> {
-    let mut groups: Vec<(Option<(u64, Vec<usize>, bool)>, Vec<usize>, Vec<usize>)> = Vec::new();
+    let mut groups: Vec<(PassKey, Vec<usize>, Vec<usize>)> = Vec::new();
     for (i, r) in roots.iter().enumerate() {
         let key = match &r.op {
             Op::Reduce(red) => Some((red.input.id, red.axes.clone(), red.keepdims)),

@@ -35,7 +35,7 @@ impl ChunkAlignedBuffers {
         itemsize: usize,
         max_bytes: usize,
     ) -> Result<Self> {
-        if shape.len() != chunks.len() || chunks.iter().any(|&c| c == 0) {
+        if shape.len() != chunks.len() || chunks.contains(&0) {
             return Err(Error::Shape(format!(
                 "chunk shape {chunks:?} does not fit shape {shape:?}"
             )));
@@ -60,7 +60,7 @@ impl ChunkAlignedBuffers {
             .zip(&buffer)
             .map(|(n, b)| n.div_ceil(*b))
             .collect();
-        let total = if shape.iter().any(|&n| n == 0) {
+        let total = if shape.contains(&0) {
             0
         } else {
             counts.iter().product()

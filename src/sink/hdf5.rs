@@ -340,11 +340,11 @@ fn chunk_shape_for(
     dtype: DType,
     options: &Hdf5StoreOptions,
 ) -> std::result::Result<Option<Vec<usize>>, String> {
-    if shape.is_empty() || shape.iter().any(|&n| n == 0) {
+    if shape.is_empty() || shape.contains(&0) {
         return Ok(None);
     }
     let chunks = match &options.chunks {
-        Some(c) if c.len() != shape.len() || c.iter().any(|&x| x == 0) => {
+        Some(c) if c.len() != shape.len() || c.contains(&0) => {
             return Err(format!("chunk shape {c:?} does not fit shape {shape:?}"));
         }
         Some(c) => c.clone(),
