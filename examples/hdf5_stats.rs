@@ -1,7 +1,7 @@
 //! The headline job: mean and std (one pass, f64 accumulation) of a whole HDF5 dataset, and its
 //! mean along axis 0, in a 256 MiB memory budget.
 //!
-//! `cargo run --release --example hdf5_stats -- FILE.h5 /dataset [--budget-mib N]`
+//! `cargo run --release --example hdf5_stats -- FILE.h5 /dataset [--budget-mib N] [--threads N]`
 //! (used by `scripts/bench_hdf5/run.sh`, which compares it with numpy + h5py and dask).
 
 use std::time::Instant;
@@ -10,17 +10,21 @@ use vastarray::{evaluate, DynArray, EvalConfig, Hdf5Source};
 fn main() -> vastarray::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: hdf5_stats FILE.h5 /dataset [--budget-mib N]");
+        eprintln!("usage: hdf5_stats FILE.h5 /dataset [--budget-mib N] [--threads N]");
         std::process::exit(2);
     }
-    let budget_mib: usize = args
-        .iter()
-        .position(|a| a == "--budget-mib")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
+    let flag = |name: &str| -> Option<usize> {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+    };
+    let budget_mib = flag("--budget-mib").unwrap_or(256);
     let a = DynArray::from_source(Hdf5Source::open(&args[1], &args[2])?);
-    let cfg = EvalConfig::with_budget(budget_mib << 20);
+    let mut cfg = EvalConfig::with_budget(budget_mib << 20);
+    if let Some(n) = flag("--threads") {
+        cfg = cfg.threads(n);
+    }
     let (m, s) = (a.mean(None::<usize>)?, a.std(None::<usize>, 0.0)?);
     let t = Instant::now();
     let r = evaluate(&[&m, &s], &cfg)?;

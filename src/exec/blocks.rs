@@ -479,10 +479,13 @@ pub fn plan_reduce(
         block
     };
     let par_blocks = enough_blocks(&block);
+    // Pieces stay small enough to be cached between read and summary, unless the state is
+    // large (a reduction over outer axes: every piece updates the whole state, so a piece of a
+    // few times the state's size keeps the state's traffic below the data's).
+    let piece_cap = MAX_PIECE_BYTES.max(4 * state_bytes(&block));
     let piece = grow(&reduced_shape, &piece_start, &|p| {
         let elems: usize = kept_of(&block).iter().product::<usize>() * p.iter().product::<usize>();
-        Ok(peak(&block, p, par_blocks)? <= budget
-            && elems * r.input.dtype.size() <= MAX_PIECE_BYTES)
+        Ok(peak(&block, p, par_blocks)? <= budget && elems * r.input.dtype.size() <= piece_cap)
     })?;
     let peak = peak(&block, &piece, par_blocks)?;
     Ok(ReducePlan {

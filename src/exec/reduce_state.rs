@@ -80,6 +80,13 @@ pub struct ReduceState {
     imax: Vec<i128>,
 }
 
+thread_local! {
+    /// Per-thread scratch of `update_rows`: a tile's sums (then means), squared deviations and
+    /// NaN counts, reused across pieces.
+    static ROW_SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<f64>, Vec<u64>)> =
+        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+}
+
 /// Element types that reductions read.
 pub trait AccElem: Element {
     /// True for NaN.
@@ -214,7 +221,7 @@ impl ReduceState {
         let lanes_order: Vec<usize> = kept.iter().chain(reduced).copied().collect();
         let rows_order: Vec<usize> = reduced.iter().chain(&kept).copied().collect();
         let lanes = x.view().permuted_axes(IxDyn(&lanes_order));
-        let p = if lanes.is_standard_layout() {
+        let p = if lanes.is_standard_layout() && (r_len > 1 || k_len == 1) {
             let m = lanes
                 .into_shape_with_order((k_len, r_len))
                 .map_err(|e| Error::Internal(e.to_string()))?;
@@ -225,7 +232,8 @@ impl ReduceState {
                 let m = rows
                     .into_shape_with_order((r_len, k_len))
                     .map_err(|e| Error::Internal(e.to_string()))?;
-                summarize_rows(m, self.needs)
+                self.update_rows(m);
+                return Ok(());
             } else if r_len >= 16 {
                 let owned = lanes.as_standard_layout();
                 let m = owned
@@ -239,11 +247,110 @@ impl ReduceState {
                     .view()
                     .into_shape_with_order((r_len, k_len))
                     .map_err(|e| Error::Internal(e.to_string()))?;
-                summarize_rows(m, self.needs)
+                self.update_rows(m);
+                return Ok(());
             }
         };
         self.merge_partial(p);
         Ok(())
+    }
+
+    /// Folds an `(R, K)` matrix (each of `R` rows holds one value for every output element)
+    /// into the state in place. Lanes are taken a tile at a time so that both passes over a
+    /// tile (sums, then squared deviations from the tile's means) run in cache, and the
+    /// piece's sums live in a reused per-thread scratch rather than new vectors.
+    fn update_rows<T: AccElem>(&mut self, m: ndarray::ArrayView2<T>) {
+        const LANES: usize = 2048;
+        let (r, k) = m.dim();
+        ROW_SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            let (psum, pm2, pnan) = &mut *scratch;
+            for lo in (0..k).step_by(LANES) {
+                let hi = (lo + LANES).min(k);
+                let w = hi - lo;
+                let tile = m.slice(ndarray::s![.., lo..hi]);
+                psum.clear();
+                psum.resize(w, 0.0);
+                pnan.clear();
+                pnan.resize(w, 0);
+                for row in tile.rows() {
+                    for ((s, c), &v) in psum.iter_mut().zip(pnan.iter_mut()).zip(row) {
+                        let nan = v.is_nan_value();
+                        *c += nan as u64;
+                        *s += if nan { 0.0 } else { v.to_f64() };
+                    }
+                    if self.needs.isum {
+                        for (a, &v) in self.isum[lo..hi].iter_mut().zip(row) {
+                            *a = a.wrapping_add(v.to_i64_bits());
+                        }
+                    }
+                    if self.needs.minmax {
+                        // f64::min and max skip NaN, which is counted apart.
+                        for ((a, b), &v) in self.fmin[lo..hi]
+                            .iter_mut()
+                            .zip(&mut self.fmax[lo..hi])
+                            .zip(row)
+                        {
+                            let f = v.to_f64();
+                            *a = a.min(f);
+                            *b = b.max(f);
+                        }
+                        if !T::DTYPE.is_float() {
+                            for ((a, b), &v) in self.imin[lo..hi]
+                                .iter_mut()
+                                .zip(&mut self.imax[lo..hi])
+                                .zip(row)
+                            {
+                                let x = v.to_i128();
+                                *a = (*a).min(x);
+                                *b = (*b).max(x);
+                            }
+                        }
+                    }
+                }
+                if self.needs.sum {
+                    for (a, b) in self.sum[lo..hi].iter_mut().zip(psum.iter()) {
+                        *a += b;
+                    }
+                }
+                for (a, &b) in self.nan[lo..hi].iter_mut().zip(pnan.iter()) {
+                    *a += b;
+                }
+                if !self.needs.moments {
+                    for (n, &c) in self.n[lo..hi].iter_mut().zip(pnan.iter()) {
+                        *n += (r as u64 - c) as f64;
+                    }
+                    continue;
+                }
+                // The tile's means, then its squared deviations from them.
+                for (s, &c) in psum.iter_mut().zip(pnan.iter()) {
+                    let cnt = r as u64 - c;
+                    *s = if cnt > 0 { *s / cnt as f64 } else { 0.0 };
+                }
+                pm2.clear();
+                pm2.resize(w, 0.0);
+                for row in tile.rows() {
+                    for ((q, &mu), &v) in pm2.iter_mut().zip(psum.iter()).zip(row) {
+                        let d = v.to_f64() - mu;
+                        *q += if v.is_nan_value() { 0.0 } else { d * d };
+                    }
+                }
+                // Chan's merge of the tile's (count, mean, m2) into the state.
+                for j in 0..w {
+                    let nb = (r as u64 - pnan[j]) as f64;
+                    if nb == 0.0 {
+                        continue;
+                    }
+                    let i = lo + j;
+                    let na = self.n[i];
+                    let n = na + nb;
+                    let delta = psum[j] - self.mean[i];
+                    self.mean[i] += delta * nb / n;
+                    self.m2[i] += pm2[j] + delta * delta * na * nb / n;
+                    self.n[i] = n;
+                }
+            }
+        });
     }
 
     fn merge_partial(&mut self, p: Partial) {
@@ -541,60 +648,6 @@ fn summarize_lanes<T: AccElem>(m: ndarray::ArrayView2<T>, needs: Needs) -> Parti
             p.mean[i] = shift + s1 / nf;
             p.m2[i] = (s2 - s1 * s1 / nf).max(0.0);
         }
-    }
-    p
-}
-
-/// Summarizes an `(R, K)` matrix: each of `R` rows holds one value for every output element.
-fn summarize_rows<T: AccElem>(m: ndarray::ArrayView2<T>, needs: Needs) -> Partial {
-    let k = m.ncols();
-    let mut p = empty_partial(k, needs);
-    let mut nn = vec![0u64; k];
-    for row in m.axis_iter(Axis(0)) {
-        for (j, &v) in row.iter().enumerate() {
-            if v.is_nan_value() {
-                p.nan[j] += 1;
-                continue;
-            }
-            nn[j] += 1;
-            let f = v.to_f64();
-            p.sum[j] += f;
-            if needs.isum {
-                p.isum[j] = p.isum[j].wrapping_add(v.to_i64_bits());
-            }
-            if needs.minmax {
-                p.fmin[j] = p.fmin[j].min(f);
-                p.fmax[j] = p.fmax[j].max(f);
-                if !T::DTYPE.is_float() {
-                    let w = v.to_i128();
-                    p.imin[j] = p.imin[j].min(w);
-                    p.imax[j] = p.imax[j].max(w);
-                }
-            }
-        }
-    }
-    for (n, &c) in p.n.iter_mut().zip(&nn) {
-        *n = c as f64;
-    }
-    if needs.moments {
-        let means: Vec<f64> = (0..k)
-            .map(|j| {
-                if nn[j] > 0 {
-                    p.sum[j] / nn[j] as f64
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        for row in m.axis_iter(Axis(0)) {
-            for (j, &v) in row.iter().enumerate() {
-                if !v.is_nan_value() {
-                    let d = v.to_f64() - means[j];
-                    p.m2[j] += d * d;
-                }
-            }
-        }
-        p.mean = means;
     }
     p
 }
