@@ -80,11 +80,22 @@ pub struct ReduceState {
     imax: Vec<i128>,
 }
 
+/// Per-thread scratch of `update_rows` for one tile of lanes, reused across pieces.
+#[derive(Default)]
+struct RowScratch {
+    /// Shift of each lane's moments.
+    shift: Vec<f64>,
+    /// Sums of deviations from the shift, and of their squares.
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+    /// Plain sums (when a sum is needed).
+    sum: Vec<f64>,
+    /// NaNs seen.
+    nan: Vec<u64>,
+}
+
 thread_local! {
-    /// Per-thread scratch of `update_rows`: a tile's sums (then means), squared deviations and
-    /// NaN counts, reused across pieces.
-    static ROW_SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<f64>, Vec<u64>)> =
-        const { std::cell::RefCell::new((Vec::new(), Vec::new(), Vec::new())) };
+    static ROW_SCRATCH: std::cell::RefCell<RowScratch> = std::cell::RefCell::new(RowScratch::default());
 }
 
 /// Element types that reductions read.
@@ -256,35 +267,82 @@ impl ReduceState {
     }
 
     /// Folds an `(R, K)` matrix (each of `R` rows holds one value for every output element)
-    /// into the state in place. Lanes are taken a tile at a time so that both passes over a
-    /// tile (sums, then squared deviations from the tile's means) run in cache, and the
-    /// piece's sums live in a reused per-thread scratch rather than new vectors.
+    /// into the state in place, in one pass over the data: the moments of each lane are summed
+    /// around a shift (the lane's running mean, or its first value), which loses no precision
+    /// to cancellation, and merged with Chan's formula. Lanes are taken a tile at a time so
+    /// the tile's sums stay in cache (reused per-thread scratch, no new vectors per piece).
     fn update_rows<T: AccElem>(&mut self, m: ndarray::ArrayView2<T>) {
-        const LANES: usize = 2048;
+        const LANES: usize = 1024;
         let (r, k) = m.dim();
+        // Rows as slices of one contiguous buffer (copied once if the view is not one).
+        let owned: Vec<T>;
+        let flat: &[T] = match m.to_slice() {
+            Some(f) => f,
+            None => {
+                owned = m.iter().copied().collect();
+                &owned
+            }
+        };
+        let rows: Vec<&[T]> = if k == 0 {
+            vec![]
+        } else {
+            flat.chunks(k).collect()
+        };
+        let needs = self.needs;
         ROW_SCRATCH.with(|cell| {
             let mut scratch = cell.borrow_mut();
-            let (psum, pm2, pnan) = &mut *scratch;
+            let sc = &mut *scratch;
             for lo in (0..k).step_by(LANES) {
                 let hi = (lo + LANES).min(k);
                 let w = hi - lo;
-                let tile = m.slice(ndarray::s![.., lo..hi]);
-                psum.clear();
-                psum.resize(w, 0.0);
-                pnan.clear();
-                pnan.resize(w, 0);
-                for row in tile.rows() {
-                    for ((s, c), &v) in psum.iter_mut().zip(pnan.iter_mut()).zip(row) {
-                        let nan = v.is_nan_value();
-                        *c += nan as u64;
-                        *s += if nan { 0.0 } else { v.to_f64() };
+                for v in [&mut sc.s1, &mut sc.s2, &mut sc.sum, &mut sc.shift] {
+                    v.clear();
+                    v.resize(w, 0.0);
+                }
+                sc.nan.clear();
+                sc.nan.resize(w, 0);
+                if needs.moments {
+                    for (j, sh) in sc.shift.iter_mut().enumerate() {
+                        let i = lo + j;
+                        *sh = if self.n[i] > 0.0 {
+                            self.mean[i]
+                        } else {
+                            rows.iter()
+                                .map(|row| row[i])
+                                .find(|v| !v.is_nan_value())
+                                .map_or(0.0, |v| v.to_f64())
+                        };
                     }
-                    if self.needs.isum {
+                }
+                for row in &rows {
+                    let row = &row[lo..hi];
+                    for (c, &v) in sc.nan.iter_mut().zip(row) {
+                        *c += v.is_nan_value() as u64;
+                    }
+                    if needs.moments {
+                        let (s1, s2, shift) = (&mut sc.s1[..w], &mut sc.s2[..w], &sc.shift[..w]);
+                        for j in 0..w {
+                            let v = row[j];
+                            let d = if v.is_nan_value() {
+                                0.0
+                            } else {
+                                v.to_f64() - shift[j]
+                            };
+                            s1[j] += d;
+                            s2[j] += d * d;
+                        }
+                    }
+                    if needs.sum {
+                        for (a, &v) in sc.sum.iter_mut().zip(row) {
+                            *a += if v.is_nan_value() { 0.0 } else { v.to_f64() };
+                        }
+                    }
+                    if needs.isum {
                         for (a, &v) in self.isum[lo..hi].iter_mut().zip(row) {
                             *a = a.wrapping_add(v.to_i64_bits());
                         }
                     }
-                    if self.needs.minmax {
+                    if needs.minmax {
                         // f64::min and max skip NaN, which is counted apart.
                         for ((a, b), &v) in self.fmin[lo..hi]
                             .iter_mut()
@@ -308,46 +366,37 @@ impl ReduceState {
                         }
                     }
                 }
-                if self.needs.sum {
-                    for (a, b) in self.sum[lo..hi].iter_mut().zip(psum.iter()) {
+                if needs.sum {
+                    for (a, b) in self.sum[lo..hi].iter_mut().zip(&sc.sum) {
                         *a += b;
                     }
                 }
-                for (a, &b) in self.nan[lo..hi].iter_mut().zip(pnan.iter()) {
+                for (a, &b) in self.nan[lo..hi].iter_mut().zip(&sc.nan) {
                     *a += b;
                 }
-                if !self.needs.moments {
-                    for (n, &c) in self.n[lo..hi].iter_mut().zip(pnan.iter()) {
+                let n = &mut self.n[lo..hi];
+                if !needs.moments {
+                    for (n, &c) in n.iter_mut().zip(&sc.nan) {
                         *n += (r as u64 - c) as f64;
                     }
                     continue;
                 }
-                // The tile's means, then its squared deviations from them.
-                for (s, &c) in psum.iter_mut().zip(pnan.iter()) {
-                    let cnt = r as u64 - c;
-                    *s = if cnt > 0 { *s / cnt as f64 } else { 0.0 };
-                }
-                pm2.clear();
-                pm2.resize(w, 0.0);
-                for row in tile.rows() {
-                    for ((q, &mu), &v) in pm2.iter_mut().zip(psum.iter()).zip(row) {
-                        let d = v.to_f64() - mu;
-                        *q += if v.is_nan_value() { 0.0 } else { d * d };
-                    }
-                }
-                // Chan's merge of the tile's (count, mean, m2) into the state.
+                // Chan's merge of each lane's (count, mean, m2) into the state.
+                let (mean, m2) = (&mut self.mean[lo..hi], &mut self.m2[lo..hi]);
                 for j in 0..w {
-                    let nb = (r as u64 - pnan[j]) as f64;
+                    let nb = (r as u64 - sc.nan[j]) as f64;
                     if nb == 0.0 {
                         continue;
                     }
-                    let i = lo + j;
-                    let na = self.n[i];
-                    let n = na + nb;
-                    let delta = psum[j] - self.mean[i];
-                    self.mean[i] += delta * nb / n;
-                    self.m2[i] += pm2[j] + delta * delta * na * nb / n;
-                    self.n[i] = n;
+                    let (s1, s2) = (sc.s1[j], sc.s2[j]);
+                    let mean_b = sc.shift[j] + s1 / nb;
+                    let m2_b = (s2 - s1 * s1 / nb).max(0.0);
+                    let na = n[j];
+                    let total = na + nb;
+                    let delta = mean_b - mean[j];
+                    mean[j] += delta * nb / total;
+                    m2[j] += m2_b + delta * delta * na * nb / total;
+                    n[j] = total;
                 }
             }
         });
@@ -702,6 +751,77 @@ mod tests {
                 .into_typed::<f64>()
                 .unwrap();
             assert!((v[[]] - var).abs() <= 1e-9 * var, "{} vs {var}", v[[]]);
+        }
+    }
+
+    /// Rows folded a few at a time, across lane tiles (3000 lanes), with NaNs and large
+    /// offsets, give what plain per-lane loops give.
+    #[test]
+    fn rows_folded_in_place_match_per_lane_loops() {
+        let (r, k) = (7, 3000);
+        let value = |i: usize, j: usize| -> f64 {
+            if (i * 31 + j) % 53 == 0 || (j == 5) {
+                f64::NAN
+            } else {
+                1e6 + ((i * 7919 + j * 104729) % 1013) as f64 * 1e-3
+            }
+        };
+        let all = ArrayD::from_shape_fn(IxDyn(&[r, k]), |ix| value(ix[0], ix[1]));
+        let needs = Needs {
+            moments: true,
+            sum: true,
+            minmax: true,
+            ..Default::default()
+        };
+        let mut st = ReduceState::new(needs, k);
+        for (lo, hi) in [(0, 1), (1, 3), (3, 7)] {
+            let piece = NdData::F64(all.slice(ndarray::s![lo..hi, ..]).to_owned().into_dyn());
+            st.update(&piece, &[0]).unwrap();
+        }
+        let get = |op: ReduceOp| {
+            st.finalize(op, DType::F64, DType::F64, &[k], 0.0, 1.0)
+                .unwrap()
+                .into_typed::<f64>()
+                .unwrap()
+        };
+        let (mean, var, sum, min, max) = (
+            get(ReduceOp::NanMean),
+            get(ReduceOp::NanVar),
+            get(ReduceOp::NanSum),
+            get(ReduceOp::NanMin),
+            get(ReduceOp::NanMax),
+        );
+        let plain_mean = get(ReduceOp::Mean);
+        for j in 0..k {
+            let lane: Vec<f64> = (0..r)
+                .map(|i| value(i, j))
+                .filter(|v| !v.is_nan())
+                .collect();
+            if lane.is_empty() {
+                assert!(mean[[j]].is_nan() && plain_mean[[j]].is_nan(), "lane {j}");
+                continue;
+            }
+            let n = lane.len() as f64;
+            let m = lane.iter().sum::<f64>() / n;
+            let v = lane.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
+            assert!((mean[[j]] - m).abs() <= 1e-12 * m, "mean lane {j}");
+            assert!(
+                (var[[j]] - v).abs() <= 1e-9 * v.max(1e-9),
+                "var lane {j}: {} vs {v}",
+                var[[j]]
+            );
+            assert!((sum[[j]] - lane.iter().sum::<f64>()).abs() <= 1e-12 * sum[[j]].abs());
+            assert_eq!(min[[j]], lane.iter().cloned().fold(f64::INFINITY, f64::min));
+            assert_eq!(
+                max[[j]],
+                lane.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+            );
+            let has_nan = (0..r).any(|i| value(i, j).is_nan());
+            assert_eq!(
+                plain_mean[[j]].is_nan(),
+                has_nan,
+                "mean of lane {j} with NaN"
+            );
         }
     }
 }
