@@ -448,14 +448,9 @@ impl ChunkSource for Proxy {
         format!("cache of {}", self.source.name())
     }
     fn read_chunk(&self, index: &[usize]) -> Result<NdData> {
-        let gs = self.grid.grid_shape();
-        if index.len() != gs.len() || index.iter().zip(&gs).any(|(i, n)| i >= n) {
-            return Err(Error::read(
-                self.name(),
-                Some(index),
-                format!("chunk index outside grid {gs:?}"),
-            ));
-        }
+        self.grid
+            .checked_linear_index(index)
+            .map_err(|e| Error::read(self.name(), Some(index), e))?;
         let (bytes, _) = self.ensure_many(&[index.to_vec()])?;
         let raw = bytes
             .first()
@@ -470,15 +465,10 @@ impl ChunkSource for Proxy {
         true
     }
     fn read_chunks(&self, indices: &[Vec<usize>]) -> Result<Vec<NdData>> {
-        let gs = self.grid.grid_shape();
         for index in indices {
-            if index.len() != gs.len() || index.iter().zip(&gs).any(|(i, n)| i >= n) {
-                return Err(Error::read(
-                    self.name(),
-                    Some(index),
-                    format!("chunk index outside grid {gs:?}"),
-                ));
-            }
+            self.grid
+                .checked_linear_index(index)
+                .map_err(|e| Error::read(self.name(), Some(index), e))?;
         }
         let (bytes, _) = self.ensure_many(indices)?;
         indices
