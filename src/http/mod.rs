@@ -24,3 +24,5 @@ pub use client::HttpClient;
 pub use concurrent::bounded_map;
 pub use config::HttpConfig;
 pub use stats::HttpStats;
+
+pub(crate) use limiter::Limiter;

@@ -3,12 +3,12 @@
 use super::builder::ProxyBuilder;
 use super::cache_file::CacheFile;
 use super::flight::{Role, SingleFlight};
-use super::limit::ReadLimit;
 use super::pool::{ChunkBytes, MemoryPool};
 use crate::blosc::{decode_chunk, decode_chunk_region, encode_chunk, ChunkLayout, Compression};
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::http::Limiter;
 use crate::source::{copy_overlap, read_checked, ChunkGrid, ChunkSource};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -106,7 +106,7 @@ pub struct Proxy {
     owner: u64,
     file: Option<CacheFile>,
     flights: SingleFlight,
-    limit: ReadLimit,
+    limit: Limiter,
     concurrency: usize,
     counters: Counters,
 }
@@ -128,7 +128,7 @@ impl Proxy {
             owner,
             file: p.file,
             flights: SingleFlight::default(),
-            limit: ReadLimit::new(p.concurrency),
+            limit: Limiter::new(p.concurrency),
             concurrency: p.concurrency.max(1),
             counters: Counters::default(),
         }

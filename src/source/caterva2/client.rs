@@ -5,11 +5,10 @@
 //! or POST) with the same knobs, taken from an [`HttpConfig`]: timeouts, retries with backoff
 //! for 5xx, 408, 429 and dropped connections, a body size cap and a bound on requests in flight.
 
-use super::gate::Gate;
 use super::info::Caterva2Info;
 use super::url::{encode_form, encode_path, normalize_base, normalize_path};
 use crate::error::{Error, Result};
-use crate::http::{backoff_delay, bounded_map, HttpConfig, HttpStats};
+use crate::http::{backoff_delay, bounded_map, HttpConfig, HttpStats, Limiter};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, ETAG, LAST_MODIFIED, SET_COOKIE};
 use reqwest::StatusCode;
@@ -71,7 +70,7 @@ pub struct Caterva2Client {
     config: HttpConfig,
     credentials: Option<Credentials>,
     cookie: RwLock<Option<String>>,
-    gate: Gate,
+    limiter: Limiter,
     counters: Counters,
 }
 
@@ -129,7 +128,7 @@ impl Caterva2Client {
         let client = Caterva2Client {
             http,
             base,
-            gate: Gate::new(config.concurrency),
+            limiter: Limiter::new(config.concurrency),
             config,
             credentials,
             cookie: RwLock::new(None),
@@ -262,7 +261,7 @@ impl Caterva2Client {
         let mut logged_in_again = false;
         loop {
             let attempt = {
-                let _pass = self.gate.enter();
+                let _permit = self.limiter.acquire();
                 self.attempt(url, request)
             };
             let failure = match attempt {
