@@ -262,3 +262,99 @@ fn a_trickling_body_hits_the_attempt_deadline() {
     // Without the deadline the same body arrives whole.
     assert!(client(0).get(&u).unwrap().starts_with(b"\x89PNG"));
 }
+
+/// A server for `n` requests on 127.0.0.1 (one connection each): `POST /login` answers two
+/// cookies and echoes the form; `GET /private` answers `secret` with the cookie `tok=abc`,
+/// else 401 with a JSON detail. Returns its base URL and the thread to join.
+fn login_server(n: usize) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let thread = std::thread::spawn(move || {
+        for stream in listener.incoming().take(n) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let (mut length, mut cookie) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                let (name, value) = line.split_once(':').unwrap();
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap(),
+                    "cookie" => cookie = value.trim().to_string(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            let (status, headers, reply) = if request_line.starts_with("POST /login ") {
+                (
+                    "200 OK",
+                    "Set-Cookie: tok=abc; HttpOnly\r\nSet-Cookie: other=1\r\n",
+                    body,
+                )
+            } else if request_line.starts_with("GET /private ") && cookie == "tok=abc" {
+                ("200 OK", "ETag: \"v7\"\r\n", b"secret".to_vec())
+            } else {
+                (
+                    "401 Unauthorized",
+                    "Content-Type: application/json\r\n",
+                    br#"{"detail":"log in first"}"#.to_vec(),
+                )
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                reply.len()
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(&reply).unwrap();
+        }
+    });
+    (base, thread)
+}
+
+#[test]
+fn send_posts_forms_returns_headers_and_lets_chosen_statuses_through() {
+    use vastarray::http::HttpRequest;
+    let (base, server) = login_server(4);
+    let c = client(2);
+    let login = c
+        .send(&HttpRequest::form(
+            format!("{base}/login"),
+            &[("user", "a@b.c"), ("password", "p w&")],
+        ))
+        .unwrap();
+    assert_eq!(login.status, 200);
+    assert_eq!(login.body.as_ref(), b"user=a%40b.c&password=p+w%26");
+    assert_eq!(
+        login.header_values("set-cookie").collect::<Vec<_>>(),
+        vec!["tok=abc; HttpOnly", "other=1"]
+    );
+
+    // A 401 is an error (never retried) with the server's detail...
+    let private = format!("{base}/private");
+    let (u, message) = http_error(c.send(&HttpRequest::get(&private)).unwrap_err());
+    assert_eq!(u, private);
+    assert_eq!(message, "HTTP 401 Unauthorized (log in first)");
+    // ...unless the request lets it through; `refused` then makes the same error.
+    let answer = c.send(&HttpRequest::get(&private).passing(401)).unwrap();
+    assert_eq!(answer.status, 401);
+    let (_, message) = http_error(c.refused(&private, &answer, ": no cookie"));
+    assert_eq!(message, "HTTP 401 Unauthorized (log in first): no cookie");
+
+    // With the cookie: the body and the response headers.
+    let ok = c
+        .send(&HttpRequest::get(&private).header("Cookie", "tok=abc"))
+        .unwrap();
+    assert_eq!((ok.status, ok.body.as_ref()), (200, &b"secret"[..]));
+    assert_eq!(ok.header("ETag"), Some("\"v7\""));
+    server.join().unwrap();
+    let st = c.stats();
+    assert_eq!((st.requests, st.retries, st.failures), (4, 0, 2));
+}
