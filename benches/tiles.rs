@@ -20,15 +20,19 @@ use vastarray::{ChunkSource, DynArray, EvalConfig};
 
 const TILES: usize = 64;
 
-/// Zoom 3 (8 x 8 tiles) of `server`, read through a client with `concurrency`.
-fn level(server: &TileServer, concurrency: usize) -> TileLevelSource {
-    let client = HttpClient::new(HttpConfig {
+/// A client with `concurrency` requests in flight at most.
+fn client(concurrency: usize) -> Arc<HttpClient> {
+    let config = HttpConfig {
         concurrency,
         ..HttpConfig::default()
-    })
-    .expect("client");
+    };
+    Arc::new(HttpClient::new(config).expect("client"))
+}
+
+/// Zoom 3 (8 x 8 tiles) of `server`, read through a client with `concurrency`.
+fn level(server: &TileServer, concurrency: usize) -> TileLevelSource {
     let template = UrlTemplate::new(&server.url_template(TileFormat::Png)).expect("template");
-    TileLevelSource::new(Arc::new(client), TileLevelConfig::new(template, 3)).expect("source")
+    TileLevelSource::new(client(concurrency), TileLevelConfig::new(template, 3)).expect("source")
 }
 
 /// Reads all 64 tiles in one batch.
@@ -85,18 +89,8 @@ const SLICE_TILES: u64 = 6;
 /// `[54600:55000, 59300:59850]` of the zoom-9 pyramid of `server`, read through a client
 /// with `concurrency`. Building it makes no request.
 fn pyramid_slice(server: &TileServer, concurrency: usize) -> DynArray {
-    let client = HttpClient::new(HttpConfig {
-        concurrency,
-        ..HttpConfig::default()
-    })
-    .expect("client");
-    let level = tile_pyramid(
-        &server.url_template(TileFormat::Png),
-        9,
-        [256, 256, 3],
-        Arc::new(client),
-    )
-    .expect("pyramid");
+    let template = server.url_template(TileFormat::Png);
+    let level = tile_pyramid(&template, 9, [256, 256, 3], client(concurrency)).expect("pyramid");
     level.select_str("54600:55000, 59300:59850").expect("slice")
 }
 
