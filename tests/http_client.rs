@@ -1,12 +1,14 @@
 //! The HTTP client against the embedded tile server on 127.0.0.1: retries, failures, 404s,
 //! the size cap and timeouts. Every error must name the URL.
 
+mod common;
+
+use common::http_error;
 use std::collections::HashSet;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
 use vastarray::source::tiles::TileFormat;
 use vastarray::tileserver::{TileId, TileServer, TileServerConfig};
-use vastarray::Error;
 
 /// A client with fast retries.
 fn client(max_retries: u32) -> HttpClient {
@@ -31,12 +33,11 @@ fn url(s: &TileServer, z: u32, x: u64, y: u64) -> String {
     )
 }
 
-/// The URL and message of an HTTP error (panics on any other error).
-fn http_error(e: Error) -> (String, String) {
-    match e {
-        Error::Http { url, message } => (url, message),
-        other => panic!("expected an HTTP error, got {other}"),
-    }
+/// The message of the HTTP error `c.get(u)` fails with, after checking that it names `u`.
+fn get_error(c: &HttpClient, u: &str) -> String {
+    let (got_url, message) = http_error(c.get(u).unwrap_err());
+    assert_eq!(got_url, u);
+    message
 }
 
 #[test]
@@ -74,8 +75,7 @@ fn a_permanent_500_fails_after_the_configured_retries_naming_the_url() {
     });
     let c = client(2);
     let u = url(&s, 1, 1, 1);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(
         message.contains("HTTP 500") && message.contains("after 3 attempts"),
         "{message}"
@@ -98,8 +98,7 @@ fn too_many_dropped_connections_fail_naming_the_url() {
     });
     let c = client(1);
     let u = url(&s, 0, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(message.contains("connection dropped"), "{message}");
     assert_eq!(s.requests_for("/0/0/0.png"), 2);
 }
@@ -112,8 +111,7 @@ fn not_found_is_an_error_or_missing_and_never_retried() {
     });
     let c = client(3);
     let u = url(&s, 1, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(message.contains("404"), "{message}");
     assert_eq!(c.get_optional(&u).unwrap(), None);
     assert_eq!(
@@ -140,8 +138,7 @@ fn the_size_cap_refuses_large_bodies_with_and_without_content_length() {
         })
         .unwrap();
         let u = url(&s, 0, 0, 0);
-        let (got_url, message) = http_error(c.get(&u).unwrap_err());
-        assert_eq!(got_url, u);
+        let message = get_error(&c, &u);
         assert!(
             message.contains("too large") && message.contains("100 bytes"),
             "{message}"
@@ -171,8 +168,7 @@ fn a_server_slower_than_the_timeout_gives_a_timeout_error() {
     })
     .unwrap();
     let u = url(&s, 0, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(message.contains("timed out"), "{message}");
     assert_eq!(c.stats().requests, 2);
 }
@@ -182,8 +178,7 @@ fn a_refused_connection_is_an_error_naming_the_url() {
     let s = server(TileServerConfig::default());
     let u = url(&s, 0, 0, 0);
     s.stop();
-    let (got_url, message) = http_error(client(1).get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&client(1), &u);
     assert!(message.contains("connect"), "{message}");
 }
 
@@ -233,8 +228,7 @@ fn a_stalled_body_times_out() {
     })
     .unwrap();
     let u = url(&s, 0, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(
         message.contains("timed out") && message.contains("body"),
         "{message}"
@@ -256,8 +250,7 @@ fn a_trickling_body_hits_the_attempt_deadline() {
     })
     .unwrap();
     let u = url(&s, 0, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(message.contains("took longer than 100ms"), "{message}");
     // Without the deadline the same body arrives whole.
     assert!(client(0).get(&u).unwrap().starts_with(b"\x89PNG"));

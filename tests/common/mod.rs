@@ -38,3 +38,11 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+/// The URL and message of an HTTP error (panics on any other error).
+pub fn http_error(e: vastarray::Error) -> (String, String) {
+    match e {
+        vastarray::Error::Http { url, message } => (url, message),
+        other => panic!("expected an HTTP error, got {other}"),
+    }
+}
