@@ -7,12 +7,11 @@
 
 mod common;
 
-use std::ops::Range;
-use std::sync::Mutex;
+use common::Recorder;
 use vastarray::blosc::{nd_to_bytes, Codec, Compression};
-use vastarray::sink::{store_b2nd, B2ndOptions, RegionCompute};
+use vastarray::sink::{store_b2nd, B2ndOptions};
 use vastarray::source::B2ndSource;
-use vastarray::{ChunkSource, DType, Error, MemorySource, NdData, Result};
+use vastarray::{ChunkSource, DType, MemorySource, NdData};
 
 fn sample(dtype: DType, shape: &[usize]) -> NdData {
     let a = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(shape), |ix| {
@@ -84,39 +83,11 @@ fn python_blosc2_reads_what_store_b2nd_writes() {
     assert_eq!(common::run_python(CHECK, &[&arg]).trim(), "ok");
 }
 
-/// Records every region asked for; fails on buffer number `fail_at` (1-based) if set.
-struct Recorder {
-    inner: MemorySource,
-    regions: Mutex<Vec<Vec<Range<usize>>>>,
-    fail_at: Option<usize>,
-}
-
-impl RegionCompute for Recorder {
-    fn region_shape(&self) -> Vec<usize> {
-        self.inner.shape().to_vec()
-    }
-    fn region_dtype(&self) -> DType {
-        self.inner.dtype()
-    }
-    fn compute_region(&self, region: &[Range<usize>]) -> Result<NdData> {
-        let mut r = self.regions.lock().unwrap();
-        r.push(region.to_vec());
-        if Some(r.len()) == self.fail_at {
-            return Err(Error::Invalid("injected failure".into()));
-        }
-        self.inner.read_region(region)
-    }
-}
-
 #[test]
 fn buffers_are_chunk_aligned_and_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let data = sample(DType::F32, &[100, 60]);
-    let rec = Recorder {
-        inner: MemorySource::from_data(data.clone(), &[100, 60]).unwrap(),
-        regions: Mutex::default(),
-        fail_at: None,
-    };
+    let rec = Recorder::new(data.clone(), None);
     let chunks = [8usize, 25];
     let limit = 8 * 25 * 4 * 5; // five chunks
     let opts = B2ndOptions {
@@ -126,7 +97,7 @@ fn buffers_are_chunk_aligned_and_bounded() {
     };
     let path = dir.path().join("a.b2nd");
     let report = store_b2nd(&rec, &path, &opts).unwrap();
-    let regions = rec.regions.lock().unwrap().clone();
+    let regions = rec.asked();
     assert_eq!(regions.len(), report.buffers);
     let mut covered = 0;
     for r in &regions {
@@ -151,11 +122,7 @@ fn buffers_are_chunk_aligned_and_bounded() {
 fn a_failure_half_way_leaves_no_file_and_names_the_buffer() {
     let dir = tempfile::tempdir().unwrap();
     let data = sample(DType::I32, &[40, 40]);
-    let rec = Recorder {
-        inner: MemorySource::from_data(data, &[40, 40]).unwrap(),
-        regions: Mutex::default(),
-        fail_at: Some(3),
-    };
+    let rec = Recorder::new(data, Some(3));
     let opts = B2ndOptions {
         chunks: Some(vec![10, 40]),
         buffer_bytes: 10 * 40 * 4,

@@ -4,7 +4,7 @@
 
 mod cli_support;
 
-use cli_support::{fixture, fixtures, run_python, vastarray, vastarray_in, NUMPY_PRELUDE};
+use cli_support::{fixture, fixtures, run_python, scratch, vastarray, vastarray_in, NUMPY_PRELUDE};
 use serde_json::Value;
 
 /// Runs Python (with the fixture helpers; `load(SOURCE)` reads any source) printing JSON.
@@ -179,14 +179,8 @@ print(json.dumps({"chunks": list(x.chunks), "codec": str(x.schunk.cparams.codec.
 
 #[test]
 fn copies_round_trip() {
-    let dir = fixtures();
-    let out = tempfile::tempdir_in(dir).unwrap();
-    let rel = |name: &str| {
-        format!(
-            "{}/{name}",
-            out.path().file_name().unwrap().to_str().unwrap()
-        )
-    };
+    let (out, out_name) = scratch();
+    let rel = |name: &str| format!("{out_name}/{name}");
     let cases: &[(&str, &str, &str, &[&str])] = &[
         ("big.npy", "copy.npy", "", &[]),
         ("big.npy", "sel.npy", "10:2000:3, ::-7", &[]),
@@ -278,14 +272,7 @@ print(json.dumps({"dtype": got.dtype.name, "shape": list(got.shape),
 
 #[test]
 fn eval_out_stores_a_staged_expression_in_every_format() {
-    let out = tempfile::tempdir_in(fixtures()).unwrap();
-    let name = out
-        .path()
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let (_out, name) = scratch();
     for dest in ["z.npy", "z.b2nd", "z.h5:/z"] {
         let d = format!("{name}/{dest}");
         let o = vastarray(&[
@@ -310,14 +297,7 @@ fn eval_out_stores_a_staged_expression_in_every_format() {
 
 #[test]
 fn explain_runs_nothing_and_writes_nothing() {
-    let out = tempfile::tempdir_in(fixtures()).unwrap();
-    let name = out
-        .path()
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let (out, name) = scratch();
     let d = format!("{name}/never.npy");
     let o = vastarray(&[
         "eval",
@@ -374,19 +354,9 @@ print(json.dumps({"chunk": list(info.chunk_offset)}))
 #[test]
 fn a_failed_store_leaves_no_file() {
     // Chunk 5 of 8 of the source is corrupt: the store fails after writing several buffers.
-    let out = tempfile::tempdir_in(fixtures()).unwrap();
-    let name = out
-        .path()
-        .file_name()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
-    let src_dir = tempfile::tempdir_in(fixtures()).unwrap();
-    let src_name = format!(
-        "{}/bad.h5",
-        src_dir.path().file_name().unwrap().to_str().unwrap()
-    );
+    let (out, name) = scratch();
+    let (_src_dir, src_dir_name) = scratch();
+    let src_name = format!("{src_dir_name}/bad.h5");
     py(CORRUPT_PY, &[&src_name]);
     let input = format!("x={src_name}:/x");
     for dest in ["f.npy", "f.b2nd", "f.h5:/f"] {

@@ -4,14 +4,12 @@
 mod common;
 mod hdf5_helpers;
 
+use common::Recorder;
 use ndarray::Dimension as _;
-use std::ops::Range;
 use std::path::Path;
-use std::sync::Mutex;
 use vastarray::sink::hdf5::{store_hdf5, Hdf5StoreOptions, StoreMode, COMPLETE_ATTR};
-use vastarray::sink::RegionCompute;
 use vastarray::source::hdf5::{Hdf5Options, Hdf5Source};
-use vastarray::{ChunkGrid, ChunkSource, DType, Error, MemorySource, NdData, Result};
+use vastarray::{ChunkGrid, ChunkSource, DType, MemorySource, NdData};
 
 /// Compares the dataset h5py reads with the raw little-endian values in `raw`, checks the
 /// completion mark and prints chunks and filters.
@@ -119,41 +117,9 @@ fn library_path_contiguous_and_scalar() {
     );
 }
 
-/// A RegionCompute that records the boxes asked of it and can fail on one.
-struct Recorder {
-    inner: MemorySource,
-    asked: Mutex<Vec<Vec<Range<usize>>>>,
-    fail_on: Option<usize>,
-}
-
-impl RegionCompute for Recorder {
-    fn region_shape(&self) -> Vec<usize> {
-        self.inner.shape().to_vec()
-    }
-    fn region_dtype(&self) -> DType {
-        self.inner.dtype()
-    }
-    fn compute_region(&self, region: &[Range<usize>]) -> Result<NdData> {
-        let mut asked = self.asked.lock().unwrap();
-        asked.push(region.to_vec());
-        if Some(asked.len()) == self.fail_on {
-            return Err(Error::read("recorder", None, "simulated failure"));
-        }
-        self.inner.read_region(region)
-    }
-}
-
 fn recorder(fail_on: Option<usize>) -> (Recorder, NdData) {
     let data = sample(DType::F32, &[50, 33, 10]);
-    let inner = MemorySource::from_data(data.clone(), &[50, 33, 10]).unwrap();
-    (
-        Recorder {
-            inner,
-            asked: Mutex::default(),
-            fail_on,
-        },
-        data,
-    )
+    (Recorder::new(data.clone(), fail_on), data)
 }
 
 /// Buffers are computed one at a time, each a union of whole target chunks within the byte
@@ -173,7 +139,7 @@ fn buffers_cover_each_chunk_once() {
     let p = dir.path().join("b.h5");
     let report = store_hdf5(&rec, &p, "/d", &opts).unwrap();
     let grid = ChunkGrid::new(vec![50, 33, 10], chunks.clone());
-    let asked = rec.asked.lock().unwrap().clone();
+    let asked = rec.asked();
     assert_eq!(asked, report.buffers, "each buffer computed once, in order");
     let mut seen = vec![0usize; grid.num_chunks()];
     for region in &asked {
@@ -227,7 +193,7 @@ fn failed_store_leaves_no_new_file() {
         e.contains("new.h5")
             && e.contains("buffer 3 of 10")
             && e.contains("10..15")
-            && e.contains("simulated"),
+            && e.contains("injected failure"),
         "{e}"
     );
     assert!(

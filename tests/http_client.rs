@@ -1,12 +1,14 @@
 //! The HTTP client against the embedded tile server on 127.0.0.1: retries, failures, 404s,
 //! the size cap and timeouts. Every error must name the URL.
 
+mod common;
+
+use common::http_error;
 use std::collections::HashSet;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
 use vastarray::source::tiles::TileFormat;
 use vastarray::tileserver::{TileId, TileServer, TileServerConfig};
-use vastarray::Error;
 
 /// A client with fast retries.
 fn client(max_retries: u32) -> HttpClient {
@@ -31,12 +33,11 @@ fn url(s: &TileServer, z: u32, x: u64, y: u64) -> String {
     )
 }
 
-/// The URL and message of an HTTP error (panics on any other error).
-fn http_error(e: Error) -> (String, String) {
-    match e {
-        Error::Http { url, message } => (url, message),
-        other => panic!("expected an HTTP error, got {other}"),
-    }
+/// The message of the HTTP error `c.get(u)` fails with, after checking that it names `u`.
+fn get_error(c: &HttpClient, u: &str) -> String {
+    let (got_url, message) = http_error(c.get(u).unwrap_err());
+    assert_eq!(got_url, u);
+    message
 }
 
 #[test]
@@ -74,8 +75,7 @@ fn a_permanent_500_fails_after_the_configured_retries_naming_the_url() {
     });
     let c = client(2);
     let u = url(&s, 1, 1, 1);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(
         message.contains("HTTP 500") && message.contains("after 3 attempts"),
         "{message}"
@@ -98,8 +98,7 @@ fn too_many_dropped_connections_fail_naming_the_url() {
     });
     let c = client(1);
     let u = url(&s, 0, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(message.contains("connection dropped"), "{message}");
     assert_eq!(s.requests_for("/0/0/0.png"), 2);
 }
@@ -112,8 +111,7 @@ fn not_found_is_an_error_or_missing_and_never_retried() {
     });
     let c = client(3);
     let u = url(&s, 1, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(message.contains("404"), "{message}");
     assert_eq!(c.get_optional(&u).unwrap(), None);
     assert_eq!(
@@ -140,8 +138,7 @@ fn the_size_cap_refuses_large_bodies_with_and_without_content_length() {
         })
         .unwrap();
         let u = url(&s, 0, 0, 0);
-        let (got_url, message) = http_error(c.get(&u).unwrap_err());
-        assert_eq!(got_url, u);
+        let message = get_error(&c, &u);
         assert!(
             message.contains("too large") && message.contains("100 bytes"),
             "{message}"
@@ -171,8 +168,7 @@ fn a_server_slower_than_the_timeout_gives_a_timeout_error() {
     })
     .unwrap();
     let u = url(&s, 0, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(message.contains("timed out"), "{message}");
     assert_eq!(c.stats().requests, 2);
 }
@@ -182,8 +178,7 @@ fn a_refused_connection_is_an_error_naming_the_url() {
     let s = server(TileServerConfig::default());
     let u = url(&s, 0, 0, 0);
     s.stop();
-    let (got_url, message) = http_error(client(1).get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&client(1), &u);
     assert!(message.contains("connect"), "{message}");
 }
 
@@ -233,8 +228,7 @@ fn a_stalled_body_times_out() {
     })
     .unwrap();
     let u = url(&s, 0, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(
         message.contains("timed out") && message.contains("body"),
         "{message}"
@@ -256,9 +250,104 @@ fn a_trickling_body_hits_the_attempt_deadline() {
     })
     .unwrap();
     let u = url(&s, 0, 0, 0);
-    let (got_url, message) = http_error(c.get(&u).unwrap_err());
-    assert_eq!(got_url, u);
+    let message = get_error(&c, &u);
     assert!(message.contains("took longer than 100ms"), "{message}");
     // Without the deadline the same body arrives whole.
     assert!(client(0).get(&u).unwrap().starts_with(b"\x89PNG"));
+}
+
+/// A server for `n` requests on 127.0.0.1 (one connection each): `POST /login` answers two
+/// cookies and echoes the form; `GET /private` answers `secret` with the cookie `tok=abc`,
+/// else 401 with a JSON detail. Returns its base URL and the thread to join.
+fn login_server(n: usize) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let thread = std::thread::spawn(move || {
+        for stream in listener.incoming().take(n) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let (mut length, mut cookie) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                let (name, value) = line.split_once(':').unwrap();
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap(),
+                    "cookie" => cookie = value.trim().to_string(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0u8; length];
+            reader.read_exact(&mut body).unwrap();
+            let (status, headers, reply) = if request_line.starts_with("POST /login ") {
+                (
+                    "200 OK",
+                    "Set-Cookie: tok=abc; HttpOnly\r\nSet-Cookie: other=1\r\n",
+                    body,
+                )
+            } else if request_line.starts_with("GET /private ") && cookie == "tok=abc" {
+                ("200 OK", "ETag: \"v7\"\r\n", b"secret".to_vec())
+            } else {
+                (
+                    "401 Unauthorized",
+                    "Content-Type: application/json\r\n",
+                    br#"{"detail":"log in first"}"#.to_vec(),
+                )
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+                reply.len()
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(&reply).unwrap();
+        }
+    });
+    (base, thread)
+}
+
+#[test]
+fn send_posts_forms_returns_headers_and_lets_chosen_statuses_through() {
+    use vastarray::http::HttpRequest;
+    let (base, server) = login_server(4);
+    let c = client(2);
+    let login = c
+        .send(&HttpRequest::form(
+            format!("{base}/login"),
+            &[("user", "a@b.c"), ("password", "p w&")],
+        ))
+        .unwrap();
+    assert_eq!(login.status, 200);
+    assert_eq!(login.body.as_ref(), b"user=a%40b.c&password=p+w%26");
+    assert_eq!(
+        login.header_values("set-cookie").collect::<Vec<_>>(),
+        vec!["tok=abc; HttpOnly", "other=1"]
+    );
+
+    // A 401 is an error (never retried) with the server's detail...
+    let private = format!("{base}/private");
+    let (u, message) = http_error(c.send(&HttpRequest::get(&private)).unwrap_err());
+    assert_eq!(u, private);
+    assert_eq!(message, "HTTP 401 Unauthorized (log in first)");
+    // ...unless the request lets it through; `refused` then makes the same error.
+    let answer = c.send(&HttpRequest::get(&private).passing(401)).unwrap();
+    assert_eq!(answer.status, 401);
+    let (_, message) = http_error(c.refused(&private, &answer, ": no cookie"));
+    assert_eq!(message, "HTTP 401 Unauthorized (log in first): no cookie");
+
+    // With the cookie: the body and the response headers.
+    let ok = c
+        .send(&HttpRequest::get(&private).header("Cookie", "tok=abc"))
+        .unwrap();
+    assert_eq!((ok.status, ok.body.as_ref()), (200, &b"secret"[..]));
+    assert_eq!(ok.header("ETag"), Some("\"v7\""));
+    server.join().unwrap();
+    let st = c.stats();
+    assert_eq!((st.requests, st.retries, st.failures), (4, 0, 2));
 }

@@ -7,8 +7,8 @@ use vastarray::http::{HttpClient, HttpConfig};
 use vastarray::source::tiles::{
     TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate,
 };
-use vastarray::tileserver::{TileServer, TileServerConfig};
-use vastarray::{ChunkSource, DType};
+use vastarray::tileserver::{tile_pixel, TileServer, TileServerConfig};
+use vastarray::{ChunkSource, CountingSource, DType, DynArray, NdData};
 
 fn slow_server() -> TileServer {
     TileServer::start(TileServerConfig {
@@ -88,4 +88,73 @@ fn the_bound_holds_across_callers_sharing_a_client() {
     assert_eq!(st.total_requests, 24);
     assert!(st.max_in_flight <= 4, "max in flight {}", st.max_in_flight);
     assert!(st.max_in_flight > 1);
+}
+
+/// Checks every pixel of 16 x 16 RGB tile (`x`, `y`) of zoom 3 against the server's formula.
+fn assert_tile_is_the_servers(tile: &NdData, x: u64, y: u64) {
+    let t = tile.clone().into_typed::<u8>().unwrap();
+    assert_eq!(t.shape(), &[16, 16, 3]);
+    for r in 0..16 {
+        for c in 0..16 {
+            let p = tile_pixel(3, x, y, r, c);
+            let got = [t[[r, c, 0]], t[[r, c, 1]], t[[r, c, 2]]];
+            assert_eq!(got, [p[0], p[1], p[2]], "tile ({x}, {y}) pixel {r},{c}");
+        }
+    }
+}
+
+/// Wrapping a tile level in a `CountingSource` keeps its concurrent batch: the wrapper
+/// forwards `read_chunks`, so the requests still overlap (one at a time without forwarding),
+/// and counts each tile of the batch once.
+#[test]
+fn counting_source_forwards_batch_reads_and_counts_each_chunk() {
+    let s = slow_server();
+    let counted = CountingSource::new(source(&s, 3, 16)).chunks_only();
+    let indices: Vec<Vec<usize>> = (0..6).map(|x| vec![2, x, 0]).collect();
+    let tiles = counted.read_chunks(&indices).unwrap();
+    let st = s.stats();
+    assert_eq!(st.total_requests, 6);
+    assert!(
+        st.max_in_flight > 1,
+        "the batch was read one tile at a time: max in flight {}",
+        st.max_in_flight
+    );
+    let c = counted.counts();
+    assert_eq!((c.batch_reads, c.chunk_reads, c.region_reads), (1, 6, 0));
+    assert_eq!(counted.reads(), 6);
+    assert_eq!(c.elements, 6 * 16 * 16 * 3);
+    let once: Vec<(Vec<usize>, usize)> = indices.iter().map(|i| (i.clone(), 1)).collect();
+    assert_eq!(c.per_chunk.into_iter().collect::<Vec<_>>(), once);
+    assert_eq!(tiles.len(), 6);
+    for (x, tile) in tiles.iter().enumerate() {
+        assert_tile_is_the_servers(tile, x as u64, 2);
+    }
+
+    // Through the executor: its prefetch asks the wrapper for one batch per source.
+    counted.reset();
+    s.reset_stats();
+    let region = DynArray::from_source(counted.clone())
+        .select_str("40:56, 8:72, :")
+        .unwrap()
+        .ndarray()
+        .unwrap();
+    let st = s.stats();
+    assert_eq!(
+        st.total_requests, 10,
+        "rows 40..56 touch tile rows 2, 3; columns 8..72 tiles 0 to 4"
+    );
+    assert!(st.max_in_flight > 1, "max in flight {}", st.max_in_flight);
+    let c = counted.counts();
+    assert!(c.batch_reads >= 1, "{c:?}");
+    assert_eq!(c.per_chunk.len(), 10, "{c:?}");
+    assert!(c.per_chunk.values().all(|&n| n == 1), "{c:?}");
+    let px = region.into_typed::<u8>().unwrap();
+    assert_eq!(px.shape(), &[16, 64, 3]);
+    for (r, col) in [(0usize, 0usize), (15, 63), (7, 30), (9, 55)] {
+        let (gr, gc) = (40 + r, 8 + col);
+        let p = tile_pixel(3, (gc / 16) as u64, (gr / 16) as u64, gr % 16, gc % 16);
+        for ch in 0..3 {
+            assert_eq!(px[[r, col, ch]], p[ch], "pixel {r},{col}");
+        }
+    }
 }

@@ -1,6 +1,9 @@
 //! Tile sources against the embedded tile server on 127.0.0.1: values, exactly the touched
 //! tiles requested, 404 handling, lying servers, `.npy` dtypes, views.
 
+mod common;
+
+use common::http_error;
 use ndarray::{ArrayD, IxDyn};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -83,13 +86,6 @@ fn level(
 
 fn png_level(s: &TileServer, z: u32) -> TileLevelSource {
     TileLevelSource::new(client(), level(s, z, TileFormat::Png, 3, DType::U8)).unwrap()
-}
-
-fn http_error(e: Error) -> (String, String) {
-    match e {
-        Error::Http { url, message } => (url, message),
-        other => panic!("expected an HTTP error, got {other}"),
-    }
 }
 
 #[test]

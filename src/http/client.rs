@@ -1,13 +1,17 @@
-//! [`HttpClient`]: one shared connection pool with retries, a size cap and bounded concurrency.
+//! [`HttpClient`]: one shared connection pool with retries, a size cap and bounded concurrency,
+//! for GETs and form POSTs with extra headers.
 
 use super::body::{read_capped, BodyLimits};
 use super::concurrent::bounded_map;
 use super::config::HttpConfig;
 use super::failure::Failure;
 use super::limiter::Limiter;
+use super::request::{HttpRequest, HttpResponse};
 use super::stats::{HttpStats, StatsCounters};
 use crate::error::{Error, Result};
 use bytes::Bytes;
+use reqwest::header::CONTENT_TYPE;
+use std::io::Read;
 use std::time::Instant;
 
 /// A blocking HTTP client for fetching chunks: one connection pool shared by every caller
@@ -21,11 +25,8 @@ pub struct HttpClient {
     stats: StatsCounters,
 }
 
-/// The successful outcome of one attempt.
-enum Answer {
-    Body(Bytes),
-    NotFound,
-}
+/// Bytes of an unsuccessful response's body kept (for the server's `detail` message).
+const ERROR_BODY_BYTES: u64 = 4096;
 
 impl HttpClient {
     /// A client with the given configuration. Makes no request.
@@ -64,40 +65,32 @@ impl HttpClient {
 
     /// GETs `url` and returns its body. A 404 is an error, like every other failure.
     pub fn get(&self, url: &str) -> Result<Bytes> {
-        match self.fetch(url)? {
-            Answer::Body(body) => Ok(body),
-            Answer::NotFound => {
-                self.stats.failure();
-                Err(Error::Http {
-                    url: url.to_string(),
-                    message: "HTTP 404 Not Found".into(),
-                })
-            }
-        }
+        Ok(self.send(&HttpRequest::get(url))?.body)
     }
 
     /// GETs `url` and returns its body, or `None` when the server answers 404 Not Found (for
     /// sources that treat a missing object as fill values).
     pub fn get_optional(&self, url: &str) -> Result<Option<Bytes>> {
-        match self.fetch(url)? {
-            Answer::Body(body) => Ok(Some(body)),
-            Answer::NotFound => {
-                self.stats.missing();
-                Ok(None)
-            }
+        let response = self.send(&HttpRequest::get(url).passing(404))?;
+        if response.status == 404 {
+            self.stats.missing();
+            return Ok(None);
         }
+        Ok(Some(response.body))
     }
 
-    /// One request with its retries: a body, a 404, or an error naming the URL.
-    fn fetch(&self, url: &str) -> Result<Answer> {
+    /// Sends `request` with the client's retries, size cap and in-flight bound, and returns
+    /// the answer with its headers: a success, or a status the request lets through
+    /// ([`HttpRequest::passing`]). Any other outcome is an error naming the URL.
+    pub fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
         let mut retry = 0u32;
         loop {
             let attempt = {
                 let _permit = self.limiter.acquire();
-                self.attempt(url)
+                self.attempt(request)
             };
             match attempt {
-                Ok(answer) => return Ok(answer),
+                Ok(response) => return Ok(response),
                 Err(f) if f.retryable && retry < self.config.max_retries => {
                     self.stats.retry();
                     let delay = super::backoff_delay(
@@ -116,11 +109,22 @@ impl HttpClient {
                         f.message
                     };
                     return Err(Error::Http {
-                        url: url.to_string(),
+                        url: request.url.clone(),
                         message,
                     });
                 }
             }
+        }
+    }
+
+    /// The error for a `response` to `url` whose status was let through
+    /// ([`HttpRequest::passing`]) but that the caller cannot use after all, counted as a failed
+    /// call: [`HttpResponse::status_message`] followed by `note` (which may be empty).
+    pub fn refused(&self, url: &str, response: &HttpResponse, note: &str) -> Error {
+        self.stats.failure();
+        Error::Http {
+            url: url.to_string(),
+            message: format!("{}{note}", response.status_message()),
         }
     }
 
@@ -146,20 +150,48 @@ impl HttpClient {
     }
 
     /// One request, no retry.
-    fn attempt(&self, url: &str) -> std::result::Result<Answer, Failure> {
+    fn attempt(&self, request: &HttpRequest) -> std::result::Result<HttpResponse, Failure> {
         self.stats.request();
         let started = Instant::now();
-        let mut response = self
-            .inner
-            .get(url)
+        let mut builder = match &request.form {
+            None => self.inner.get(&request.url),
+            Some(form) => self
+                .inner
+                .post(&request.url)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.clone()),
+        };
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let mut response = builder
             .send()
             .map_err(|e| Failure::sending(e, self.config.read_timeout))?;
         let status = response.status();
-        if status == reqwest::StatusCode::NOT_FOUND {
-            return Ok(Answer::NotFound);
-        }
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         if !status.is_success() {
-            return Err(Failure::status(status));
+            // The start of the body, for the server's `detail`; a failed read leaves it out.
+            let mut start = Vec::new();
+            let _ = (&mut response)
+                .take(ERROR_BODY_BYTES)
+                .read_to_end(&mut start);
+            if request.passing.contains(&status.as_u16()) {
+                return Ok(HttpResponse {
+                    status: status.as_u16(),
+                    headers,
+                    body: Bytes::from(start),
+                });
+            }
+            return Err(Failure::status(status, &start));
         }
         let limits = BodyLimits {
             cap: self.config.max_body_bytes,
@@ -169,6 +201,10 @@ impl HttpClient {
         };
         let body = read_capped(&mut response, &limits)?;
         self.stats.bytes(body.len());
-        Ok(Answer::Body(Bytes::from(body)))
+        Ok(HttpResponse {
+            status: status.as_u16(),
+            headers,
+            body: Bytes::from(body),
+        })
     }
 }

@@ -31,8 +31,9 @@ impl Failure {
     }
 
     /// An unsuccessful HTTP status: 5xx, 408 and 429 are transient, everything else permanent.
-    pub(crate) fn status(status: reqwest::StatusCode) -> Self {
-        let message = format!("HTTP {status}");
+    /// The message adds the server's JSON `detail`, if the (start of the) body has one.
+    pub(crate) fn status(status: reqwest::StatusCode, body: &[u8]) -> Self {
+        let message = super::request::status_message(status, body);
         if status.is_server_error()
             || status == reqwest::StatusCode::REQUEST_TIMEOUT
             || status == reqwest::StatusCode::TOO_MANY_REQUESTS

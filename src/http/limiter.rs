@@ -1,4 +1,6 @@
-//! [`Limiter`]: a counting semaphore bounding the requests in flight over all callers.
+//! [`Limiter`]: a counting semaphore bounding the requests in flight over all callers. The
+//! crate's one such semaphore: [`super::HttpClient`], the Caterva2 client and the caching
+//! proxy's source reads all use it.
 
 use std::sync::{Condvar, Mutex, PoisonError};
 
@@ -48,5 +50,42 @@ impl Drop for Permit<'_> {
             .unwrap_or_else(PoisonError::into_inner);
         *taken = taken.saturating_sub(1);
         self.limiter.freed.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn never_more_holders_than_the_limit_and_every_caller_gets_through() {
+        let limiter = Limiter::new(3);
+        let (now, most, done) = (
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        );
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..50 {
+                        let _permit = limiter.acquire();
+                        let held = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(held, Ordering::SeqCst);
+                        std::thread::yield_now();
+                        now.fetch_sub(1, Ordering::SeqCst);
+                        done.fetch_add(1, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert!(most.load(Ordering::SeqCst) <= 3);
+        assert_eq!(done.load(Ordering::SeqCst), 8 * 50);
+        assert_eq!(*limiter.taken.lock().unwrap(), 0, "all permits given back");
+        // A limit of 0 is raised to 1, so callers never wait forever.
+        let one = Limiter::new(0);
+        let _p = one.acquire();
+        assert_eq!(*one.taken.lock().unwrap(), 1);
     }
 }

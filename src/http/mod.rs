@@ -3,12 +3,15 @@
 //! [`HttpClient`] wraps one `reqwest` connection pool and adds what reading array chunks over a
 //! network needs: timeouts, bounded retries with exponential backoff and jitter, a cap on
 //! response size, a client-wide bound on requests in flight, batch fetches that run
-//! concurrently ([`HttpClient::fetch_many`]) and statistics ([`HttpStats`]). Every error is an
-//! [`crate::Error::Http`] naming the URL and what happened.
+//! concurrently ([`HttpClient::fetch_many`]) and statistics ([`HttpStats`]). Besides plain GETs,
+//! [`HttpClient::send`] takes an [`HttpRequest`] (extra headers such as a cookie, a form POST,
+//! statuses let through) and answers an [`HttpResponse`] with the response headers. Every
+//! error is an [`crate::Error::Http`] naming the URL and what happened.
 //!
-//! Modules: `config` (the knobs), `client` (one request with retries), `body` (reading a capped
-//! body), `failure` (classifying what went wrong), `backoff` (retry delays), `limiter` (the
-//! in-flight bound), `concurrent` (bounded parallel map) and `stats` (counters).
+//! Modules: `config` (the knobs), `client` (one request with retries), `request` (requests and
+//! responses), `body` (reading a capped body), `failure` (classifying what went wrong),
+//! `backoff` (retry delays), `limiter` (the in-flight bound), `concurrent` (bounded parallel
+//! map) and `stats` (counters).
 
 mod backoff;
 mod body;
@@ -17,10 +20,15 @@ mod concurrent;
 mod config;
 mod failure;
 mod limiter;
+mod request;
 mod stats;
 
 pub use backoff::backoff_delay;
 pub use client::HttpClient;
 pub use concurrent::bounded_map;
 pub use config::HttpConfig;
+pub use request::{HttpRequest, HttpResponse};
 pub use stats::HttpStats;
+
+pub(crate) use limiter::Limiter;
+pub(crate) use request::percent_encode;

@@ -3,12 +3,12 @@
 use super::builder::ProxyBuilder;
 use super::cache_file::CacheFile;
 use super::flight::{Role, SingleFlight};
-use super::limit::ReadLimit;
 use super::pool::{ChunkBytes, MemoryPool};
 use crate::blosc::{decode_chunk, decode_chunk_region, encode_chunk, ChunkLayout, Compression};
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::http::Limiter;
 use crate::source::{copy_overlap, read_checked, ChunkGrid, ChunkSource};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -106,7 +106,7 @@ pub struct Proxy {
     owner: u64,
     file: Option<CacheFile>,
     flights: SingleFlight,
-    limit: ReadLimit,
+    limit: Limiter,
     concurrency: usize,
     counters: Counters,
 }
@@ -128,7 +128,7 @@ impl Proxy {
             owner,
             file: p.file,
             flights: SingleFlight::default(),
-            limit: ReadLimit::new(p.concurrency),
+            limit: Limiter::new(p.concurrency),
             concurrency: p.concurrency.max(1),
             counters: Counters::default(),
         }
@@ -448,14 +448,9 @@ impl ChunkSource for Proxy {
         format!("cache of {}", self.source.name())
     }
     fn read_chunk(&self, index: &[usize]) -> Result<NdData> {
-        let gs = self.grid.grid_shape();
-        if index.len() != gs.len() || index.iter().zip(&gs).any(|(i, n)| i >= n) {
-            return Err(Error::read(
-                self.name(),
-                Some(index),
-                format!("chunk index outside grid {gs:?}"),
-            ));
-        }
+        self.grid
+            .checked_linear_index(index)
+            .map_err(|e| Error::read(self.name(), Some(index), e))?;
         let (bytes, _) = self.ensure_many(&[index.to_vec()])?;
         let raw = bytes
             .first()
@@ -470,15 +465,10 @@ impl ChunkSource for Proxy {
         true
     }
     fn read_chunks(&self, indices: &[Vec<usize>]) -> Result<Vec<NdData>> {
-        let gs = self.grid.grid_shape();
         for index in indices {
-            if index.len() != gs.len() || index.iter().zip(&gs).any(|(i, n)| i >= n) {
-                return Err(Error::read(
-                    self.name(),
-                    Some(index),
-                    format!("chunk index outside grid {gs:?}"),
-                ));
-            }
+            self.grid
+                .checked_linear_index(index)
+                .map_err(|e| Error::read(self.name(), Some(index), e))?;
         }
         let (bytes, _) = self.ensure_many(indices)?;
         indices

@@ -11,7 +11,6 @@ mod builder;
 mod cache_file;
 mod chunk_proxy;
 mod flight;
-mod limit;
 mod pool;
 mod stamp;
 

@@ -84,16 +84,9 @@ impl B2ndSource {
     }
 
     fn check_index(&self, index: &[usize]) -> Result<usize> {
-        let grid = self.grid();
-        let gs = grid.grid_shape();
-        if index.len() != gs.len() || index.iter().zip(&gs).any(|(i, n)| i >= n) {
-            return Err(Error::read(
-                self.name(),
-                Some(index),
-                format!("chunk index outside grid {gs:?}"),
-            ));
-        }
-        Ok(grid.linear_index(index))
+        self.grid()
+            .checked_linear_index(index)
+            .map_err(|e| Error::read(self.name(), Some(index), e))
     }
 }
 

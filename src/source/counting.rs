@@ -12,13 +12,16 @@ use std::sync::{Arc, Mutex};
 /// What has been read through a [`CountingSource`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ReadCounts {
-    /// Calls of `read_chunk`.
+    /// Chunks read: calls of `read_chunk`, plus every chunk of a batch read by `read_chunks`.
     pub chunk_reads: usize,
+    /// Calls of `read_chunks` (batch reads, forwarded to the inner source so that its own
+    /// batching, such as concurrent HTTP requests, is kept).
+    pub batch_reads: usize,
     /// Calls of `read_region`.
     pub region_reads: usize,
     /// Elements delivered by all reads.
     pub elements: usize,
-    /// How often each chunk was read by `read_chunk`.
+    /// How often each chunk was read by `read_chunk` or as part of a `read_chunks` batch.
     pub per_chunk: BTreeMap<Vec<usize>, usize>,
     /// The boxes asked of `read_region`, in order.
     pub regions: Vec<Vec<Range<usize>>>,
@@ -73,7 +76,7 @@ impl CountingSource {
         self.counts().chunks_touched(&self.grid())
     }
 
-    /// Total reads of either kind.
+    /// Total reads of either kind (each chunk of a batch counts as one read).
     pub fn reads(&self) -> usize {
         let c = self.counts();
         c.chunk_reads + c.region_reads
@@ -106,6 +109,18 @@ impl ChunkSource for CountingSource {
             c.chunk_reads += 1;
             c.elements += out.len();
             *c.per_chunk.entry(index.to_vec()).or_default() += 1;
+        }
+        Ok(out)
+    }
+    fn read_chunks(&self, indices: &[Vec<usize>]) -> Result<Vec<NdData>> {
+        let out = self.inner.read_chunks(indices)?;
+        if let Ok(mut c) = self.counts.lock() {
+            c.batch_reads += 1;
+            c.chunk_reads += indices.len();
+            c.elements += out.iter().map(NdData::len).sum::<usize>();
+            for index in indices {
+                *c.per_chunk.entry(index.clone()).or_default() += 1;
+            }
         }
         Ok(out)
     }

@@ -64,6 +64,17 @@ impl ChunkGrid {
         index.iter().zip(&g).fold(0, |acc, (i, n)| acc * n + i)
     }
 
+    /// The C-order number of chunk `index`, after checking that `index` names a chunk of the
+    /// grid (one entry per axis, each below the number of chunks along its axis). The error
+    /// text is meant for [`crate::Error::read`], which names the source and the chunk.
+    pub fn checked_linear_index(&self, index: &[usize]) -> Result<usize, String> {
+        let g = self.grid_shape();
+        if index.len() != g.len() || index.iter().zip(&g).any(|(i, n)| i >= n) {
+            return Err(format!("chunk index outside grid {g:?}"));
+        }
+        Ok(self.linear_index(index))
+    }
+
     /// The chunk index of C-order number `n`.
     pub fn multi_index(&self, mut n: usize) -> Vec<usize> {
         let g = self.grid_shape();
@@ -149,5 +160,29 @@ mod tests {
         for n in 0..g.num_chunks() {
             assert_eq!(g.linear_index(&g.multi_index(n)), n);
         }
+    }
+
+    #[test]
+    fn checked_linear_index_accepts_exactly_the_grid() {
+        // 3 x 3 chunks; C order: [r, c] is chunk 3 r + c.
+        let g = ChunkGrid::new(vec![10, 7], vec![4, 3]);
+        let mut seen = vec![];
+        for r in 0..3 {
+            for c in 0..3 {
+                seen.push(g.checked_linear_index(&[r, c]).unwrap());
+            }
+        }
+        assert_eq!(seen, (0..9).collect::<Vec<_>>());
+        for bad in [&[3, 0][..], &[0, 3], &[5, 5], &[0], &[0, 0, 0], &[]] {
+            let e = g.checked_linear_index(bad).unwrap_err();
+            assert_eq!(e, "chunk index outside grid [3, 3]", "{bad:?}");
+        }
+        // A 0-d array has one chunk, the empty index.
+        let scalar = ChunkGrid::new(vec![], vec![]);
+        assert_eq!(scalar.checked_linear_index(&[]), Ok(0));
+        assert!(scalar.checked_linear_index(&[0]).is_err());
+        // An empty axis has no chunk at all.
+        let empty = ChunkGrid::new(vec![0, 4], vec![2, 2]);
+        assert!(empty.checked_linear_index(&[0, 0]).is_err());
     }
 }

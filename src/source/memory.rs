@@ -79,14 +79,8 @@ impl ChunkSource for MemorySource {
     }
     fn read_chunk(&self, index: &[usize]) -> Result<NdData> {
         let grid = self.grid();
-        let gs = grid.grid_shape();
-        if index.len() != gs.len() || index.iter().zip(&gs).any(|(i, n)| i >= n) {
-            return Err(Error::read(
-                self.name(),
-                Some(index),
-                format!("chunk index outside grid {gs:?}"),
-            ));
-        }
+        grid.checked_linear_index(index)
+            .map_err(|e| Error::read(self.name(), Some(index), e))?;
         self.read_region(&grid.chunk_box(index))
     }
     fn read_region(&self, region: &[Range<usize>]) -> Result<NdData> {

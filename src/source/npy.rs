@@ -26,7 +26,15 @@ const MERGE_GAP: u64 = 64 << 10;
 /// Largest single read after merging.
 const MAX_READ: u64 = 16 << 20;
 
-/// What the header of a `.npy` file says.
+/// The magic bytes every `.npy` file starts with.
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+/// Longest header text accepted (numpy writes a few hundred bytes).
+const MAX_HEADER: usize = 1 << 24;
+
+/// What the header of a `.npy` file says. The crate's one `.npy` header parser: used by
+/// [`NpySource`] (header read from a file) and by `.npy` tiles
+/// ([`crate::source::tiles::decode_npy`], header at the start of a response body).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NpyHeader {
     /// Format version (major, minor).
@@ -51,34 +59,36 @@ impl NpyHeader {
         let bad = |m: String| Error::file(path, m);
         let mut pre = [0u8; 12];
         let got = read_up_to(file, 0, &mut pre).map_err(|e| bad(format!("cannot read: {e}")))?;
-        if got < 10 || &pre[..6] != b"\x93NUMPY" {
-            return Err(bad("not a .npy file (no \\x93NUMPY magic)".into()));
-        }
-        let version = (pre[6], pre[7]);
-        let (len, start) = match version.0 {
-            1 => (u16::from_le_bytes([pre[8], pre[9]]) as usize, 10u64),
-            2 | 3 if got >= 12 => (
-                u32::from_le_bytes([pre[8], pre[9], pre[10], pre[11]]) as usize,
-                12u64,
-            ),
-            2 | 3 => return Err(bad("truncated .npy header".into())),
-            v => return Err(bad(format!("unsupported .npy format version {v}"))),
-        };
-        if len > 1 << 24 {
-            return Err(bad(format!("implausible .npy header length {len}")));
-        }
+        let (version, start, len) = prelude(&pre[..got]).map_err(bad)?;
         let mut text = vec![0u8; len];
-        file.read_exact_at(&mut text, start)
+        file.read_exact_at(&mut text, start as u64)
             .map_err(|_| bad(format!("truncated .npy header ({len} bytes announced)")))?;
-        let text =
-            String::from_utf8(text).map_err(|_| bad("the .npy header is not text".into()))?;
-        let dict =
-            parse_header_dict(&text).map_err(|m| bad(format!("malformed .npy header: {m}")))?;
+        Self::from_text(version, start, &text).map_err(bad)
+    }
+
+    /// Parses the header at the start of `bytes` (a whole file in memory, or at least its
+    /// header). The error says what is wrong; callers add the path or URL.
+    pub(crate) fn parse(bytes: &[u8]) -> std::result::Result<NpyHeader, String> {
+        let (version, start, len) = prelude(bytes)?;
+        let text = bytes
+            .get(start..start + len)
+            .ok_or_else(|| format!("truncated .npy header ({len} bytes announced)"))?;
+        Self::from_text(version, start, text)
+    }
+
+    /// The header from its dictionary text, which starts at byte `start` of the file.
+    fn from_text(
+        version: (u8, u8),
+        start: usize,
+        text: &[u8],
+    ) -> std::result::Result<NpyHeader, String> {
+        let text = std::str::from_utf8(text).map_err(|_| "the .npy header is not text")?;
+        let dict = parse_header_dict(text).map_err(|m| format!("malformed .npy header: {m}"))?;
         let dtype = DType::parse(&dict.descr).map_err(|_| {
-            bad(format!(
+            format!(
                 "unsupported .npy element type {:?} (supported: bool, int8 to int64, uint8 to uint64, float32, float64)",
                 dict.descr
-            ))
+            )
         })?;
         let big_endian = dict.descr.starts_with('>') && dtype.size() > 1;
         Ok(NpyHeader {
@@ -88,8 +98,17 @@ impl NpyHeader {
             big_endian,
             fortran_order: dict.fortran_order,
             shape: dict.shape,
-            data_offset: start + len as u64,
+            data_offset: (start + text.len()) as u64,
         })
+    }
+
+    /// Shape of the stored C-order array: numpy's shape, reversed for Fortran order.
+    pub fn storage_shape(&self) -> Vec<usize> {
+        if self.fortran_order {
+            self.shape.iter().rev().copied().collect()
+        } else {
+            self.shape.clone()
+        }
     }
 
     /// Bytes of the array's data.
@@ -120,7 +139,7 @@ impl NpyHeader {
         }
         dict.push('\n');
         let mut out = Vec::with_capacity(prefix + dict.len());
-        out.extend_from_slice(b"\x93NUMPY");
+        out.extend_from_slice(MAGIC);
         if v1 {
             out.extend_from_slice(&[1, 0]);
             out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
@@ -131,6 +150,51 @@ impl NpyHeader {
         out.extend_from_slice(dict.as_bytes());
         out
     }
+}
+
+/// The start of a file, up to the header text: the version, where the text starts and its
+/// length.
+fn prelude(pre: &[u8]) -> std::result::Result<((u8, u8), usize, usize), String> {
+    if pre.len() < 10 || !pre.starts_with(MAGIC) {
+        return Err("not a .npy file (no \\x93NUMPY magic)".into());
+    }
+    let version = (pre[6], pre[7]);
+    let (len, start) = match version.0 {
+        1 => (u16::from_le_bytes([pre[8], pre[9]]) as usize, 10),
+        2 | 3 => {
+            let b = pre.get(8..12).ok_or("truncated .npy header")?;
+            (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, 12)
+        }
+        v => return Err(format!("unsupported .npy format version {v}")),
+    };
+    if len > MAX_HEADER {
+        return Err(format!("implausible .npy header length {len}"));
+    }
+    Ok((version, start, len))
+}
+
+/// An array of `shape` from its stored bytes (exactly `shape.product()` elements of `dtype`,
+/// big-endian if `big`).
+pub(crate) fn decode_elements(
+    dtype: DType,
+    big: bool,
+    bytes: &[u8],
+    shape: &[usize],
+) -> std::result::Result<NdData, String> {
+    crate::dispatch_dtype!(dtype, T => {
+        let values: Vec<T> = bytes
+            .chunks_exact(std::mem::size_of::<T>())
+            .map(|b| <T as FromBytes>::from_bytes(b, big))
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(shape), values)
+            .map(T::wrap)
+            .map_err(|e| format!("shape {shape:?}: {e}"))
+    })
+}
+
+/// numpy's array from (a box of) the C-order storage of a Fortran-order file: the transpose.
+pub(crate) fn from_fortran_storage(data: NdData) -> NdData {
+    crate::with_nd!(data, a: T => T::wrap(a.reversed_axes().as_standard_layout().into_owned()))
 }
 
 /// numpy's little-endian type string for a dtype.
@@ -199,11 +263,7 @@ impl NpySource {
                 ),
             ));
         }
-        let storage_shape: Vec<usize> = if header.fortran_order {
-            header.shape.iter().rev().copied().collect()
-        } else {
-            header.shape.clone()
-        };
+        let storage_shape = header.storage_shape();
         let chunks = match chunks {
             Some(c) => {
                 if c.len() != header.shape.len() || c.contains(&0) {
@@ -319,13 +379,13 @@ impl NpySource {
             }
             i = j;
         }
-        let big = self.header.big_endian;
-        crate::dispatch_dtype!(self.header.dtype, T => {
-            let values: Vec<T> = bytes.chunks_exact(std::mem::size_of::<T>()).map(|b| <T as FromBytes>::from_bytes(b, big)).collect();
-            ArrayD::from_shape_vec(IxDyn(&out_shape), values)
-                .map(T::wrap)
-                .map_err(|e| Error::Internal(format!("npy region: {e}")))
-        })
+        decode_elements(
+            self.header.dtype,
+            self.header.big_endian,
+            &bytes,
+            &out_shape,
+        )
+        .map_err(|e| Error::Internal(format!("npy region: {e}")))
     }
 
     fn pread(&self, dst: &mut [u8], pos: u64) -> Result<()> {
@@ -375,10 +435,7 @@ impl ChunkSource for NpySource {
             return self.read_storage_box(region);
         }
         let rev: Vec<Range<usize>> = region.iter().rev().cloned().collect();
-        let data = self.read_storage_box(&rev)?;
-        Ok(
-            crate::with_nd!(data, a: T => T::wrap(a.reversed_axes().as_standard_layout().into_owned())),
-        )
+        Ok(from_fortran_storage(self.read_storage_box(&rev)?))
     }
     fn prefers_region_reads(&self) -> bool {
         true
@@ -661,10 +718,26 @@ mod tests {
     }
 
     #[test]
-    fn header_encoding_matches_the_tile_encoder() {
-        let a = NdData::from(ArrayD::<u16>::zeros(IxDyn(&[3, 4])));
-        let full = encode_npy(&a);
+    fn header_encoding_is_what_numpy_writes() {
+        // numpy.save of zeros((3, 4), '<u2'), checked byte for byte against numpy 2: the dict
+        // padded with spaces so that the data starts at byte 128, then a newline.
+        let dict = "{'descr': '<u2', 'fortran_order': False, 'shape': (3, 4), }";
+        let mut want = b"\x93NUMPY\x01\x00\x76\x00".to_vec();
+        want.extend_from_slice(dict.as_bytes());
+        want.resize(127, b' ');
+        want.push(b'\n');
         let h = NpyHeader::encode(&[3, 4], DType::U16);
-        assert_eq!(&full[..h.len()], &h[..]);
+        assert_eq!(h, want);
+        let parsed = NpyHeader::parse(&h).unwrap();
+        assert_eq!(
+            (
+                parsed.version,
+                parsed.dtype,
+                parsed.shape,
+                parsed.data_offset
+            ),
+            ((1, 0), DType::U16, vec![3, 4], 128)
+        );
+        assert!(!parsed.fortran_order && !parsed.big_endian);
     }
 }

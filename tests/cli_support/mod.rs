@@ -114,6 +114,19 @@ pub fn fixtures() -> &'static Path {
     .path()
 }
 
+/// A new empty folder inside the fixture folder (removed when dropped) and its name, so that
+/// outputs can be named relative to the fixtures (`NAME/out.npy`) like the inputs.
+pub fn scratch() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir_in(fixtures()).expect("temp dir");
+    let name = dir
+        .path()
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("utf-8 name")
+        .to_string();
+    (dir, name)
+}
+
 /// `-i NAME=SOURCE` for every fixture.
 pub fn input_args() -> Vec<String> {
     INPUTS

@@ -1,8 +1,12 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use std::ops::Range;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Mutex;
+use vastarray::sink::RegionCompute;
+use vastarray::{ChunkSource, DType, MemorySource, NdData};
 
 /// The Python interpreter with numpy, h5py, blosc2 (and caterva2, dask) installed.
 ///
@@ -37,4 +41,54 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
         script
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The URL and message of an HTTP error (panics on any other error).
+pub fn http_error(e: vastarray::Error) -> (String, String) {
+    match e {
+        vastarray::Error::Http { url, message } => (url, message),
+        other => panic!("expected an HTTP error, got {other}"),
+    }
+}
+
+/// A [`RegionCompute`] over an in-memory array that records every box asked of it, in order,
+/// and fails on the `fail_on`-th one (from 1) if set: for sink tests.
+pub struct Recorder {
+    inner: MemorySource,
+    asked: Mutex<Vec<Vec<Range<usize>>>>,
+    fail_on: Option<usize>,
+}
+
+impl Recorder {
+    /// Serves `data`; fails on box number `fail_on`, if given, with "injected failure".
+    pub fn new(data: NdData, fail_on: Option<usize>) -> Recorder {
+        let shape = data.shape().to_vec();
+        Recorder {
+            inner: MemorySource::from_data(data, &shape).expect("memory source"),
+            asked: Mutex::default(),
+            fail_on,
+        }
+    }
+
+    /// The boxes asked so far, in order.
+    pub fn asked(&self) -> Vec<Vec<Range<usize>>> {
+        self.asked.lock().unwrap().clone()
+    }
+}
+
+impl RegionCompute for Recorder {
+    fn region_shape(&self) -> Vec<usize> {
+        self.inner.shape().to_vec()
+    }
+    fn region_dtype(&self) -> DType {
+        self.inner.dtype()
+    }
+    fn compute_region(&self, region: &[Range<usize>]) -> vastarray::Result<NdData> {
+        let mut asked = self.asked.lock().unwrap();
+        asked.push(region.to_vec());
+        if Some(asked.len()) == self.fail_on {
+            return Err(vastarray::Error::read("recorder", None, "injected failure"));
+        }
+        self.inner.read_region(region)
+    }
 }

@@ -7,10 +7,10 @@
 //! metadata; [`parse_c2_url`] reads the CLI's `c2+http://HOST:PORT/@ROOT/NAME` form.
 //!
 //! Modules: `url` (base URLs, paths, encodings), `info` (`api/info`), `client` (requests,
-//! retries, login cookie), `gate` (the in-flight bound) and `source` (the chunk source).
+//! retries, login cookie, in-flight bound through the HTTP layer's limiter) and `source` (the
+//! chunk source).
 
 mod client;
-mod gate;
 mod info;
 mod source;
 mod url;

@@ -100,16 +100,9 @@ impl Caterva2Source {
 
     /// The linear chunk number of a grid index, or an error naming it.
     fn nchunk(&self, index: &[usize]) -> Result<usize> {
-        let grid = self.grid();
-        let gs = grid.grid_shape();
-        if index.len() != gs.len() || index.iter().zip(&gs).any(|(i, n)| i >= n) {
-            return Err(Error::read(
-                self.name(),
-                Some(index),
-                format!("chunk index outside grid {gs:?}"),
-            ));
-        }
-        Ok(grid.linear_index(index))
+        self.grid()
+            .checked_linear_index(index)
+            .map_err(|e| Error::read(self.name(), Some(index), e))
     }
 }
 

@@ -1,5 +1,5 @@
-//! URLs of a Caterva2 server: normalising the base URL, percent-encoding dataset paths and form
-//! fields, and parsing the CLI's `c2+http://HOST:PORT/@public/NAME.b2nd` form.
+//! URLs of a Caterva2 server: normalising the base URL, percent-encoding dataset paths, and
+//! parsing the CLI's `c2+http://HOST:PORT/@public/NAME.b2nd` form.
 
 use crate::error::{Error, Result};
 
@@ -51,36 +51,7 @@ pub fn normalize_path(path: &str) -> Result<String> {
 
 /// Percent-encodes a dataset path for a URL, keeping `/` and `@` and the unreserved characters.
 pub fn encode_path(path: &str) -> String {
-    encode(path, |b| b == b'/' || b == b'@', "%20")
-}
-
-/// Encodes `application/x-www-form-urlencoded` fields (space as `+`).
-pub fn encode_form(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(k, v)| {
-            format!(
-                "{}={}",
-                encode(k, |_| false, "+"),
-                encode(v, |_| false, "+")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-fn encode(s: &str, keep: impl Fn(u8) -> bool, space: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') || keep(b) {
-            out.push(char::from(b));
-        } else if b == b' ' {
-            out.push_str(space);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::http::percent_encode(path, |b| b == b'/' || b == b'@', "%20")
 }
 
 /// Splits `c2+http://HOST:PORT/[PREFIX/]@ROOT/NAME` (or `c2+https://`) into the server's base
@@ -145,9 +116,5 @@ mod tests {
     #[test]
     fn encoding() {
         assert_eq!(encode_path("@public/a b%.b2nd"), "@public/a%20b%25.b2nd");
-        assert_eq!(
-            encode_form(&[("username", "a@b.c"), ("password", "p s&=é")]),
-            "username=a%40b.c&password=p+s%26%3D%C3%A9"
-        );
     }
 }

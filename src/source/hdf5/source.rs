@@ -492,10 +492,9 @@ impl ChunkSource for Hdf5Source {
     }
 
     fn read_chunk(&self, index: &[usize]) -> Result<NdData> {
-        let g = self.grid.grid_shape();
-        if index.len() != g.len() || index.iter().zip(&g).any(|(i, n)| i >= n) {
-            return Err(self.read_error(index, format!("chunk index outside the chunk grid {g:?}")));
-        }
+        self.grid
+            .checked_linear_index(index)
+            .map_err(|e| self.read_error(index, e))?;
         let data = self.read_stored(index)?;
         Ok(match &self.missing {
             Some(m) => m.apply(data),
