@@ -108,51 +108,27 @@ pub trait AccElem: Element {
     fn to_i128(self) -> i128;
 }
 
-macro_rules! acc_int {
-    ($($t:ty),*) => {$(
+macro_rules! acc_elem {
+    ($is_nan:expr; $($t:ty),*) => {$(
         impl AccElem for $t {
-            #[inline] fn is_nan_value(self) -> bool { false }
-            #[inline] fn to_i64_bits(self) -> i64 { self as i64 }
-            #[inline] fn to_i128(self) -> i128 { self as i128 }
+            #[inline]
+            fn is_nan_value(self) -> bool {
+                let is_nan: fn($t) -> bool = $is_nan;
+                is_nan(self)
+            }
+            #[inline]
+            fn to_i64_bits(self) -> i64 {
+                self as i64
+            }
+            #[inline]
+            fn to_i128(self) -> i128 {
+                self as i128
+            }
         }
     )*};
 }
-acc_int!(i8, i16, i32, i64, u8, u16, u32, u64);
-impl AccElem for bool {
-    fn is_nan_value(self) -> bool {
-        false
-    }
-    fn to_i64_bits(self) -> i64 {
-        self as i64
-    }
-    fn to_i128(self) -> i128 {
-        self as i128
-    }
-}
-impl AccElem for f32 {
-    #[inline]
-    fn is_nan_value(self) -> bool {
-        self.is_nan()
-    }
-    fn to_i64_bits(self) -> i64 {
-        self as i64
-    }
-    fn to_i128(self) -> i128 {
-        self as i128
-    }
-}
-impl AccElem for f64 {
-    #[inline]
-    fn is_nan_value(self) -> bool {
-        self.is_nan()
-    }
-    fn to_i64_bits(self) -> i64 {
-        self as i64
-    }
-    fn to_i128(self) -> i128 {
-        self as i128
-    }
-}
+acc_elem!(|_| false; bool, i8, i16, i32, i64, u8, u16, u32, u64);
+acc_elem!(|v| v.is_nan(); f32, f64);
 
 /// The summary of one sub-block, before it is merged.
 struct Partial {
