@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 # The interoperability tests find Python here.
 export VASTARRAY_PYTHON := $(abspath $(PY))
 
-.PHONY: demo test deps pyenv bench clean
+.PHONY: demo test deps pyenv bench fuzz clean
 
 demo: deps
 	cargo run --release --bin vastarray -- demo
@@ -20,6 +20,12 @@ test: deps pyenv
 
 bench: deps pyenv
 	cargo bench
+
+# The fuzz harnesses (tests/fuzz_*.rs) with many more cases than `make test` runs.
+FUZZ_CASES ?= 20000
+fuzz: deps pyenv
+	for t in tests/fuzz_*.rs; do [ -e "$$t" ] || continue; \
+	  VASTARRAY_FUZZ_CASES=$(FUZZ_CASES) cargo test --release --test $$(basename $$t .rs) || exit 1; done
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \

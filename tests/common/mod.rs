@@ -92,3 +92,12 @@ impl RegionCompute for Recorder {
         self.inner.read_region(region)
     }
 }
+
+/// How many cases each fuzz harness (`tests/fuzz_*.rs`) runs: `VASTARRAY_FUZZ_CASES`, or a
+/// bounded default that keeps `make test` quick (`make fuzz` sets a large number).
+pub fn fuzz_cases() -> u32 {
+    std::env::var("VASTARRAY_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256)
+}
