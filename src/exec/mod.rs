@@ -11,6 +11,7 @@
 pub mod blocks;
 pub mod eval;
 pub mod fetch;
+pub mod fold;
 pub mod kernels;
 pub mod place;
 pub mod read;

@@ -8,11 +8,12 @@
 //! `uint64`). States of disjoint parts of the input merge into the state of their union, so a
 //! plan can be run in partitions (on many machines) and the partial states merged.
 
+use super::fold::{fold_lane, fold_rows, AccElem, LaneSums, RowAcc};
 use crate::data::NdData;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::graph::ReduceOp;
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use serde::{Deserialize, Serialize};
 
 /// Which statistics a state must track.
@@ -80,71 +81,6 @@ pub struct ReduceState {
     imax: Vec<i128>,
 }
 
-/// Per-thread scratch of `update_rows` for one tile of lanes, reused across pieces.
-#[derive(Default)]
-struct RowScratch {
-    /// Shift of each lane's moments.
-    shift: Vec<f64>,
-    /// Sums of deviations from the shift, and of their squares.
-    s1: Vec<f64>,
-    s2: Vec<f64>,
-    /// Plain sums (when a sum is needed).
-    sum: Vec<f64>,
-    /// NaNs seen.
-    nan: Vec<u64>,
-}
-
-thread_local! {
-    static ROW_SCRATCH: std::cell::RefCell<RowScratch> = std::cell::RefCell::new(RowScratch::default());
-}
-
-/// Element types that reductions read.
-pub trait AccElem: Element {
-    /// True for NaN.
-    fn is_nan_value(self) -> bool;
-    /// The value's bits as `i64` (for wrapping integer sums).
-    fn to_i64_bits(self) -> i64;
-    /// The value as `i128` (exact extremes of integers).
-    fn to_i128(self) -> i128;
-}
-
-macro_rules! acc_elem {
-    ($is_nan:expr; $($t:ty),*) => {$(
-        impl AccElem for $t {
-            #[inline]
-            fn is_nan_value(self) -> bool {
-                let is_nan: fn($t) -> bool = $is_nan;
-                is_nan(self)
-            }
-            #[inline]
-            fn to_i64_bits(self) -> i64 {
-                self as i64
-            }
-            #[inline]
-            fn to_i128(self) -> i128 {
-                self as i128
-            }
-        }
-    )*};
-}
-acc_elem!(|_| false; bool, i8, i16, i32, i64, u8, u16, u32, u64);
-acc_elem!(|v| v.is_nan(); f32, f64);
-
-/// The summary of one sub-block, before it is merged.
-struct Partial {
-    n: Vec<f64>,
-    nan: Vec<u64>,
-    sum: Vec<f64>,
-    isum: Vec<i64>,
-    fmin: Vec<f64>,
-    fmax: Vec<f64>,
-    imin: Vec<i128>,
-    imax: Vec<i128>,
-    m2: Vec<f64>,
-    /// Means of the sub-block (filled when moments are needed).
-    mean: Vec<f64>,
-}
-
 impl ReduceState {
     /// An empty state for `len` output elements.
     pub fn new(needs: Needs, len: usize) -> ReduceState {
@@ -203,53 +139,91 @@ impl ReduceState {
         if r_len == 0 {
             return Ok(());
         }
+        let shape_err = |e: ndarray::ShapeError| Error::Internal(e.to_string());
         // Reduced axes last gives lanes (one per output element); reduced axes first gives
         // rows (each row updates every output element). Pick the one that needs no copy.
         let lanes_order: Vec<usize> = kept.iter().chain(reduced).copied().collect();
         let rows_order: Vec<usize> = reduced.iter().chain(&kept).copied().collect();
         let lanes = x.view().permuted_axes(IxDyn(&lanes_order));
-        let p = if lanes.is_standard_layout() && (r_len > 1 || k_len == 1) {
+        if lanes.is_standard_layout() && (r_len > 1 || k_len == 1) {
             let m = lanes
                 .into_shape_with_order((k_len, r_len))
-                .map_err(|e| Error::Internal(e.to_string()))?;
-            summarize_lanes(m, self.needs)
+                .map_err(shape_err)?;
+            self.update_lanes(m);
+            return Ok(());
+        }
+        let rows = x.view().permuted_axes(IxDyn(&rows_order));
+        if rows.is_standard_layout() {
+            let m = rows
+                .into_shape_with_order((r_len, k_len))
+                .map_err(shape_err)?;
+            self.update_rows(m);
+        } else if r_len >= 16 {
+            let owned = lanes.as_standard_layout();
+            let m = owned
+                .view()
+                .into_shape_with_order((k_len, r_len))
+                .map_err(shape_err)?;
+            self.update_lanes(m);
         } else {
-            let rows = x.view().permuted_axes(IxDyn(&rows_order));
-            if rows.is_standard_layout() {
-                let m = rows
-                    .into_shape_with_order((r_len, k_len))
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                self.update_rows(m);
-                return Ok(());
-            } else if r_len >= 16 {
-                let owned = lanes.as_standard_layout();
-                let m = owned
-                    .view()
-                    .into_shape_with_order((k_len, r_len))
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                summarize_lanes(m, self.needs)
-            } else {
-                let owned = rows.as_standard_layout();
-                let m = owned
-                    .view()
-                    .into_shape_with_order((r_len, k_len))
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                self.update_rows(m);
-                return Ok(());
-            }
-        };
-        self.merge_partial(p);
+            let owned = rows.as_standard_layout();
+            let m = owned
+                .view()
+                .into_shape_with_order((r_len, k_len))
+                .map_err(shape_err)?;
+            self.update_rows(m);
+        }
         Ok(())
+    }
+
+    /// The shift of output element `i`'s moments: its running mean, or for a fresh element
+    /// the first non-NaN value of `values` (sums of deviations from a value near the mean lose
+    /// no precision to cancellation, unlike raw sums of squares).
+    fn shift_of<T: AccElem>(&self, i: usize, mut values: impl Iterator<Item = T>) -> f64 {
+        if self.n[i] > 0.0 {
+            self.mean[i]
+        } else {
+            values
+                .find(|v| !v.is_nan_value())
+                .map_or(0.0, |v| v.to_f64())
+        }
+    }
+
+    /// Folds a `(K, R)` matrix (one lane of `R` values per output element) into the state,
+    /// each lane in one vectorized pass ([`fold_lane`]).
+    fn update_lanes<T: AccElem>(&mut self, m: ndarray::ArrayView2<T>) {
+        let r = m.ncols();
+        let needs = self.needs;
+        let mut owned: Vec<T> = Vec::new();
+        for (i, lane) in m.outer_iter().enumerate() {
+            let values: &[T] = match lane.to_slice() {
+                Some(s) => s,
+                None => {
+                    owned.clear();
+                    owned.extend(lane.iter().copied());
+                    &owned
+                }
+            };
+            let shift = if needs.moments {
+                self.shift_of(i, values.iter().copied())
+            } else {
+                0.0
+            };
+            let s = fold_lane(values, shift, needs);
+            self.absorb(i, r, shift, &s);
+        }
     }
 
     /// Folds an `(R, K)` matrix (each of `R` rows holds one value for every output element)
     /// into the state in place, in one pass over the data: the moments of each lane are summed
-    /// around a shift (the lane's running mean, or its first value), which loses no precision
-    /// to cancellation, and merged with Chan's formula. Lanes are taken a tile at a time so
-    /// the tile's sums stay in cache (reused per-thread scratch, no new vectors per piece).
+    /// around a shift (the lane's running mean, or its first value) and merged with Chan's
+    /// formula. Lanes are taken a tile at a time so the tile's sums stay in cache.
     fn update_rows<T: AccElem>(&mut self, m: ndarray::ArrayView2<T>) {
         const LANES: usize = 1024;
         let (r, k) = m.dim();
+        if k == 0 {
+            return;
+        }
         // Rows as slices of one contiguous buffer (copied once if the view is not one).
         let owned: Vec<T>;
         let flat: &[T] = match m.to_slice() {
@@ -259,141 +233,98 @@ impl ReduceState {
                 &owned
             }
         };
-        let rows: Vec<&[T]> = if k == 0 {
-            vec![]
-        } else {
-            flat.chunks(k).collect()
-        };
+        let rows: Vec<&[T]> = flat.chunks(k).collect();
         let needs = self.needs;
-        ROW_SCRATCH.with(|cell| {
-            let mut scratch = cell.borrow_mut();
-            let sc = &mut *scratch;
-            for lo in (0..k).step_by(LANES) {
-                let hi = (lo + LANES).min(k);
-                let w = hi - lo;
-                for v in [&mut sc.s1, &mut sc.s2, &mut sc.sum, &mut sc.shift] {
-                    v.clear();
-                    v.resize(w, 0.0);
-                }
-                sc.nan.clear();
-                sc.nan.resize(w, 0);
-                if needs.moments {
-                    for (j, sh) in sc.shift.iter_mut().enumerate() {
-                        let i = lo + j;
-                        *sh = if self.n[i] > 0.0 {
-                            self.mean[i]
-                        } else {
-                            rows.iter()
-                                .map(|row| row[i])
-                                .find(|v| !v.is_nan_value())
-                                .map_or(0.0, |v| v.to_f64())
-                        };
-                    }
-                }
-                for row in &rows {
-                    let row = &row[lo..hi];
-                    for (c, &v) in sc.nan.iter_mut().zip(row) {
-                        *c += v.is_nan_value() as u64;
-                    }
-                    if needs.moments {
-                        let (s1, s2, shift) = (&mut sc.s1[..w], &mut sc.s2[..w], &sc.shift[..w]);
-                        for j in 0..w {
-                            let v = row[j];
-                            let d = if v.is_nan_value() {
-                                0.0
-                            } else {
-                                v.to_f64() - shift[j]
-                            };
-                            s1[j] += d;
-                            s2[j] += d * d;
-                        }
-                    }
-                    if needs.sum {
-                        for (a, &v) in sc.sum.iter_mut().zip(row) {
-                            *a += if v.is_nan_value() { 0.0 } else { v.to_f64() };
-                        }
-                    }
-                    if needs.isum {
-                        for (a, &v) in self.isum[lo..hi].iter_mut().zip(row) {
-                            *a = a.wrapping_add(v.to_i64_bits());
-                        }
-                    }
-                    if needs.minmax {
-                        // f64::min and max skip NaN, which is counted apart.
-                        for ((a, b), &v) in self.fmin[lo..hi]
-                            .iter_mut()
-                            .zip(&mut self.fmax[lo..hi])
-                            .zip(row)
-                        {
-                            let f = v.to_f64();
-                            *a = a.min(f);
-                            *b = b.max(f);
-                        }
-                        if !T::DTYPE.is_float() {
-                            for ((a, b), &v) in self.imin[lo..hi]
-                                .iter_mut()
-                                .zip(&mut self.imax[lo..hi])
-                                .zip(row)
-                            {
-                                let x = v.to_i128();
-                                *a = (*a).min(x);
-                                *b = (*b).max(x);
-                            }
-                        }
-                    }
-                }
-                if needs.sum {
-                    for (a, b) in self.sum[lo..hi].iter_mut().zip(&sc.sum) {
-                        *a += b;
-                    }
-                }
-                for (a, &b) in self.nan[lo..hi].iter_mut().zip(&sc.nan) {
-                    *a += b;
-                }
-                let n = &mut self.n[lo..hi];
-                if !needs.moments {
-                    for (n, &c) in n.iter_mut().zip(&sc.nan) {
-                        *n += (r as u64 - c) as f64;
-                    }
-                    continue;
-                }
-                // Chan's merge of each lane's (count, mean, m2) into the state.
-                let (mean, m2) = (&mut self.mean[lo..hi], &mut self.m2[lo..hi]);
-                for j in 0..w {
-                    let nb = (r as u64 - sc.nan[j]) as f64;
-                    if nb == 0.0 {
-                        continue;
-                    }
-                    let (s1, s2) = (sc.s1[j], sc.s2[j]);
-                    let mean_b = sc.shift[j] + s1 / nb;
-                    let m2_b = (s2 - s1 * s1 / nb).max(0.0);
-                    let na = n[j];
-                    let total = na + nb;
-                    let delta = mean_b - mean[j];
-                    mean[j] += delta * nb / total;
-                    m2[j] += m2_b + delta * delta * na * nb / total;
-                    n[j] = total;
+        let tile = LANES.min(k);
+        let on = |b: bool| if b { tile } else { 0 };
+        let mut shift = vec![0.0f64; tile];
+        let mut nan = vec![0u64; tile];
+        let mut s1 = vec![0.0f64; on(needs.moments)];
+        let mut s2 = vec![0.0f64; on(needs.moments)];
+        let mut sum = vec![0.0f64; on(needs.sum)];
+        let mut isum = vec![0i64; on(needs.isum)];
+        let mut mn = vec![T::HIGHEST; on(needs.minmax)];
+        let mut mx = vec![T::LOWEST; on(needs.minmax)];
+        for lo in (0..k).step_by(LANES) {
+            let w = (lo + LANES).min(k) - lo;
+            let cut = |len: usize| len.min(w);
+            let (n1, ns, ni, nm) = (
+                cut(s1.len()),
+                cut(sum.len()),
+                cut(isum.len()),
+                cut(mn.len()),
+            );
+            nan[..w].fill(0);
+            s1[..n1].fill(0.0);
+            s2[..n1].fill(0.0);
+            sum[..ns].fill(0.0);
+            isum[..ni].fill(0);
+            mn[..nm].fill(T::HIGHEST);
+            mx[..nm].fill(T::LOWEST);
+            if needs.moments {
+                for (j, sh) in shift[..w].iter_mut().enumerate() {
+                    *sh = self.shift_of(lo + j, rows.iter().map(|row| row[lo + j]));
                 }
             }
-        });
+            let mut acc = RowAcc {
+                shift: &shift[..w],
+                nan: &mut nan[..w],
+                s1: &mut s1[..n1],
+                s2: &mut s2[..n1],
+                sum: &mut sum[..ns],
+                isum: &mut isum[..ni],
+                min: &mut mn[..nm],
+                max: &mut mx[..nm],
+            };
+            fold_rows(&rows, lo, needs, &mut acc);
+            for j in 0..w {
+                let s = LaneSums {
+                    nan: nan[j],
+                    sum: sum.get(j).copied().unwrap_or(0.0),
+                    isum: isum.get(j).copied().unwrap_or(0),
+                    s1: s1.get(j).copied().unwrap_or(0.0),
+                    s2: s2.get(j).copied().unwrap_or(0.0),
+                    min: mn.get(j).copied().unwrap_or(T::HIGHEST),
+                    max: mx.get(j).copied().unwrap_or(T::LOWEST),
+                };
+                self.absorb(lo + j, r, shift[j], &s);
+            }
+        }
     }
 
-    fn merge_partial(&mut self, p: Partial) {
-        let means = p.mean;
-        let other = ReduceState {
-            needs: self.needs,
-            n: p.n,
-            nan: p.nan,
-            mean: means,
-            m2: p.m2,
-            sum: if self.needs.sum { p.sum } else { vec![] },
-            isum: p.isum,
-            fmin: p.fmin,
-            fmax: p.fmax,
-            imin: p.imin,
-            imax: p.imax,
-        };
-        self.merge_unchecked(&other);
+    /// Merges the sums of `r` values of output element `i` (moments around `shift`) into the
+    /// state: counts and sums add, extremes compare, moments merge with Chan's formula.
+    fn absorb<T: AccElem>(&mut self, i: usize, r: usize, shift: f64, s: &LaneSums<T>) {
+        let needs = self.needs;
+        let nb = (r as u64 - s.nan) as f64;
+        self.nan[i] += s.nan;
+        if needs.sum {
+            self.sum[i] += s.sum;
+        }
+        if needs.isum {
+            self.isum[i] = self.isum[i].wrapping_add(s.isum);
+        }
+        if nb == 0.0 {
+            return;
+        }
+        if needs.minmax {
+            self.fmin[i] = self.fmin[i].min(s.min.to_f64());
+            self.fmax[i] = self.fmax[i].max(s.max.to_f64());
+            if !T::DTYPE.is_float() {
+                self.imin[i] = self.imin[i].min(s.min.to_i128());
+                self.imax[i] = self.imax[i].max(s.max.to_i128());
+            }
+        }
+        let na = self.n[i];
+        let total = na + nb;
+        if needs.moments {
+            let mean_b = shift + s.s1 / nb;
+            let m2_b = (s.s2 - s.s1 * s.s1 / nb).max(0.0);
+            let delta = mean_b - self.mean[i];
+            self.mean[i] += delta * nb / total;
+            self.m2[i] += m2_b + delta * delta * na * nb / total;
+        }
+        self.n[i] = total;
     }
 
     /// Merges the state of a disjoint part of the input (Chan et al.'s parallel formula).
@@ -574,107 +505,6 @@ impl ReduceState {
             }
         }
     }
-}
-
-fn empty_partial(k: usize, needs: Needs) -> Partial {
-    Partial {
-        n: vec![0.0; k],
-        nan: vec![0; k],
-        sum: vec![0.0; k],
-        isum: if needs.isum { vec![0; k] } else { vec![] },
-        fmin: if needs.minmax {
-            vec![f64::INFINITY; k]
-        } else {
-            vec![]
-        },
-        fmax: if needs.minmax {
-            vec![f64::NEG_INFINITY; k]
-        } else {
-            vec![]
-        },
-        imin: if needs.minmax {
-            vec![i128::MAX; k]
-        } else {
-            vec![]
-        },
-        imax: if needs.minmax {
-            vec![i128::MIN; k]
-        } else {
-            vec![]
-        },
-        m2: if needs.moments { vec![0.0; k] } else { vec![] },
-        mean: if needs.moments { vec![0.0; k] } else { vec![] },
-    }
-}
-
-/// Summarizes a `(K, R)` matrix: one lane of `R` values per output element.
-fn summarize_lanes<T: AccElem>(m: ndarray::ArrayView2<T>, needs: Needs) -> Partial {
-    let k = m.nrows();
-    let mut p = empty_partial(k, needs);
-    for (i, lane) in m.axis_iter(Axis(0)).enumerate() {
-        let owned: Vec<T>;
-        let values: &[T] = match lane.to_slice() {
-            Some(s) => s,
-            None => {
-                owned = lane.to_vec();
-                &owned
-            }
-        };
-        let (mut n, mut nan, mut s) = (0usize, 0u64, 0.0f64);
-        let mut is = 0i64;
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        let (mut ilo, mut ihi) = (i128::MAX, i128::MIN);
-        // Moments in one pass around a shift (the lane's first value): sums of deviations from
-        // a value near the mean lose no precision to cancellation, unlike raw sums of squares.
-        let shift = values
-            .iter()
-            .find(|v| !v.is_nan_value())
-            .map(|v| v.to_f64())
-            .unwrap_or(0.0);
-        let (mut s1, mut s2) = (0.0f64, 0.0f64);
-        for &v in values {
-            if v.is_nan_value() {
-                nan += 1;
-                continue;
-            }
-            n += 1;
-            let f = v.to_f64();
-            s += f;
-            let d = f - shift;
-            s1 += d;
-            s2 += d * d;
-            if needs.isum {
-                is = is.wrapping_add(v.to_i64_bits());
-            }
-            if needs.minmax {
-                lo = lo.min(f);
-                hi = hi.max(f);
-                if !T::DTYPE.is_float() {
-                    let w = v.to_i128();
-                    ilo = ilo.min(w);
-                    ihi = ihi.max(w);
-                }
-            }
-        }
-        p.n[i] = n as f64;
-        p.nan[i] = nan;
-        p.sum[i] = s;
-        if needs.isum {
-            p.isum[i] = is;
-        }
-        if needs.minmax {
-            p.fmin[i] = lo;
-            p.fmax[i] = hi;
-            p.imin[i] = ilo;
-            p.imax[i] = ihi;
-        }
-        if needs.moments && n > 0 {
-            let nf = n as f64;
-            p.mean[i] = shift + s1 / nf;
-            p.m2[i] = (s2 - s1 * s1 / nf).max(0.0);
-        }
-    }
-    p
 }
 
 /// The 64 bits of a 64-bit integer element (other types: their value as `i64`).
