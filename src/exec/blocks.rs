@@ -108,18 +108,18 @@ fn stride_grid(s: &Stride, (c, ph): (usize, usize)) -> (usize, usize) {
         return ((c / step).max(1), 0);
     }
     let unit = c / step;
-    let start = s.start;
+    // i128: a chunk boundary past the last position may lie beyond isize.
+    let (start, ph, ci, step) = (s.start as i128, ph as i128, c as i128, step as i128);
     // Number of the chunk holding `start`, counting chunks from the phase.
-    let rel = start as isize - ph as isize;
-    let m = rel.div_euclid(c as isize);
+    let m = (start - ph).div_euclid(ci);
     let k = if s.step > 0 {
-        let next = ph as isize + (m + 1) * c as isize; // first boundary above start
-        ((next - start as isize) as usize).div_ceil(step)
+        let next = ph + (m + 1) * ci; // first boundary above start
+        (next - start + step - 1) / step
     } else {
-        let low = ph as isize + m * c as isize; // lowest position of start's chunk
-        ((start as isize - low + 1) as usize).div_ceil(step)
+        let low = ph + m * ci; // lowest position of start's chunk
+        (start - low + 1 + step - 1) / step
     };
-    (unit, k % unit)
+    (unit, (k % unit as i128) as usize)
 }
 /// Per axis, the grid with the largest extent among several.
 fn widest(grids: &[Vec<(usize, usize)>]) -> Vec<(usize, usize)> {

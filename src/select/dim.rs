@@ -32,7 +32,7 @@ impl Dim {
         self.len() == 0
     }
 
-    /// The `k`-th position.
+    /// The `k`-th position (`k < len`).
     pub fn at(&self, k: usize) -> usize {
         match self {
             Dim::Stride(s) => s.at(k),
@@ -65,7 +65,7 @@ impl Dim {
     pub fn sub(&self, k0: usize, k1: usize) -> Dim {
         match self {
             Dim::Stride(s) => Dim::Stride(s.sub(k0, k1)),
-            Dim::List(l) => Dim::List(l[k0..k1].into()),
+            Dim::List(l) => Dim::List(l[k0.min(k1)..k1].into()),
         }
     }
 
@@ -80,10 +80,8 @@ impl Dim {
     /// The positions shifted down by `offset` (all positions must be at least `offset`).
     pub fn shifted(&self, offset: usize) -> Dim {
         match self {
-            Dim::Stride(s) => {
-                Dim::Stride(Stride::new(s.start - offset.min(s.start), s.step, s.len))
-            }
-            Dim::List(l) => Dim::List(l.iter().map(|p| p - offset).collect()),
+            Dim::Stride(s) => Dim::Stride(s.shifted(offset)),
+            Dim::List(l) => Dim::List(l.iter().map(|p| p.saturating_sub(offset)).collect()),
         }
     }
 
@@ -107,7 +105,7 @@ impl Dim {
                     } else {
                         (s.at(k) - lo) / s.step.unsigned_abs()
                     };
-                    let k1 = (k + remaining + 1).min(n);
+                    let k1 = k.saturating_add(remaining).saturating_add(1).min(n);
                     out.push((b, k..k1));
                     k = k1;
                 }

@@ -14,10 +14,10 @@ mod dim;
 mod selection;
 mod stride;
 
-pub use args::SliceArg;
+pub use args::{SliceArg, MAX_NESTING};
 pub use dim::Dim;
 pub use selection::{SelItem, Selection};
-pub use stride::Stride;
+pub use stride::{Stride, MAX_AXIS_LEN};
 
 /// A region of an array: one [`Dim`] per axis, the positions to take along it.
 pub type Region = Vec<Dim>;

@@ -1,5 +1,6 @@
 //! [`Selection`]: a user's selection normalized against an input shape, and its composition.
 
+use super::stride::MAX_AXIS_LEN;
 use super::{Dim, SliceArg, Stride};
 use crate::error::{Error, Result};
 
@@ -61,6 +62,11 @@ impl Selection {
                 continue;
             }
             let n = shape[axis];
+            if n > MAX_AXIS_LEN {
+                return Err(Error::Index(format!(
+                    "axis {axis} of length {n} is longer than a selection can address ({MAX_AXIS_LEN}, isize::MAX)"
+                )));
+            }
             let item = match a {
                 SliceArg::Index(i) => SelItem::Index(normalize_index(*i, n, axis)?),
                 SliceArg::Slice { start, stop, step } => {
@@ -211,7 +217,8 @@ fn describe_stride(s: &Stride) -> String {
     if s.len == 0 {
         return "0:0".into();
     }
-    let stop = s.start as isize + s.len as isize * s.step;
+    // i128: one past the last position can lie beyond isize (a step of isize::MAX).
+    let stop = s.start as i128 + s.len as i128 * s.step as i128;
     match s.step {
         1 => format!("{}:{}", s.start, stop),
         st if stop < 0 => format!("{}::{}", s.start, st),
@@ -224,8 +231,13 @@ fn unreachable_item() -> Result<SelItem> {
 }
 
 fn normalize_index(i: isize, n: usize, axis: usize) -> Result<usize> {
-    let j = if i < 0 { i + n as isize } else { i };
-    if j < 0 || j >= n as isize {
+    // i128: `i + n` cannot overflow for any isize and usize.
+    let j = if i < 0 {
+        i as i128 + n as i128
+    } else {
+        i as i128
+    };
+    if j < 0 || j >= n as i128 {
         return Err(Error::Index(format!(
             "index {i} is out of bounds for axis {axis} with size {n}"
         )));
@@ -234,17 +246,19 @@ fn normalize_index(i: isize, n: usize, axis: usize) -> Result<usize> {
 }
 
 /// A list of positions, turned into a stride when it is one (so `[2, 4, 6]` stays arithmetic).
+/// Differences are checked: a list whose steps do not fit an `isize` stays a list.
 fn list_dim(positions: impl Iterator<Item = Result<usize>>) -> Result<Dim> {
     let v: Vec<usize> = positions.collect::<Result<_>>()?;
-    if v.len() >= 2 {
-        let step = v[1] as isize - v[0] as isize;
-        if step != 0 && v.windows(2).all(|w| w[1] as isize - w[0] as isize == step) {
+    let diff = |a: usize, b: usize| isize::try_from(b as i128 - a as i128).ok();
+    match v.len() {
+        0 => return Ok(Dim::Stride(Stride::new(0, 1, 0))),
+        1 => return Ok(Dim::Stride(Stride::new(v[0], 1, 1))),
+        _ => {}
+    }
+    if let Some(step) = diff(v[0], v[1]).filter(|&d| d != 0) {
+        if v.windows(2).all(|w| diff(w[0], w[1]) == Some(step)) {
             return Ok(Dim::Stride(Stride::new(v[0], step, v.len())));
         }
-    } else if v.len() == 1 {
-        return Ok(Dim::Stride(Stride::new(v[0], 1, 1)));
-    } else {
-        return Ok(Dim::Stride(Stride::new(0, 1, 0)));
     }
     Ok(Dim::List(v.into()))
 }
