@@ -5,135 +5,25 @@ use super::reduce_state::Needs;
 use super::regions::input_regions;
 use crate::error::{Error, Result};
 use crate::graph::{NodeRef, Op, Reduction};
-use crate::select::{full_region, Dim, SelItem, Stride};
+use crate::select::{full_region, Dim, Stride};
 
-/// The block shape a node is cheapest to compute in: its sources' chunk shapes, carried
-/// through selections, transposes and broadcasts.
+pub mod grid;
+
+pub use grid::AxisGrid;
+use grid::Grids;
+
+/// The block shape a node is cheapest to compute in: its sources' largest chunk extents,
+/// carried through selections, transposes and broadcasts.
 pub fn preferred_chunks(node: &NodeRef) -> Vec<usize> {
-    preferred_grid(node).into_iter().map(|(c, _)| c).collect()
+    preferred_grid(node).iter().map(|g| g.unit()).collect()
 }
 
-/// Per axis, the natural block extent and where the first whole block starts (`phase`): a
-/// slice starting inside a chunk, or a mosaic of unequal tiles, moves the chunk boundaries
-/// of the result, and blocks that follow them never split a chunk between two tasks.
-pub fn preferred_grid(node: &NodeRef) -> Vec<(usize, usize)> {
-    let grid: Vec<(usize, usize)> = match &node.op {
-        Op::Source(s) => s.chunk_shape().iter().map(|&c| (c, 0)).collect(),
-        Op::Const(_) => vec![],
-        Op::Select(input, sel) => {
-            let inp = preferred_grid(input);
-            let mut out = Vec::new();
-            let mut axis = 0;
-            for item in sel.items() {
-                match item {
-                    SelItem::Keep(Dim::Stride(s)) => {
-                        out.push(stride_grid(s, inp[axis]));
-                        axis += 1;
-                    }
-                    SelItem::Keep(Dim::List(l)) => {
-                        out.push((inp[axis].0.min(l.len()), 0));
-                        axis += 1;
-                    }
-                    SelItem::Index(_) => axis += 1,
-                    SelItem::NewAxis => out.push((1, 0)),
-                }
-            }
-            out
-        }
-        Op::Transpose(input, perm) => {
-            let inp = preferred_grid(input);
-            perm.iter().map(|&p| inp[p]).collect()
-        }
-        Op::Broadcast(input) => {
-            let inp = preferred_grid(input);
-            let lead = node.shape.len() - input.shape.len();
-            (0..node.shape.len())
-                .map(|d| {
-                    if d < lead || input.shape[d - lead] == 1 {
-                        (1, 0)
-                    } else {
-                        inp[d - lead]
-                    }
-                })
-                .collect()
-        }
-        Op::Cast(a) | Op::Unary(_, a) => preferred_grid(a),
-        Op::Binary(_, a, b) => widest(&[preferred_grid(a), preferred_grid(b)]),
-        Op::Where(c, a, b) => widest(&[preferred_grid(c), preferred_grid(a), preferred_grid(b)]),
-        Op::Mosaic { tiles, axis, edges } => {
-            // Sample the first, second and last tiles: enough to see the tile extent.
-            let picks: Vec<&NodeRef> = [tiles.first(), tiles.get(1), tiles.last()]
-                .into_iter()
-                .flatten()
-                .collect();
-            let mut g = picks.first().map(|t| preferred_grid(t)).unwrap_or_default();
-            let unit = picks
-                .iter()
-                .map(|t| preferred_grid(t)[*axis].0.min(t.shape[*axis]).max(1))
-                .max()
-                .unwrap_or(1);
-            if let Some(a) = g.get_mut(*axis) {
-                *a = (unit, edges.get(1).copied().unwrap_or(0) % unit);
-            }
-            g
-        }
-        Op::Reduce(r) => {
-            let inp = preferred_grid(&r.input);
-            (0..r.input.shape.len())
-                .filter_map(|d| {
-                    if r.axes.contains(&d) {
-                        r.keepdims.then_some((1, 0))
-                    } else {
-                        Some(inp[d])
-                    }
-                })
-                .collect()
-        }
-    };
-    grid.iter()
-        .zip(&node.shape)
-        .map(|(&(c, ph), &n)| {
-            // A phase beyond the axis means no boundary inside it.
-            let ph = if ph < n { ph } else { 0 };
-            let c = c.clamp(1, n.max(1));
-            (c, ph % c)
-        })
-        .collect()
-}
-
-/// The grid of a strided selection from an axis with grid `(c, phase)`.
-fn stride_grid(s: &Stride, (c, ph): (usize, usize)) -> (usize, usize) {
-    let step = s.step.unsigned_abs();
-    if s.len == 0 || c % step != 0 {
-        return ((c / step).max(1), 0);
-    }
-    let unit = c / step;
-    // i128: a chunk boundary past the last position may lie beyond isize.
-    let (start, ph, ci, step) = (s.start as i128, ph as i128, c as i128, step as i128);
-    // Number of the chunk holding `start`, counting chunks from the phase.
-    let m = (start - ph).div_euclid(ci);
-    let k = if s.step > 0 {
-        let next = ph + (m + 1) * ci; // first boundary above start
-        (next - start + step - 1) / step
-    } else {
-        let low = ph + m * ci; // lowest position of start's chunk
-        (start - low + 1 + step - 1) / step
-    };
-    (unit, (k % unit as i128) as usize)
-}
-/// Per axis, the grid with the largest extent among several.
-fn widest(grids: &[Vec<(usize, usize)>]) -> Vec<(usize, usize)> {
-    let n = grids.iter().map(|p| p.len()).max().unwrap_or(0);
-    (0..n)
-        .map(|d| {
-            grids
-                .iter()
-                .filter_map(|p| p.get(d))
-                .copied()
-                .max_by_key(|g| g.0)
-                .unwrap_or((1, 0))
-        })
-        .collect()
+/// Per axis, where the chunks of the sources below `node` begin ([`AxisGrid`]): a slice
+/// starting inside a chunk or stepping across chunks, a list, or a mosaic of unequal tiles
+/// moves the chunk boundaries of the result, and blocks that follow them never split a chunk
+/// between two tasks.
+pub fn preferred_grid(node: &NodeRef) -> Vec<AxisGrid> {
+    Grids::default().of(node)
 }
 
 /// Projected peak bytes of evaluating `region` of `node` (reduction-free graphs): its output,
@@ -173,14 +63,14 @@ pub fn estimate(node: &NodeRef, region: &[Dim]) -> Result<usize> {
 /// How a reduction root is run: output blocks, and pieces of the reduced axes.
 #[derive(Clone, Debug)]
 pub struct ReducePlan {
-    /// Output block shape (over the output axes of the reduction).
+    /// Output block shape (over the output axes of the reduction): the most a block spans.
     pub block: Vec<usize>,
     /// Extent of one piece along each reduced axis (in the order of `Reduction::axes`).
     pub piece: Vec<usize>,
-    /// Where the first whole output block starts, per output axis.
-    pub phase: Vec<usize>,
-    /// Where the first whole piece starts, per reduced axis.
-    pub piece_phase: Vec<usize>,
+    /// Output block edges per output axis (see [`AxisGrid::edges`]).
+    pub edges: Vec<Vec<usize>>,
+    /// Piece edges per reduced axis.
+    pub piece_edges: Vec<Vec<usize>>,
     /// Workers that run at once.
     pub workers: usize,
     /// True when blocks run in parallel (each streaming its pieces); false when pieces of one
@@ -193,58 +83,36 @@ pub struct ReducePlan {
 /// How a group of elementwise roots is run.
 #[derive(Clone, Debug)]
 pub struct BlockPlan {
-    /// Output block shape.
+    /// Output block shape: the most a block spans.
     pub block: Vec<usize>,
-    /// Where the first whole block starts, per axis.
-    pub phase: Vec<usize>,
+    /// Block edges per axis (see [`AxisGrid::edges`]).
+    pub edges: Vec<Vec<usize>>,
     /// Workers that run at once.
     pub workers: usize,
     /// Projected peak bytes.
     pub peak: usize,
 }
 
-/// The block boundaries along one axis of length `n`: `0`, then every `b` from `phase`.
-fn axis_edges(n: usize, b: usize, phase: usize) -> Vec<usize> {
-    let b = b.max(1);
-    let mut e = vec![0];
-    let mut x = if phase.is_multiple_of(b) {
-        b
-    } else {
-        phase % b
-    };
-    while x < n {
-        e.push(x);
-        x += b;
+/// Number of blocks of about `block` (per axis) over `grids`, counted no further than `cap`.
+pub fn count_blocks(grids: &[AxisGrid], block: &[usize], cap: usize) -> usize {
+    let mut n = 1usize;
+    for (g, &b) in grids.iter().zip(block) {
+        n = n.saturating_mul(g.count(b, cap));
+        if n == 0 {
+            return 0;
+        }
     }
-    if n > 0 {
-        e.push(n);
-    }
-    e
+    n.min(cap)
 }
 
-/// Number of blocks of `block` shape (first whole block at `phase`) over `shape`.
-pub fn count_blocks(shape: &[usize], block: &[usize], phase: &[usize]) -> usize {
-    (0..shape.len())
-        .map(|d| {
-            axis_edges(shape[d], block[d], phase[d])
-                .len()
-                .saturating_sub(1)
-        })
-        .product()
+/// The block edges of about `block` (per axis) over `grids`.
+pub fn grid_edges(grids: &[AxisGrid], block: &[usize]) -> Vec<Vec<usize>> {
+    grids.iter().zip(block).map(|(g, &b)| g.edges(b)).collect()
 }
 
-/// The block boundaries per axis: `0`, the cuts, the axis length (just `[0]` for an empty
-/// axis).
-pub fn block_edges(shape: &[usize], block: &[usize], phase: &[usize]) -> Vec<Vec<usize>> {
-    (0..shape.len())
-        .map(|d| axis_edges(shape[d], block[d], phase[d]))
-        .collect()
-}
-
-/// The blocks of `block` shape (first whole block at `phase`) over `shape`, as regions, in C
+/// The blocks between `edges` (per axis: `0`, the cuts, the axis length), as regions, in C
 /// order.
-pub fn block_regions(shape: &[usize], block: &[usize], phase: &[usize]) -> Vec<Vec<Dim>> {
-    let edges = block_edges(shape, block, phase);
+pub fn block_regions(edges: &[Vec<usize>]) -> Vec<Vec<Dim>> {
     let per_axis: Vec<Vec<usize>> = edges
         .iter()
         .map(|e| (0..e.len().saturating_sub(1)).collect())
@@ -258,6 +126,11 @@ pub fn block_regions(shape: &[usize], block: &[usize], phase: &[usize]) -> Vec<V
                 .collect()
         })
         .collect()
+}
+
+/// The number of blocks between `edges`.
+pub fn regions_count(edges: &[Vec<usize>]) -> usize {
+    edges.iter().map(|e| e.len().saturating_sub(1)).product()
 }
 
 /// The region of a block of `block` shape at the origin of an array of `shape` (clipped).
@@ -326,9 +199,12 @@ const MAX_PIECE_BYTES: usize = 4 << 20;
 /// Plans the blocks of a group of elementwise roots of equal shape.
 pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<BlockPlan> {
     let shape = roots[0].shape.clone();
-    let grid = widest(&roots.iter().map(preferred_grid).collect::<Vec<_>>());
-    let unit: Vec<usize> = grid.iter().map(|g| g.0).collect();
-    let phase: Vec<usize> = grid.iter().map(|g| g.1).collect();
+    let mut grids = Grids::default();
+    let grid = grid::widest(
+        &roots.iter().map(|r| grids.of(r)).collect::<Vec<_>>(),
+        &shape,
+    );
+    let unit: Vec<usize> = grid.iter().map(|g| g.unit()).collect();
     let peak_of = |block: &[usize]| -> Result<usize> {
         let r = box_of(block, &shape);
         let mut s = 0;
@@ -339,11 +215,11 @@ pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<B
     };
     let out_bytes: usize = roots.iter().map(|r| r.dtype.size()).sum();
     let workers = threads.max(1);
-    let min_tasks = (workers * 2).min(count_blocks(&shape, &unit, &phase));
+    let min_tasks = count_blocks(&grid, &unit, workers * 2);
     let fits = |block: &[usize]| -> Result<bool> {
         Ok(peak_of(block)? * workers <= budget
             && block.iter().product::<usize>() * out_bytes <= MAX_TASK_BYTES
-            && count_blocks(&shape, block, &phase) >= min_tasks)
+            && count_blocks(&grid, block, min_tasks) >= min_tasks)
     };
     let start = shrink(unit.clone(), &|b| Ok(peak_of(b)? * workers <= budget))?;
     let start = match start {
@@ -357,8 +233,8 @@ pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<B
     };
     let peak = peak_of(&block)? * workers;
     Ok(BlockPlan {
+        edges: grid_edges(&grid, &block),
         block,
-        phase,
         workers,
         peak,
     })
@@ -383,31 +259,21 @@ pub fn plan_reduce(
     threads: usize,
 ) -> Result<ReducePlan> {
     let in_grid = preferred_grid(&r.input);
-    let in_pref: Vec<usize> = in_grid.iter().map(|g| g.0).collect();
     let kept: Vec<usize> = (0..r.input.shape.len())
         .filter(|d| !r.axes.contains(d))
         .collect();
-    // Output-block unit: the input's preferred chunk on kept axes.
-    let mut unit_out = Vec::with_capacity(out_shape.len());
-    for (d, &pref) in in_pref.iter().enumerate() {
-        if r.axes.contains(&d) {
-            if r.keepdims {
-                unit_out.push(1);
-            }
-        } else {
-            unit_out.push(pref);
-        }
-    }
-    let piece_unit: Vec<usize> = r.axes.iter().map(|&d| in_pref[d]).collect();
-    let piece_phase: Vec<usize> = r.axes.iter().map(|&d| in_grid[d].1).collect();
-    let mut phase = Vec::with_capacity(out_shape.len());
+    // Output grid: the input's on kept axes, nothing to respect on kept reduced axes.
+    let mut out_grid = Vec::with_capacity(out_shape.len());
     for (d, g) in in_grid.iter().enumerate() {
         if !r.axes.contains(&d) {
-            phase.push(g.1);
+            out_grid.push(g.clone());
         } else if r.keepdims {
-            phase.push(0);
+            out_grid.push(AxisGrid::free(1));
         }
     }
+    let piece_grid: Vec<AxisGrid> = r.axes.iter().map(|&d| in_grid[d].clone()).collect();
+    let unit_out: Vec<usize> = out_grid.iter().map(|g| g.unit()).collect();
+    let piece_unit: Vec<usize> = piece_grid.iter().map(|g| g.unit()).collect();
     let reduced_shape: Vec<usize> = r.axes.iter().map(|&d| r.input.shape[d]).collect();
     let kept_of = |block: &[usize]| -> Vec<usize> {
         // Block extents on the kept input axes.
@@ -468,7 +334,8 @@ pub fn plan_reduce(
     })?
     .unwrap_or(min_piece);
     // 2. Grow output blocks while tasks stay plentiful, then pieces.
-    let enough_blocks = |b: &[usize]| count_blocks(out_shape, b, &phase) >= threads.max(1) * 2;
+    let want = threads.max(1) * 2;
+    let enough_blocks = |b: &[usize]| count_blocks(&out_grid, b, want) >= want;
     let block = if block == unit_out {
         grow(out_shape, &block, &|b| {
             Ok(peak(b, &piece_start, enough_blocks(b))? <= budget
@@ -489,10 +356,10 @@ pub fn plan_reduce(
     })?;
     let peak = peak(&block, &piece, par_blocks)?;
     Ok(ReducePlan {
+        edges: grid_edges(&out_grid, &block),
+        piece_edges: grid_edges(&piece_grid, &piece),
         block,
         piece,
-        phase,
-        piece_phase,
         workers: threads.max(1),
         parallel_blocks: par_blocks,
         peak,

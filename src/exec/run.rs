@@ -2,8 +2,7 @@
 //! full evaluation, streaming ([`BlockStream`]) and partial runs ([`PartialResult`]).
 
 use super::blocks::{
-    block_edges, block_regions, count_blocks, human_bytes, plan_blocks, plan_reduce, BlockPlan,
-    ReducePlan,
+    block_regions, human_bytes, plan_blocks, plan_reduce, regions_count, BlockPlan, ReducePlan,
 };
 use super::eval::{collect_reads, eval, ChunkMap, TaskCtx};
 use super::fetch::prefetch;
@@ -149,9 +148,8 @@ impl ReduceJob {
         });
         let out_shape = roots[0].shape.clone();
         let plan = plan_reduce(&red, &out_shape, needs, cfg.budget, cfg.threads)?;
-        let blocks = block_regions(&out_shape, &plan.block, &plan.phase);
-        let reduced: Vec<usize> = red.axes.iter().map(|&d| red.input.shape[d]).collect();
-        let pieces = block_regions(&reduced, &plan.piece, &plan.piece_phase)
+        let blocks = block_regions(&plan.edges);
+        let pieces = block_regions(&plan.piece_edges)
             .into_iter()
             .map(|r| region_ranges(&r))
             .collect();
@@ -326,9 +324,8 @@ impl BlocksJob {
     /// Plans the pass for `roots` (of equal shape, reduction-free).
     pub fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<BlocksJob> {
         let plan = plan_blocks(&roots, cfg.budget, cfg.threads)?;
-        let shape = &roots[0].shape;
-        let blocks = block_regions(shape, &plan.block, &plan.phase);
-        let edges = block_edges(shape, &plan.block, &plan.phase);
+        let blocks = block_regions(&plan.edges);
+        let edges = plan.edges.clone();
         let latency = has_latency_sources(&roots);
         let elem_bytes: usize = roots.iter().map(|r| r.dtype.size()).sum();
         // A block in several tiles reads the chunks of sources other than in-memory ones once
@@ -498,7 +495,7 @@ impl Job {
                 "block pass: {} block(s) of {:?} ({} in all), projected peak {}",
                 j.blocks.len(),
                 j.plan.block,
-                count_blocks(&j.roots[0].shape, &j.plan.block, &j.plan.phase),
+                regions_count(&j.plan.edges),
                 human_bytes(j.plan.peak)
             ),
         }
