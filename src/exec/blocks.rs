@@ -1,11 +1,13 @@
 //! Block planning: the natural read granularity of every node, the projected peak memory of
 //! evaluating a block, and the choice of block shapes that fit the memory budget.
 
+use super::fetch::PassChunks;
 use super::reduce_state::Needs;
 use super::regions::input_regions;
 use crate::error::{Error, Result};
 use crate::graph::{NodeRef, Op, Reduction};
 use crate::select::{full_region, Dim, Stride};
+use std::sync::Arc;
 
 pub mod grid;
 
@@ -71,6 +73,8 @@ pub struct ReducePlan {
     pub edges: Vec<Vec<usize>>,
     /// Piece edges per reduced axis.
     pub piece_edges: Vec<Vec<usize>>,
+    /// Chunks the tasks of the pass share (counted in `peak`).
+    pub shared: Arc<PassChunks>,
     /// Workers that run at once.
     pub workers: usize,
     /// True when blocks run in parallel (each streaming its pieces); false when pieces of one
@@ -87,6 +91,8 @@ pub struct BlockPlan {
     pub block: Vec<usize>,
     /// Block edges per axis (see [`AxisGrid::edges`]).
     pub edges: Vec<Vec<usize>>,
+    /// Chunks the tasks of the pass share (counted in `peak`).
+    pub shared: Arc<PassChunks>,
     /// Workers that run at once.
     pub workers: usize,
     /// Projected peak bytes.
@@ -196,9 +202,15 @@ const MAX_TASK_BYTES: usize = 64 << 20;
 /// between being read and being summarized.
 const MAX_PIECE_BYTES: usize = 4 << 20;
 
+/// The share of the budget that chunks every task of a pass needs (a broadcast operand) may
+/// take, held for the whole pass.
+const SHARED_DIVISOR: usize = 8;
+
 /// Plans the blocks of a group of elementwise roots of equal shape.
 pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<BlockPlan> {
     let shape = roots[0].shape.clone();
+    let shared = PassChunks::plan(roots, budget / SHARED_DIVISOR);
+    let budget = budget - shared.bytes();
     let mut grids = Grids::default();
     let grid = grid::widest(
         &roots.iter().map(|r| grids.of(r)).collect::<Vec<_>>(),
@@ -231,10 +243,11 @@ pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<B
     } else {
         start
     };
-    let peak = peak_of(&block)? * workers;
+    let peak = peak_of(&block)? * workers + shared.bytes();
     Ok(BlockPlan {
         edges: grid_edges(&grid, &block),
         block,
+        shared: Arc::new(shared),
         workers,
         peak,
     })
@@ -258,6 +271,8 @@ pub fn plan_reduce(
     budget: usize,
     threads: usize,
 ) -> Result<ReducePlan> {
+    let shared = PassChunks::plan(std::slice::from_ref(&r.input), budget / SHARED_DIVISOR);
+    let budget = budget - shared.bytes();
     let in_grid = preferred_grid(&r.input);
     let kept: Vec<usize> = (0..r.input.shape.len())
         .filter(|d| !r.axes.contains(d))
@@ -354,12 +369,13 @@ pub fn plan_reduce(
         let elems: usize = kept_of(&block).iter().product::<usize>() * p.iter().product::<usize>();
         Ok(peak(&block, p, par_blocks)? <= budget && elems * r.input.dtype.size() <= piece_cap)
     })?;
-    let peak = peak(&block, &piece, par_blocks)?;
+    let peak = peak(&block, &piece, par_blocks)? + shared.bytes();
     Ok(ReducePlan {
         edges: grid_edges(&out_grid, &block),
         piece_edges: grid_edges(&piece_grid, &piece),
         block,
         piece,
+        shared: Arc::new(shared),
         workers: threads.max(1),
         parallel_blocks: par_blocks,
         peak,

@@ -2,6 +2,7 @@
 //! compute, and hand back an in-memory block. Reductions are not evaluated here: the executor
 //! runs them as streaming passes (see [`super::run`]).
 
+use super::fetch::PassChunks;
 use super::kernels;
 use super::read::{read_region, ChunkLookup};
 use super::regions::input_regions;
@@ -9,52 +10,76 @@ use crate::data::NdData;
 use crate::error::{Error, Result};
 use crate::graph::{NodeRef, Op};
 use crate::select::{Dim, Region, SelItem};
+use crate::source::ChunkSource;
 use ndarray::{Axis, IxDyn};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Chunks of sources for one task, keyed by (source node id, chunk index).
-pub type ChunkMap = HashMap<(u64, Vec<usize>), Arc<NdData>>;
+/// Chunks of sources, keyed by (source key, see [`source_key`], chunk index).
+pub type ChunkMap = HashMap<(usize, Vec<usize>), Arc<NdData>>;
 
-/// What one task's evaluation shares: chunks fetched ahead (latency-bound sources) and,
-/// when several uses read the same source, chunks kept for the other uses.
+/// The key chunks of a source are kept under: the address of the source itself, so that two
+/// nodes reading one source share its chunks.
+pub fn source_key(src: &Arc<dyn ChunkSource>) -> usize {
+    Arc::as_ptr(src) as *const () as usize
+}
+
+/// What one task's evaluation shares: chunks fetched ahead (latency-bound sources), chunks
+/// the whole pass keeps, and, when several uses read the same source, chunks kept for the
+/// other uses.
 #[derive(Default)]
 pub struct TaskCtx {
     /// Chunks fetched before evaluation began (shared by the tasks of a batch).
     pub prefetched: Arc<ChunkMap>,
+    /// Chunks kept for every task of the pass (see [`PassChunks`]).
+    pub pass: Option<Arc<PassChunks>>,
     /// Chunks kept for reuse within the task, when enabled.
     pub keep: Option<Mutex<ChunkMap>>,
 }
 
 struct NodeLookup<'a> {
     ctx: &'a TaskCtx,
-    node: u64,
+    key: usize,
+}
+
+impl NodeLookup<'_> {
+    fn pass(&self) -> Option<&PassChunks> {
+        self.ctx.pass.as_deref().filter(|p| p.holds(self.key))
+    }
 }
 
 impl ChunkLookup for NodeLookup<'_> {
     fn get(&self, index: &[usize]) -> Option<Arc<NdData>> {
-        let key = (self.node, index.to_vec());
+        let key = (self.key, index.to_vec());
         if let Some(c) = self.ctx.prefetched.get(&key) {
             return Some(c.clone());
+        }
+        if let Some(c) = self.pass().and_then(|p| p.get(self.key, index)) {
+            return Some(c);
         }
         self.ctx
             .keep
             .as_ref()
             .and_then(|k| k.lock().ok().and_then(|m| m.get(&key).cloned()))
     }
-    fn put(&self, index: &[usize], chunk: Arc<NdData>) -> bool {
-        match &self.ctx.keep {
-            Some(k) => {
-                if let Ok(mut m) = k.lock() {
-                    m.insert((self.node, index.to_vec()), chunk);
-                }
-                true
-            }
-            None => false,
+    fn read(
+        &self,
+        index: &[usize],
+        read: &mut dyn FnMut() -> Result<NdData>,
+    ) -> Result<Arc<NdData>> {
+        if let Some(p) = self.pass() {
+            return p.get_or_read(self.key, index, read);
         }
+        let c = Arc::new(read()?);
+        if let Some(k) = &self.ctx.keep {
+            if let Ok(mut m) = k.lock() {
+                m.insert((self.key, index.to_vec()), c.clone());
+            }
+        }
+        Ok(c)
     }
     fn keeps_chunks(&self) -> bool {
-        self.ctx.keep.is_some()
+        self.ctx.keep.is_some() || self.pass().is_some()
     }
 }
 
@@ -71,7 +96,14 @@ pub fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
         eval(inputs[*k], r, ctx)
     };
     let out = match &node.op {
-        Op::Source(src) => read_region(src.as_ref(), region, &NodeLookup { ctx, node: node.id })?,
+        Op::Source(src) => read_region(
+            src.as_ref(),
+            region,
+            &NodeLookup {
+                ctx,
+                key: source_key(src),
+            },
+        )?,
         Op::Const(v) => v.clone(),
         Op::Select(_, sel) => reshape_selected(input(0)?, sel.items(), &shape)?,
         Op::Transpose(_, perm) => {

@@ -1,7 +1,12 @@
 //! Prefetch: before a task computes, the chunks it needs from latency-bound sources (HTTP,
-//! a cache in front of one) are read concurrently, up to the I/O concurrency bound.
+//! a cache in front of one) are read concurrently, up to the I/O concurrency bound. Chunks
+//! that every task of a pass needs are kept for the pass ([`PassChunks`]).
 
-use super::eval::ChunkMap;
+mod pass_chunks;
+
+pub use pass_chunks::PassChunks;
+
+use super::eval::{source_key, ChunkMap};
 use crate::error::{Error, Result};
 use crate::graph::{NodeRef, Op};
 use crate::select::Region;
@@ -12,24 +17,36 @@ use std::sync::{Arc, Mutex};
 
 /// The chunks wanted of one source.
 type Wanted = (Arc<dyn ChunkSource>, BTreeSet<Vec<usize>>);
-/// One source's reads: node id, source, chunk indices.
-type SourceReads = (u64, Arc<dyn ChunkSource>, Vec<Vec<usize>>);
+/// One source's reads: source key, source, chunk indices.
+type SourceReads = (usize, Arc<dyn ChunkSource>, Vec<Vec<usize>>);
 
-/// Reads, concurrently, every chunk of a latency-bound source that `reads` touch.
-pub fn prefetch(reads: &[(NodeRef, Region)], io_concurrency: usize) -> Result<ChunkMap> {
-    let mut wanted: HashMap<u64, Wanted> = HashMap::new();
+/// Reads, concurrently, every chunk of a latency-bound source that `reads` touch, except
+/// those `pass` has already; the chunks of sources `pass` keeps go there, the others into the
+/// map returned.
+pub fn prefetch(
+    reads: &[(NodeRef, Region)],
+    io_concurrency: usize,
+    pass: Option<&PassChunks>,
+) -> Result<ChunkMap> {
+    let mut wanted: HashMap<usize, Wanted> = HashMap::new();
     for (node, region) in reads {
         if let Op::Source(src) = &node.op {
             if src.latency_bound() {
+                let key = source_key(src);
                 let e = wanted
-                    .entry(node.id)
+                    .entry(key)
                     .or_insert_with(|| (src.clone(), BTreeSet::new()));
-                e.1.extend(super::read::chunks_for_region(src.as_ref(), region));
+                e.1.extend(
+                    super::read::chunks_for_region(src.as_ref(), region)
+                        .into_iter()
+                        .filter(|i| pass.is_none_or(|p| p.get(key, i).is_none())),
+                );
             }
         }
     }
     let jobs: Vec<SourceReads> = wanted
         .into_iter()
+        .filter(|(_, (_, set))| !set.is_empty())
         .map(|(id, (s, set))| (id, s, set.into_iter().collect()))
         .collect();
     let out = Mutex::new(ChunkMap::new());
@@ -47,13 +64,20 @@ pub fn prefetch(reads: &[(NodeRef, Region)], io_concurrency: usize) -> Result<Ch
                     break;
                 };
                 match read_all(src.as_ref(), list) {
-                    Ok(chunks) => {
-                        if let Ok(mut m) = out.lock() {
+                    Ok(chunks) => match pass.filter(|p| p.holds(*id)) {
+                        Some(p) => {
                             for (idx, c) in list.iter().zip(chunks) {
-                                m.insert((*id, idx.clone()), Arc::new(c));
+                                p.insert(*id, idx, Arc::new(c));
                             }
                         }
-                    }
+                        None => {
+                            if let Ok(mut m) = out.lock() {
+                                for (idx, c) in list.iter().zip(chunks) {
+                                    m.insert((*id, idx.clone()), Arc::new(c));
+                                }
+                            }
+                        }
+                    },
                     Err(e) => {
                         if let Ok(mut f) = first_error.lock() {
                             f.get_or_insert(e);

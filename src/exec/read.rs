@@ -103,8 +103,13 @@ pub fn chunks_for_region(source: &dyn ChunkSource, region: &[Dim]) -> Vec<Vec<us
 pub trait ChunkLookup {
     /// A chunk fetched before, if any.
     fn get(&self, index: &[usize]) -> Option<Arc<NdData>>;
-    /// Keeps a chunk read now; returns false when this lookup keeps nothing.
-    fn put(&self, index: &[usize], chunk: Arc<NdData>) -> bool;
+    /// Reads a chunk with `read`, keeping it when this lookup keeps chunks (a lookup shared by
+    /// several tasks reads it once, the others wait for that read).
+    fn read(
+        &self,
+        index: &[usize],
+        read: &mut dyn FnMut() -> Result<NdData>,
+    ) -> Result<Arc<NdData>>;
     /// True when whole chunks should be read (so they can be kept) even from sources that
     /// prefer region reads.
     fn keeps_chunks(&self) -> bool;
@@ -177,8 +182,7 @@ pub fn read_region(
                 )
             }
             None => {
-                let c = Arc::new(read_checked(source, &index)?);
-                lookup.put(&index, c.clone());
+                let c = lookup.read(&index, &mut || read_checked(source, &index))?;
                 (c, vec![0; index.len()])
             }
         };

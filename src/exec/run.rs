@@ -5,7 +5,7 @@ use super::blocks::{
     block_regions, human_bytes, plan_blocks, plan_reduce, regions_count, BlockPlan, ReducePlan,
 };
 use super::eval::{collect_reads, eval, ChunkMap, TaskCtx};
-use super::fetch::prefetch;
+use super::fetch::{prefetch, PassChunks};
 use super::place::NdViewMut;
 use super::read::{scatter, OutIdx};
 use super::reduce_state::{Needs, ReduceState};
@@ -65,24 +65,27 @@ fn shares_sources(roots: &[NodeRef]) -> bool {
 }
 
 /// Evaluates `nodes` at one region, prefetching and sharing chunks as configured. `shared`
-/// holds chunks a whole batch of tasks prefetched together.
+/// holds chunks a whole batch of tasks prefetched together, `pass` those the pass keeps.
 fn eval_task(
     nodes: &[NodeRef],
     region: &[Dim],
     shared: Option<Arc<ChunkMap>>,
+    pass: &Arc<PassChunks>,
     latency: bool,
     keep: bool,
     io: usize,
 ) -> Result<Vec<NdData>> {
-    let ctx = task_ctx(nodes, region, shared, latency, keep, io)?;
+    let ctx = task_ctx(nodes, region, shared, pass, latency, keep, io)?;
     nodes.iter().map(|n| eval(n, region, &ctx)).collect()
 }
 
-/// The chunks one task at `region` shares: prefetched (latency-bound sources) and kept.
+/// The chunks one task at `region` shares: prefetched (latency-bound sources), kept for the
+/// pass, and kept for the task.
 fn task_ctx(
     nodes: &[NodeRef],
     region: &[Dim],
     shared: Option<Arc<ChunkMap>>,
+    pass: &Arc<PassChunks>,
     latency: bool,
     keep: bool,
     io: usize,
@@ -94,12 +97,13 @@ fn task_ctx(
             for n in nodes {
                 collect_reads(n, region, &mut reads)?;
             }
-            Arc::new(prefetch(&reads, io)?)
+            Arc::new(prefetch(&reads, io, Some(pass))?)
         }
         None => Arc::new(ChunkMap::new()),
     };
     Ok(TaskCtx {
         prefetched,
+        pass: Some(pass.clone()),
         keep: keep.then(|| Mutex::new(ChunkMap::new())),
     })
 }
@@ -132,6 +136,8 @@ pub struct ReduceJob {
     blocks: Vec<Region>,
     pieces: Vec<Vec<Range<usize>>>,
     latency: bool,
+    /// Chunks are kept within a piece (a source read by several uses).
+    keep: bool,
     io: usize,
 }
 
@@ -154,6 +160,7 @@ impl ReduceJob {
             .map(|r| region_ranges(&r))
             .collect();
         let latency = has_latency_sources(std::slice::from_ref(&red.input));
+        let keep = shares_sources(std::slice::from_ref(&red.input));
         Ok(ReduceJob {
             roots,
             red,
@@ -163,6 +170,7 @@ impl ReduceJob {
             blocks,
             pieces,
             latency,
+            keep,
             io: cfg.io_concurrency,
         })
     }
@@ -206,8 +214,9 @@ impl ReduceJob {
             std::slice::from_ref(&self.red.input),
             &region,
             None,
+            &self.plan.shared,
             self.latency,
-            false,
+            self.keep,
             self.io,
         )?;
         state.update(&data[0], &self.red.axes)
@@ -379,6 +388,7 @@ impl BlocksJob {
             &self.roots,
             region,
             shared,
+            &self.plan.shared,
             self.latency,
             self.keep,
             self.io,
@@ -436,7 +446,11 @@ impl BlocksJob {
                         collect_reads(n, &self.blocks[*b], &mut reads)?;
                     }
                 }
-                Some(Arc::new(prefetch(&reads, self.io)?))
+                Some(Arc::new(prefetch(
+                    &reads,
+                    self.io,
+                    Some(&self.plan.shared),
+                )?))
             } else {
                 None
             };
@@ -480,7 +494,19 @@ impl Job {
 
     /// A line for plans.
     pub fn describe(&self) -> String {
-        match self {
+        let shared = match self {
+            Job::Reduce(j) => j.plan.shared.bytes(),
+            Job::Blocks(j) => j.plan.shared.bytes(),
+        };
+        let note = if shared > 0 {
+            format!(
+                " (of which {} of chunks kept for the whole pass)",
+                human_bytes(shared)
+            )
+        } else {
+            String::new()
+        };
+        let line = match self {
             Job::Reduce(j) => format!(
                 "reduction pass: {} output block(s) of {:?} x {} piece(s) of {:?} along axes {:?}; {}, projected peak {}",
                 j.blocks.len(),
@@ -498,7 +524,8 @@ impl Job {
                 regions_count(&j.plan.edges),
                 human_bytes(j.plan.peak)
             ),
-        }
+        };
+        line + &note
     }
 }
 
