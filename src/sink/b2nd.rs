@@ -9,7 +9,6 @@ use crate::source::{copy_overlap, ChunkGrid};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Default bytes of one buffer (a box of whole target chunks computed at once).
 pub const DEFAULT_BUFFER_BYTES: usize = 64 << 20;
@@ -57,20 +56,9 @@ pub struct StoreReport {
     pub file_bytes: u64,
 }
 
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn temp_path(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::file(path, "not a file path"))?;
-    let mut tmp = std::ffi::OsString::from(".");
-    tmp.push(name);
-    tmp.push(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    Ok(path.with_file_name(tmp))
+/// A temporary name beside `path`, locked while the store runs (see [`super::temp`]).
+fn temp_path(path: &Path) -> Result<super::temp::TempFile> {
+    super::temp::TempFile::claim(path)
 }
 
 /// Writes `src` into a new contiguous `.b2nd` file at `path` (replacing any file there).
