@@ -102,16 +102,24 @@ pub fn decode_pipeline_into(
         ));
     }
     // The size each stage must produce, known from the end: Fletcher32 strips 4 bytes,
-    // shuffle keeps the size, so the output of every inflate is known exactly.
-    let mut sizes = vec![0usize; stages.len()];
-    let mut after = out.len();
+    // shuffle keeps the size, so the output of an inflate is known exactly unless another
+    // inflate follows it (a pipeline no HDF5 writer makes, but a file can declare); then it is
+    // only bounded.
+    let mut sizes: Vec<Option<usize>> = vec![None; stages.len()];
+    let mut after = Some(out.len());
     for (k, f) in stages.iter().enumerate().rev() {
         sizes[k] = after;
-        if matches!(f, PipelineFilter::Fletcher32) {
-            after = after
-                .checked_add(4)
-                .ok_or("chunk size overflows with its checksum")?;
-        }
+        after = match f {
+            PipelineFilter::Fletcher32 => match after {
+                Some(n) => Some(
+                    n.checked_add(4)
+                        .ok_or("chunk size overflows with its checksum")?,
+                ),
+                None => None,
+            },
+            PipelineFilter::Deflate(_) => None,
+            _ => after,
+        };
     }
     // A stage writes into `out` when no later stage writes or changes the size.
     let last_writer = stages
@@ -161,7 +169,7 @@ fn sized(buf: &mut Vec<u8>, len: usize) -> &mut [u8] {
 fn run_stages(
     stored: &[u8],
     stages: &[&PipelineFilter],
-    sizes: &[usize],
+    sizes: &[Option<usize>],
     direct: Option<usize>,
     elem_size: usize,
     out: &mut [u8],
@@ -179,7 +187,13 @@ fn run_stages(
             len = fletcher32_check(data)?;
             continue;
         }
-        let want = sizes[k];
+        // An inflate of unknown output size gets room for any honest encoding of the chunk
+        // (stored deflate blocks add 5 bytes per 64 KiB) and reports how much it wrote.
+        let want = match (sizes[k], filter) {
+            (Some(n), _) => n,
+            (None, PipelineFilter::Deflate(_)) => unknown_size_bound(out.len(), stages.len()),
+            (None, _) => len,
+        };
         // Split the borrows: the input is in `stored` or one scratch buffer, the output in
         // `out` or the other scratch buffer.
         let (input, output, next): (&[u8], &mut [u8], At) = {
@@ -203,8 +217,10 @@ fn run_stages(
                 (input, sized(mine, want), At::Scratch(target))
             }
         };
+        let mut produced = want;
         match filter {
-            PipelineFilter::Deflate(_) => inflate_into(input, output)?,
+            PipelineFilter::Deflate(_) if sizes[k].is_some() => inflate_into(input, output)?,
+            PipelineFilter::Deflate(_) => produced = inflate_bounded(input, output)?,
             PipelineFilter::Shuffle => {
                 if input.len() != output.len() {
                     return Err(format!(
@@ -220,7 +236,7 @@ fn run_stages(
             }
         }
         at = next;
-        len = want;
+        len = produced;
     }
     if !matches!(at, At::Out) {
         let data = match at {
@@ -296,6 +312,31 @@ pub fn inflate_into(compressed: &[u8], out: &mut [u8]) -> Result<(), String> {
             Err("deflate stream is corrupt (bad data or checksum)".into())
         }
     }
+}
+
+/// Decompresses a zlib stream into `out`, which bounds its size; returns the bytes written.
+fn inflate_bounded(compressed: &[u8], out: &mut [u8]) -> Result<usize, String> {
+    use libdeflater::DecompressionError;
+    match INFLATER.with(|d| d.borrow_mut().zlib_decompress(compressed, out)) {
+        Ok(n) => Ok(n),
+        Err(DecompressionError::InsufficientSpace) => Err(format!(
+            "deflate stream decodes to more than the {} bytes a stage of this chunk can hold",
+            out.len()
+        )),
+        Err(DecompressionError::BadData) => {
+            Err("deflate stream is corrupt (bad data or checksum)".into())
+        }
+    }
+}
+
+/// Room for an intermediate stage whose size is not known (an inflate feeding another
+/// inflate): the chunk's size with the overhead of `stages` nested honest encodings.
+fn unknown_size_bound(chunk: usize, stages: usize) -> usize {
+    let mut n = chunk;
+    for _ in 0..stages {
+        n = n.saturating_add(n / 8).saturating_add(1024);
+    }
+    n
 }
 
 /// [`inflate_into`] into a new buffer of `expected_len` bytes.
