@@ -1,4 +1,6 @@
 //! HDF5 datasets as sources: files written by h5py, values compared with numpy's.
+// One-axis regions are written `&[a..b]`, which is what `read_region` takes.
+#![allow(clippy::single_range_in_vec_init)]
 
 mod common;
 mod hdf5_helpers;
@@ -323,8 +325,11 @@ fn huge_declared_shapes_read_small_regions() {
     let looked_up = Hdf5Source::open(&path, "/many").unwrap();
     let lib = Hdf5Source::open_with(&path, "/many", &library_only()).unwrap();
     let all = 0..4 * many_stored() + 100;
-    let a = listed.read_region(&[all.clone()]).unwrap();
-    assert_eq!(a, looked_up.read_region(&[all.clone()]).unwrap());
+    let a = listed.read_region(std::slice::from_ref(&all)).unwrap();
+    assert_eq!(
+        a,
+        looked_up.read_region(std::slice::from_ref(&all)).unwrap()
+    );
     assert_eq!(a, lib.read_region(&[all]).unwrap());
     assert_eq!(listed.stats().lookups, 0);
     assert_eq!(looked_up.stats().lookups, many_stored() + 25);
@@ -343,6 +348,8 @@ fn child_reads_huge_declared_shapes() {
 /// child alone): a per-chunk table of these shapes would need terabytes; the reads need a few
 /// chunks.
 #[test]
+// The child is reaped by `wait4` (for its own rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
 fn huge_declared_shapes_stay_in_bounded_memory() {
     use std::io::Read;
     let fx = Fixture::make(&huge_script());

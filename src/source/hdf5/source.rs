@@ -380,7 +380,7 @@ impl Hdf5Source {
     /// Reads one chunk of the stored type (before missing values become NaN).
     fn read_stored(&self, index: &[usize]) -> Result<NdData> {
         let extent = self.grid.chunk_extent(index);
-        if extent.iter().any(|&n| n == 0) {
+        if extent.contains(&0) {
             return Ok(NdData::zeros(self.stored_dtype, &extent));
         }
         match self.path {
