@@ -50,6 +50,53 @@ pub fn nd_from_bytes(dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<NdDa
     }
 }
 
+/// A new array of `dtype` and `shape` whose C-ordered little-endian bytes `fill` writes (it is
+/// given exactly `len * itemsize` bytes, zeroed). On little-endian machines numeric arrays are
+/// filled in place (no copy); `bool` arrays, and every array on big-endian machines, go through
+/// a byte buffer and [`nd_from_bytes`].
+pub fn nd_filled(
+    dtype: DType,
+    shape: &[usize],
+    fill: impl FnOnce(&mut [u8]) -> Result<()>,
+) -> Result<NdData> {
+    let n = shape
+        .iter()
+        .try_fold(dtype.size(), |a, &d| a.checked_mul(d))
+        .ok_or_else(|| Error::Shape(format!("shape {shape:?} is too large")))?;
+    if cfg!(target_endian = "big") || dtype == DType::Bool {
+        let mut bytes = vec![0u8; n];
+        fill(&mut bytes)?;
+        return nd_from_bytes(dtype, shape, &bytes);
+    }
+    let mut out = NdData::zeros(dtype, shape);
+    macro_rules! pod {
+        ($a:expr, $t:ty) => {{
+            let s = $a
+                .as_slice_mut()
+                .ok_or_else(|| Error::Internal("a new array is not contiguous".into()))?;
+            let len = std::mem::size_of_val::<[$t]>(s);
+            // SAFETY: `s` is a live, exclusively borrowed slice of a plain numeric type (every
+            // bit pattern is a valid value), viewed as its `len` bytes for the call only.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<u8>(), len) };
+            fill(bytes)?;
+        }};
+    }
+    match &mut out {
+        NdData::Bool(_) => unreachable!("bool arrays go through bytes"),
+        NdData::I8(a) => pod!(a, i8),
+        NdData::I16(a) => pod!(a, i16),
+        NdData::I32(a) => pod!(a, i32),
+        NdData::I64(a) => pod!(a, i64),
+        NdData::U8(a) => pod!(a, u8),
+        NdData::U16(a) => pod!(a, u16),
+        NdData::U32(a) => pod!(a, u32),
+        NdData::U64(a) => pod!(a, u64),
+        NdData::F32(a) => pod!(a, f32),
+        NdData::F64(a) => pod!(a, f64),
+    }
+    Ok(out)
+}
+
 /// The C-ordered little-endian bytes of an array (whatever its memory layout).
 pub fn nd_to_bytes(data: &NdData) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.nbytes());
