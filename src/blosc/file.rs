@@ -43,6 +43,9 @@ pub struct FrameUpdate<'a> {
     /// Flush the new bytes to disk before switching the header, and the header after
     /// (survives power loss, not only a killed process).
     pub durable: bool,
+    /// Store special chunks' 32 bytes in the data section too, so that a chunk that was
+    /// written can be told from one that never was (caches do; C-Blosc2 does not).
+    pub store_special: bool,
 }
 
 /// What a finished [`B2ndFile::commit`] left behind.
@@ -90,7 +93,7 @@ impl B2ndFile {
         super::ffi::init();
         let (file, len) = open_regular(path, write)?;
         let bad = |m: String| Error::file(path, format!("not a readable .b2nd array: {m}"));
-        let parts = FrameParts::read(&file, len).map_err(bad)?;
+        let mut parts = FrameParts::read(&file, len).map_err(bad)?;
         let raw_meta = parts.metalayer("b2nd").ok_or_else(|| {
             Error::file(
                 path,
@@ -129,6 +132,7 @@ impl B2ndFile {
                 ),
             ));
         }
+        parts.read_offsets(&file).map_err(bad)?;
         Ok(B2ndFile {
             file,
             path: path.to_path_buf(),
@@ -334,7 +338,9 @@ impl B2ndFile {
                 )));
             }
             offsets[n] = match h.special {
-                Special::Zero | Special::Nan | Special::Uninit => ChunkAt::Special(h.special),
+                Special::Zero | Special::Nan | Special::Uninit if !update.store_special => {
+                    ChunkAt::Special(h.special)
+                }
                 _ => {
                     self.file.write_all_at(raw, pos).map_err(ctx)?;
                     let at = ChunkAt::Data(pos - header_len);
@@ -350,7 +356,9 @@ impl B2ndFile {
         } else {
             index_chunk(&offsets)?
         };
-        tail.extend(trailer(&vlmeta)?);
+        let trailer = trailer(&vlmeta)?;
+        let trailer_len = trailer.len() as u64;
+        tail.extend(trailer);
         if offsets.is_empty() {
             // A frame without chunks keeps its trailer right after the header, where readers
             // look for it: rewrite the (tiny) file whole instead.
@@ -378,6 +386,7 @@ impl B2ndFile {
         }
         self.parts.header.frame_len = frame_len;
         self.parts.header.cbytes = cbytes;
+        self.parts.trailer_start = frame_len - trailer_len;
         self.parts.header_bytes = header;
         self.parts.offsets = offsets;
         self.parts.vlmeta = vlmeta;
@@ -570,6 +579,7 @@ mod tests {
             chunks: vec![(1, &raws[1]), (2, &raws[2])],
             vlmeta: vec![("note", b"\xa3bye")],
             durable: true,
+            store_special: false,
         };
         f.commit(&update, None).unwrap();
         let after = std::fs::read(&path).unwrap();

@@ -237,8 +237,11 @@ pub(crate) struct FrameParts {
     pub metalayers: Vec<(String, Vec<u8>)>,
     /// Variable-length metalayers from the trailer: name and content (a compressed chunk).
     pub vlmeta: Vec<(String, Vec<u8>)>,
-    /// One entry per chunk: where its bytes start in the data section, or what it holds.
+    /// One entry per chunk: where its bytes start in the data section, or what it holds
+    /// (empty until [`FrameParts::read_offsets`]).
     pub offsets: Vec<ChunkAt>,
+    /// Where the trailer starts.
+    pub trailer_start: u64,
 }
 
 /// Where a chunk's bytes are, or the special value it holds without bytes.
@@ -275,8 +278,8 @@ pub(crate) fn encode_offset(at: ChunkAt) -> i64 {
 }
 
 impl FrameParts {
-    /// Reads the frame at the start of `file` (`file_len` bytes long), checking every offset
-    /// and size against the file and each other.
+    /// Reads the frame at the start of `file` (`file_len` bytes long) but its chunk index,
+    /// checking every offset and size against the file and each other.
     pub(crate) fn read(file: &File, file_len: u64) -> std::result::Result<FrameParts, String> {
         let fixed = read_exact_at(file, 0, HEADER_MINLEN.min(file_len as usize), "header")
             .map_err(|e| e.to_string())?;
@@ -335,24 +338,32 @@ impl FrameParts {
             .into_iter()
             .map(|(n, r)| (n, trailer[r].to_vec()))
             .collect();
-        let offsets = if header.nchunks == 0 {
-            Vec::new()
-        } else {
-            let len = trailer_start - index_start;
-            if len < CHUNK_HEADER_LEN as u64 || len > i32::MAX as u64 {
-                return Err(format!("chunk index of {len} bytes"));
-            }
-            let raw = read_exact_at(file, index_start, len as usize, "chunk index")
-                .map_err(|e| e.to_string())?;
-            decode_offsets(&raw, &header)?
-        };
         Ok(FrameParts {
             header,
             header_bytes,
             metalayers,
             vlmeta,
-            offsets,
+            offsets: Vec::new(),
+            trailer_start,
         })
+    }
+
+    /// Reads and checks the chunk index (call once the caller has checked that the number of
+    /// chunks the header announces is the one its geometry needs: the index takes 8 bytes a
+    /// chunk).
+    pub(crate) fn read_offsets(&mut self, file: &File) -> std::result::Result<(), String> {
+        if self.header.nchunks == 0 {
+            return Ok(());
+        }
+        let index_start = self.header.data_end();
+        let len = self.trailer_start - index_start;
+        if len < CHUNK_HEADER_LEN as u64 || len > i32::MAX as u64 {
+            return Err(format!("chunk index of {len} bytes"));
+        }
+        let raw = read_exact_at(file, index_start, len as usize, "chunk index")
+            .map_err(|e| e.to_string())?;
+        self.offsets = decode_offsets(&raw, &self.header)?;
+        Ok(())
     }
 
     /// The content of metalayer `name`.

@@ -169,8 +169,9 @@ impl CacheFile {
             let (f, p) = create(&path, want, stamp, compression, bytes)?;
             (f, p, 0)
         };
-        // A chunk marked present must hold data: a bitmap that says otherwise (damage, or an
-        // interrupted write of an older version) is corrected, and the chunk read again.
+        // A chunk marked present holds data (even an all-zero one, see `write`): a bitmap that
+        // says otherwise (damage, or a cache of an older version, which stored all-zero chunks
+        // as index entries) is corrected, and the chunk read again.
         let mut present = present;
         for n in 0..nchunks {
             if bit(&present, n) && file.chunk_is_special(n).unwrap_or(true) {
@@ -258,6 +259,8 @@ impl CacheFile {
             chunks: vec![(n, raw)],
             vlmeta: vec![(PRESENT, &bitmap), (WASTED, &waste_text)],
             durable: self.durable,
+            // An all-zero chunk is stored as data, so "present" always means "holds data".
+            store_special: true,
         };
         let hook = self.after_data.as_ref().map(|h| {
             let h = h.clone();
