@@ -103,6 +103,9 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    g.bench_function("memory source directly, batch", |b| {
+        b.iter(|| black_box(mem.read_chunks(&all).unwrap()))
+    });
     g.bench_function("warm memory pool, one chunk at a time", |b| {
         b.iter(|| {
             all.iter()

@@ -204,13 +204,21 @@ fn all(src: &dyn ChunkSource) -> Vec<std::ops::Range<usize>> {
     src.shape().iter().map(|&n| 0..n).collect()
 }
 
+/// How a case ended: refused at open, opened but a read failed, or read whole.
+#[derive(Clone, Copy)]
+enum Outcome {
+    Refused,
+    ReadFailed,
+    Read,
+}
+
 /// Opens and reads a damaged array file; panics on anything but clean errors or good reads.
-fn check_array(path: &Path, good: &NdData, trailer_only: bool) {
+fn check_array(path: &Path, good: &NdData, trailer_only: bool) -> Outcome {
     let src = match B2ndSource::open(path) {
         Ok(s) => s,
         Err(e) => {
             assert!(names(&e, path), "open error does not name the file: {e}");
-            return;
+            return Outcome::Refused;
         }
     };
     let grid = src.grid();
@@ -232,26 +240,34 @@ fn check_array(path: &Path, good: &NdData, trailer_only: bool) {
                     "only the trailer was damaged: the data must be right"
                 );
             }
+            Outcome::Read
         }
-        Err(e) => assert!(names(&e, path), "read error does not name the file: {e}"),
+        Err(e) => {
+            assert!(names(&e, path), "read error does not name the file: {e}");
+            Outcome::ReadFailed
+        }
     }
 }
 
 /// Opens a damaged cache file through a proxy; panics on anything but clean errors or reads of
 /// the right shape.
-fn check_cache(path: &Path) {
+fn check_cache(path: &Path) -> Outcome {
     let proxy = match cache_proxy(path) {
         Ok(p) => p,
         Err(e) => {
             assert!(names(&e, path), "cache error does not name the file: {e}");
-            return;
+            return Outcome::Refused;
         }
     };
     match proxy.get(&[0..40, 0..30]) {
-        Ok(d) => assert_eq!(d.shape(), &[40, 30]),
+        Ok(d) => {
+            assert_eq!(d.shape(), &[40, 30]);
+            Outcome::Read
+        }
         Err(e) => {
             let m = e.to_string();
             assert!(m.contains("cache of") || names(&e, path), "{m}");
+            Outcome::ReadFailed
         }
     }
 }
@@ -287,6 +303,7 @@ fn fuzz_child_process() {
     let mut runner = TestRunner::new(config);
     let strategy = (0..files.len(), prop::collection::vec(damage(), 1..4));
     let case = std::cell::Cell::new(0u64);
+    let outcomes = std::cell::Cell::new([0u64; 3]);
     runner
         .run(&strategy, |(f, damages)| {
             case.set(case.get() + 1);
@@ -304,13 +321,18 @@ fn fuzz_child_process() {
             let p = work.join(path.file_name().unwrap());
             std::fs::write(&p, &bytes).unwrap();
             let _ = std::fs::remove_file(work.join(format!("{}.lock", p.display())));
-            match good {
+            let o = match good {
                 Some(good) => check_array(&p, good, trailer_only),
                 None => check_cache(&p),
-            }
+            };
+            let mut n = outcomes.get();
+            n[o as usize] += 1;
+            outcomes.set(n);
             Ok(())
         })
         .unwrap();
+    let [refused, failed, read] = outcomes.get();
+    eprintln!("refused at open {refused}, a read failed {failed}, read whole {read}");
     println!("FUZZ-DONE {}", case.get());
 }
 
@@ -340,6 +362,9 @@ fn damaged_b2nd_files_give_clean_errors_or_right_reads() {
         last.join("\n")
     );
     assert!(out.status.success(), "fuzz child failed:\n{stderr}");
+    if let Some(summary) = stderr.lines().find(|l| l.starts_with("refused at open")) {
+        eprintln!("{summary}");
+    }
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(&format!("FUZZ-DONE {}", common::fuzz_cases())),

@@ -151,13 +151,13 @@ impl ChunkHeader {
                         self.typesize
                     ));
                 }
-                if self.nbytes % self.typesize != 0 {
+                if !self.nbytes.is_multiple_of(self.typesize) {
                     return Err("chunk size is not a multiple of its item size".into());
                 }
             }
             Special::Value => {
                 let vsize = self.cbytes - HEADER_LEN;
-                if vsize == 0 || vsize > self.nbytes.max(1) || self.nbytes % vsize != 0 {
+                if vsize == 0 || vsize > self.nbytes.max(1) || !self.nbytes.is_multiple_of(vsize) {
                     return Err(format!(
                         "a repeated-value chunk with a {vsize}-byte value for {} bytes",
                         self.nbytes

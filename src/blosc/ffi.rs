@@ -77,10 +77,13 @@ pub(crate) fn c_len(n: usize, what: &str) -> Result<i32> {
         .map_err(|_| Error::Invalid(format!("{what} of {n} bytes exceeds Blosc2's 2 GiB limit")))
 }
 
+/// A thread's decompression contexts: one without threads, and one with a pool of the given
+/// size.
+type Decompressors = (Option<Context>, Option<(usize, Context)>);
+
 thread_local! {
-    /// This thread's decompression contexts: one without threads, one with a pool.
-    static DECOMPRESSORS: RefCell<(Option<Context>, Option<(usize, Context)>)> =
-        const { RefCell::new((None, None)) };
+    /// This thread's decompression contexts.
+    static DECOMPRESSORS: RefCell<Decompressors> = const { RefCell::new((None, None)) };
 }
 
 /// Uncompressed bytes from which a chunk read by a thread outside rayon's pool is decoded with

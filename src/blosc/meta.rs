@@ -73,8 +73,8 @@ impl B2ndMeta {
             ));
         }
         let isz = self.dtype.size();
-        fn product(isz: usize, v: impl Iterator<Item = usize>) -> Option<usize> {
-            v.fold(Some(isz), |a, n| a?.checked_mul(n))
+        fn product(isz: usize, mut v: impl Iterator<Item = usize>) -> Option<usize> {
+            v.try_fold(isz, |a, n| a.checked_mul(n))
         }
         let ext_chunk = product(
             isz,
