@@ -97,6 +97,53 @@ pub fn nd_filled(
     Ok(out)
 }
 
+/// Like [`nd_filled`], but `fill` gets a pointer to `len` bytes that are not initialised (no
+/// zeroing pass over memory the fill overwrites anyway).
+///
+/// # Safety
+/// When `fill` returns `Ok`, it must have written all `len` bytes at the pointer.
+pub(crate) unsafe fn nd_written(
+    dtype: DType,
+    shape: &[usize],
+    fill: impl FnOnce(*mut u8, usize) -> Result<()>,
+) -> Result<NdData> {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|n| n.checked_mul(dtype.size()).is_some())
+        .ok_or_else(|| Error::Shape(format!("shape {shape:?} is too large")))?;
+    if cfg!(target_endian = "big") || dtype == DType::Bool {
+        return nd_filled(dtype, shape, |b| fill(b.as_mut_ptr(), b.len()));
+    }
+    fn build<T: Element>(
+        shape: &[usize],
+        n: usize,
+        fill: impl FnOnce(*mut u8, usize) -> Result<()>,
+    ) -> Result<NdData> {
+        let mut v: Vec<T> = Vec::with_capacity(n);
+        fill(v.as_mut_ptr().cast::<u8>(), n * std::mem::size_of::<T>())?;
+        // SAFETY: `fill` wrote all `n` elements' bytes (the caller's contract), and every
+        // bit pattern is a valid value of the plain numeric types built here.
+        unsafe { v.set_len(n) };
+        ArrayD::from_shape_vec(IxDyn(shape), v)
+            .map(T::wrap)
+            .map_err(|e| Error::Internal(format!("array from bytes: {e}")))
+    }
+    match dtype {
+        DType::Bool => unreachable!("bool arrays go through bytes"),
+        DType::I8 => build::<i8>(shape, n, fill),
+        DType::I16 => build::<i16>(shape, n, fill),
+        DType::I32 => build::<i32>(shape, n, fill),
+        DType::I64 => build::<i64>(shape, n, fill),
+        DType::U8 => build::<u8>(shape, n, fill),
+        DType::U16 => build::<u16>(shape, n, fill),
+        DType::U32 => build::<u32>(shape, n, fill),
+        DType::U64 => build::<u64>(shape, n, fill),
+        DType::F32 => build::<f32>(shape, n, fill),
+        DType::F64 => build::<f64>(shape, n, fill),
+    }
+}
+
 /// The C-ordered little-endian bytes of an array (whatever its memory layout).
 pub fn nd_to_bytes(data: &NdData) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.nbytes());

@@ -1,7 +1,7 @@
 //! Compressing and decompressing single b2nd chunks: raw Blosc2 chunk bytes (as stored in a
 //! `.b2nd` file or sent by a Caterva2 server) to C-ordered [`NdData`] and back.
 
-use super::bytes::{nd_filled, nd_to_bytes};
+use super::bytes::{nd_filled, nd_to_bytes, nd_written};
 use super::chunk_header::{ChunkHeader, Special};
 use super::codec::Compression;
 use super::ffi::{c_len, error_text, with_decompressor, Context};
@@ -29,13 +29,27 @@ pub(crate) fn decompress_into(
     dst: &mut [u8],
     mask: Option<&mut [bool]>,
 ) -> Result<ChunkHeader> {
+    // SAFETY: `dst` is a valid, exclusively borrowed buffer of `dst.len()` bytes.
+    unsafe { decompress_to(raw, dst.as_mut_ptr(), dst.len(), mask) }
+}
+
+/// [`decompress_into`] writing to `dst_len` bytes at `dst`, which may be uninitialised: on
+/// success without a mask, every one of them has been written.
+///
+/// # Safety
+/// `dst` must be valid for writes of `dst_len` bytes, and not aliased during the call.
+pub(crate) unsafe fn decompress_to(
+    raw: &[u8],
+    dst: *mut u8,
+    dst_len: usize,
+    mask: Option<&mut [bool]>,
+) -> Result<ChunkHeader> {
     let h = ChunkHeader::parse(raw).map_err(Error::Invalid)?;
     h.check_body(raw).map_err(Error::Invalid)?;
-    if h.nbytes != dst.len() {
+    if h.nbytes != dst_len {
         return Err(Error::Invalid(format!(
-            "chunk holds {} bytes uncompressed, {} expected",
-            h.nbytes,
-            dst.len()
+            "chunk holds {} bytes uncompressed, {dst_len} expected",
+            h.nbytes
         )));
     }
     if h.nbytes == 0 {
@@ -43,7 +57,8 @@ pub(crate) fn decompress_into(
     }
     if h.special == Special::Uninit {
         // C-Blosc2 leaves the destination as it is; vastarray reads such chunks as zeros.
-        dst.fill(0);
+        // SAFETY: the caller guarantees `dst_len` writable bytes at `dst`.
+        unsafe { std::ptr::write_bytes(dst, 0, dst_len) };
         return Ok(h);
     }
     let mask = match mask {
@@ -57,7 +72,7 @@ pub(crate) fn decompress_into(
         m => m,
     };
     let src_len = c_len(raw.len(), "compressed chunk")?;
-    let dst_len = c_len(dst.len(), "chunk")?;
+    let dst_c_len = c_len(dst_len, "chunk")?;
     let rc = with_decompressor(h.nbytes, h.nblocks(), |ctx| {
         if let Some(mask) = mask {
             let n = c_len(mask.len(), "block mask")?;
@@ -71,14 +86,15 @@ pub(crate) fn decompress_into(
             }
         }
         // SAFETY: `raw` holds exactly `src_len` bytes whose header and block starts were
-        // checked above; `dst` holds exactly `dst_len` bytes, the chunk's uncompressed size.
+        // checked above; `dst` is writable for `dst_len` bytes (the caller's guarantee), the
+        // chunk's uncompressed size.
         Ok(unsafe {
             sys::blosc2_decompress_ctx(
                 ctx.as_ptr(),
                 raw.as_ptr().cast(),
                 src_len,
-                dst.as_mut_ptr().cast(),
-                dst_len,
+                dst.cast(),
+                dst_c_len,
             )
         })
     })??;
@@ -138,10 +154,14 @@ pub fn decode_chunk(raw: &[u8], layout: &ChunkLayout, extent: &[usize]) -> Resul
     layout.check_extent(extent)?;
     let nbytes = layout.chunk_nbytes();
     if layout.blocks_are_c_order(extent) {
-        // The block-by-block bytes are the C-ordered chunk: decompress straight into the array.
-        return nd_filled(layout.dtype(), extent, |dst| {
-            decompress_into(raw, dst, None).map(|_| ())
-        });
+        // The block-by-block bytes are the C-ordered chunk: decompress straight into the
+        // array's (not zeroed) memory.
+        // SAFETY: without a mask, a successful `decompress_to` writes every byte.
+        return unsafe {
+            nd_written(layout.dtype(), extent, |dst, len| {
+                decompress_to(raw, dst, len, None).map(|_| ())
+            })
+        };
     }
     let region: Vec<Range<usize>> = extent.iter().map(|&e| 0..e).collect();
     with_scratch(nbytes, |blocked| {

@@ -66,7 +66,7 @@ impl B2ndFile {
 
     /// Opens an existing file for reading and updating. Bytes after the end of the frame (an
     /// update a killed process never committed) are cut off; [`B2ndFile::open_rw_report`] says
-    /// whether there were any. The caller must be the only writer (see [`crate::proxy`]'s lock).
+    /// whether there were any. The caller must be the only writer (see the lock of [`crate::proxy`]).
     pub fn open_rw(path: &Path) -> Result<Self> {
         Self::open_rw_report(path).map(|(f, _)| f)
     }
@@ -305,7 +305,7 @@ impl B2ndFile {
     }
 
     /// Applies `update` as one transaction that a killed process cannot leave half done (see
-    /// [`super::writer`]): the new chunks, chunk index and trailer are appended after the
+    /// the `writer` module): the new chunks, chunk index and trailer are appended after the
     /// frame, `before_switch` runs (a test hook), then the header's lengths are switched in one
     /// write inside the first page. Every chunk is checked first (header, sizes, block starts,
     /// uncompressed size of the geometry).
