@@ -257,12 +257,16 @@ fn killed_at_many_points_while_writing_the_cache_python_opens_it_and_it_reopens_
     let path = dir.path().join("cache.b2nd");
     let mut recovered = 0;
     for round in 0..10u64 {
+        // Each round fills a new cache, so every round has chunks left to write.
+        let _ = std::fs::remove_file(&path);
         let mut child = spawn_child("write-all", &path);
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         wait_for(&mut lines, "STARTED");
-        // Right before a chunk's header switch, then a little later each round: the kill
-        // lands before, during or after the switch, or inside the next chunk's appends.
-        wait_for(&mut lines, "DATA");
+        // Right before the switch of chunk `1 + round % 5`'s header, then a little later each
+        // round: the kill lands before, during or after a switch, or inside the appends.
+        for _ in 0..=round % 5 {
+            wait_for(&mut lines, "DATA");
+        }
         std::thread::sleep(Duration::from_micros(450 * round));
         child.kill().unwrap();
         child.wait().unwrap();
