@@ -2,7 +2,7 @@
 //! file, buffer by buffer in bounded memory.
 
 use super::{ChunkAlignedBuffers, RegionCompute};
-use crate::blosc::{default_blocks, encode_chunk, B2ndFile, B2ndMeta, Compression};
+use crate::blosc::{default_blocks, encode_chunk, B2ndFile, B2ndMeta, Compression, FrameUpdate};
 use crate::data::NdData;
 use crate::error::{Error, Result};
 use crate::source::{copy_overlap, ChunkGrid};
@@ -144,15 +144,20 @@ pub fn store_b2nd(
                 })
                 .collect::<Result<_>>()
                 .map_err(fail)?;
-            for (idx, raw) in ids.iter().zip(encoded) {
-                match raw {
-                    Some(raw) => {
-                        file.update_chunk(grid.linear_index(idx), &raw)
-                            .map_err(fail)?;
-                        report.chunks_written += 1;
-                    }
-                    None => report.zero_chunks += 1,
-                }
+            // The buffer's chunks in one commit: one new chunk index per buffer, not per chunk.
+            let chunks: Vec<(usize, &[u8])> = ids
+                .iter()
+                .zip(&encoded)
+                .filter_map(|(idx, raw)| raw.as_deref().map(|r| (grid.linear_index(idx), r)))
+                .collect();
+            report.chunks_written += chunks.len();
+            report.zero_chunks += ids.len() - chunks.len();
+            if !chunks.is_empty() {
+                let update = FrameUpdate {
+                    chunks,
+                    ..FrameUpdate::default()
+                };
+                file.commit(&update, None).map_err(fail)?;
             }
             report.buffers += 1;
         }
