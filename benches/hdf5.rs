@@ -1,14 +1,24 @@
-//! Reading every chunk of a deflate+shuffle compressed HDF5 dataset (256 MiB of float32,
-//! 2 MiB chunks): vastarray's raw path on rayon pools of 1 and 2 threads, against the HDF5
-//! library path (one global lock) on 1 and 2 threads.
+//! HDF5 reading, two groups:
 //!
-//! `cargo bench --bench hdf5`. The file is made once with the hdf5 crate and kept in the
-//! temporary directory (`vastarray-bench-hdf5-256m.h5`).
+//! - `hdf5_decode_one_chunk`: the filters of one real chunk written by h5py (deflate level 4 +
+//!   shuffle, float32, 4 MiB: `scripts/bench_hdf5/make_file.py --deflate`), on one thread:
+//!   inflate with libdeflate (what vastarray uses) against zlib-rs (through flate2, into an
+//!   exact-size buffer, its fastest whole-buffer use); unshuffle with C-Blosc2's SIMD
+//!   transpose (what vastarray uses) against the per-element loop it replaced; and the whole
+//!   pipeline into the output buffer.
+//! - `hdf5_read_every_chunk_256MiB_deflate`: every chunk of a deflate+shuffle dataset (256 MiB
+//!   of float32, 2 MiB chunks): vastarray's raw path on rayon pools of 1 and 2 threads, against
+//!   the HDF5 library path (one global lock) on 1 and 2 threads.
+//!
+//! `cargo bench --bench hdf5` (needs `VASTARRAY_PYTHON` or `.venv` with h5py for the first
+//! group). The files are made once and kept in the temporary directory
+//! (`vastarray-bench-hdf5-256m.h5`, `vastarray-bench-h5py-deflate-8.h5`).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use vastarray::source::hdf5::filters::{decode_pipeline_into, inflate_into, unshuffle_into};
 use vastarray::source::hdf5::{Hdf5Options, Hdf5Source};
 use vastarray::ChunkSource;
 
@@ -73,6 +83,149 @@ fn read_all_par(src: &Hdf5Source, all: &[Vec<usize>]) -> usize {
     all.par_iter()
         .map(|i| src.read_chunk(i).expect("read").len())
         .sum()
+}
+
+/// Makes (or reuses) 8 slabs of `make_file.py --deflate` with h5py and returns the stored bytes
+/// of its first chunk with the pipeline of the dataset.
+fn h5py_chunk() -> (Vec<u8>, Vec<vastarray::source::hdf5::PipelineFilter>) {
+    let path = std::env::temp_dir().join("vastarray-bench-h5py-deflate-8.h5");
+    if Hdf5Source::open(&path, "/data").is_err() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let python = std::env::var("VASTARRAY_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| root.join(".venv/bin/python"));
+        let ok = std::process::Command::new(python)
+            .arg(root.join("scripts/bench_hdf5/make_file.py"))
+            .arg(&path)
+            .args(["8", "--deflate"])
+            .status()
+            .expect("running make_file.py (set VASTARRAY_PYTHON)")
+            .success();
+        assert!(ok, "make_file.py failed");
+    }
+    let src = Hdf5Source::open(&path, "/data").expect("open h5py file");
+    let pipeline = src.info().filters.clone();
+    let file = hdf5::File::open(&path).expect("open");
+    let ds = file.dataset("data").expect("dataset");
+    let info = ds.chunk_info(0).expect("chunk 0");
+    let mut bytes = vec![0u8; info.size as usize];
+    use std::os::unix::fs::FileExt;
+    std::fs::File::open(&path)
+        .expect("open raw")
+        .read_exact_at(&mut bytes, info.addr)
+        .expect("read chunk");
+    (bytes, pipeline)
+}
+
+/// The unshuffle vastarray had before: one output element at a time, one plane per byte.
+fn unshuffle_per_element(data: &[u8], out: &mut [u8]) {
+    const N: usize = 4;
+    let n = data.len() / N;
+    let mut planes = [&data[..0]; N];
+    for (b, plane) in planes.iter_mut().enumerate() {
+        *plane = &data[b * n..(b + 1) * n];
+    }
+    for (i, elem) in out[..n * N].chunks_exact_mut(N).enumerate() {
+        for (b, o) in elem.iter_mut().enumerate() {
+            *o = planes[b][i];
+        }
+    }
+}
+
+/// zlib-rs through flate2, decoding a whole zlib stream into an exact-size buffer.
+fn inflate_zlib_rs(compressed: &[u8], out: &mut [u8]) {
+    let mut d = flate2::Decompress::new(true);
+    let status = d
+        .decompress(compressed, out, flate2::FlushDecompress::Finish)
+        .expect("zlib-rs inflate");
+    assert_eq!(status, flate2::Status::StreamEnd);
+    assert_eq!(d.total_out() as usize, out.len());
+}
+
+fn bench_decode(c: &mut Criterion) {
+    let (stored, pipeline) = h5py_chunk();
+    let n = 1024 * 1024 * 4;
+    let mut shuffled = vec![0u8; n];
+    inflate_into(&stored, &mut shuffled).expect("inflate");
+    let mut check = vec![0u8; n];
+    inflate_zlib_rs(&stored, &mut check);
+    assert_eq!(check, shuffled, "both inflaters agree");
+    let mut out = vec![0u8; n];
+    let mut reference = vec![0u8; n];
+    unshuffle_per_element(&shuffled, &mut reference);
+    unshuffle_into(&shuffled, 4, &mut out);
+    assert_eq!(out, reference, "both transposes agree");
+    decode_pipeline_into(&stored, &pipeline, 0, 4, &mut out).expect("pipeline");
+    assert_eq!(out, reference, "the pipeline gives the same bytes");
+
+    // A plain summary first (one thread, best of 20), so the choice is visible at a glance.
+    let best = |f: &mut dyn FnMut()| {
+        f();
+        (0..20)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let mbs = |s: f64| n as f64 / s / 1e6;
+    let lib = best(&mut || inflate_into(&stored, &mut shuffled).expect("inflate"));
+    let zrs = best(&mut || inflate_zlib_rs(&stored, &mut check));
+    let simd = best(&mut || unshuffle_into(&shuffled, 4, &mut out));
+    let scalar = best(&mut || unshuffle_per_element(&shuffled, &mut reference));
+    let whole =
+        best(&mut || decode_pipeline_into(&stored, &pipeline, 0, 4, &mut out).expect("pipeline"));
+    eprintln!(
+        "one h5py chunk (4 MiB float32, deflate 4 + shuffle, {} stored bytes), best of 20:",
+        stored.len()
+    );
+    eprintln!(
+        "  inflate libdeflate : {:.2} ms  {:.0} MB/s",
+        lib * 1e3,
+        mbs(lib)
+    );
+    eprintln!(
+        "  inflate zlib-rs    : {:.2} ms  {:.0} MB/s  (libdeflate x{:.2})",
+        zrs * 1e3,
+        mbs(zrs),
+        zrs / lib
+    );
+    eprintln!(
+        "  unshuffle C-Blosc2 : {:.3} ms  {:.0} MB/s",
+        simd * 1e3,
+        mbs(simd)
+    );
+    eprintln!(
+        "  unshuffle per elem : {:.3} ms  {:.0} MB/s  (C-Blosc2 x{:.2})",
+        scalar * 1e3,
+        mbs(scalar),
+        scalar / simd
+    );
+    eprintln!(
+        "  whole pipeline     : {:.2} ms  {:.0} MB/s",
+        whole * 1e3,
+        mbs(whole)
+    );
+
+    let mut g = c.benchmark_group("hdf5_decode_one_chunk");
+    g.sample_size(30).throughput(Throughput::Bytes(n as u64));
+    g.bench_function("inflate_libdeflate", |b| {
+        b.iter(|| inflate_into(&stored, &mut shuffled).expect("inflate"))
+    });
+    g.bench_function("inflate_zlib_rs", |b| {
+        b.iter(|| inflate_zlib_rs(&stored, &mut check))
+    });
+    g.bench_function("unshuffle_c_blosc2", |b| {
+        b.iter(|| unshuffle_into(&shuffled, 4, &mut out))
+    });
+    g.bench_function("unshuffle_per_element", |b| {
+        b.iter(|| unshuffle_per_element(&shuffled, &mut reference))
+    });
+    g.bench_function("pipeline_into_output", |b| {
+        b.iter(|| decode_pipeline_into(&stored, &pipeline, 0, 4, &mut out).expect("pipeline"))
+    });
+    g.finish();
 }
 
 fn bench(c: &mut Criterion) {
@@ -142,5 +295,5 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group!(benches, bench_decode, bench);
 criterion_main!(benches);

@@ -1,15 +1,20 @@
 //! The caching proxy: concurrent reads of a slow source, a warm cache against the source
-//! itself, and decompression throughput from the memory pool and from the cache file.
+//! itself, decompression throughput from the memory pool and from the cache file, and a warm
+//! tile cache against the same tiles fetched from the embedded tile server on 127.0.0.1.
 //!
-//! Run: `cargo bench --bench proxy` (about a minute; the sequential case alone takes 3.2 s
+//! Run: `cargo bench --bench proxy` (a few minutes; the sequential case alone takes 3.2 s
 //! per sample).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
+use vastarray::http::{HttpClient, HttpConfig};
 use vastarray::proxy::{MemoryPool, Proxy};
-use vastarray::{ChunkSource, DType, MemorySource, NdData, Result};
+use vastarray::remote::{cached_tile_pyramid, tile_pyramid, TileCache};
+use vastarray::source::tiles::TileFormat;
+use vastarray::tileserver::{TileServer, TileServerConfig};
+use vastarray::{ChunkSource, DType, DynArray, EvalConfig, MemorySource, NdData, Result};
 
 /// A source whose every chunk read waits `delay` (a remote server's latency).
 struct Latency {
@@ -98,6 +103,9 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    g.bench_function("memory source directly, batch", |b| {
+        b.iter(|| black_box(mem.read_chunks(&all).unwrap()))
+    });
     g.bench_function("warm memory pool, one chunk at a time", |b| {
         b.iter(|| {
             all.iter()
@@ -115,7 +123,73 @@ fn bench(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
+    g.bench_function("cache file (no pool), batch", |b| {
+        b.iter(|| black_box(filed.read_chunks(&all).unwrap()))
+    });
     g.finish();
+
+    bench_tiles(c);
+}
+
+/// 17 x 17 tiles (256 x 256 RGB PNG) of zoom 5 of the embedded tile server: fetched over HTTP
+/// each time, against the same region from a warm cache file and a warm memory pool.
+fn bench_tiles(c: &mut Criterion) {
+    let server = TileServer::start(TileServerConfig::default()).unwrap();
+    let template = server.url_template(TileFormat::Png);
+    let client = || {
+        Arc::new(
+            HttpClient::new(HttpConfig {
+                concurrency: 16,
+                ..HttpConfig::default()
+            })
+            .unwrap(),
+        )
+    };
+    let region = |a: DynArray| a.select_str("0:4352, 0:4352").unwrap();
+    let cfg = EvalConfig {
+        io_concurrency: 16,
+        ..EvalConfig::default()
+    };
+    let http = region(tile_pyramid(&template, 5, [256, 256, 3], client()).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let file_cache = TileCache {
+        file: Some(dir.path().join("tiles.b2nd")),
+        pool: None,
+    };
+    let (filed, fp) =
+        cached_tile_pyramid(&template, 5, [256, 256, 3], client(), &file_cache).unwrap();
+    let filed = region(filed);
+    let pool_cache = TileCache {
+        file: None,
+        pool: Some(MemoryPool::new(1 << 30)),
+    };
+    let (pooled, pp) =
+        cached_tile_pyramid(&template, 5, [256, 256, 3], client(), &pool_cache).unwrap();
+    let pooled = region(pooled);
+    let want = filed.ndarray_with(&cfg).unwrap();
+    assert_eq!(pooled.ndarray_with(&cfg).unwrap(), want);
+    assert_eq!(
+        (fp.stats().source_reads, pp.stats().source_reads),
+        (289, 289)
+    );
+    let mut g = c.benchmark_group("tiles: 289 tiles of 256x256 RGB (57 MiB), 127.0.0.1");
+    g.sample_size(10)
+        .throughput(Throughput::Bytes(want.nbytes() as u64))
+        .measurement_time(Duration::from_secs(5));
+    g.bench_function("fetched from the tile server", |b| {
+        b.iter(|| black_box(http.ndarray_with(&cfg).unwrap()))
+    });
+    g.bench_function("warm cache file", |b| {
+        b.iter(|| black_box(filed.ndarray_with(&cfg).unwrap()))
+    });
+    g.bench_function("warm memory pool", |b| {
+        b.iter(|| black_box(pooled.ndarray_with(&cfg).unwrap()))
+    });
+    g.finish();
+    assert_eq!(
+        (fp.stats().source_reads, pp.stats().source_reads),
+        (289, 289)
+    );
 }
 
 criterion_group!(benches, bench);

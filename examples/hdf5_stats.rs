@@ -2,7 +2,7 @@
 //! mean along axis 0, in a 256 MiB memory budget.
 //!
 //! `cargo run --release --example hdf5_stats -- FILE.h5 /dataset [--budget-mib N] [--threads N]`
-//! (used by `scripts/bench_hdf5/run.sh`, which compares it with numpy + h5py and dask).
+//! (the library form of `vastarray stats`; `scripts/bench_hdf5/run.sh` times the command).
 
 use std::time::Instant;
 use vastarray::{evaluate, DynArray, EvalConfig, Hdf5Source};

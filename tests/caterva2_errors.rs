@@ -145,3 +145,65 @@ fn server_errors_on_chunks_are_named() {
     assert!(e.contains("503") && e.contains("(busy)"), "{e}");
     assert_eq!(client.stats().retries, 1);
 }
+
+#[test]
+fn hostile_info_is_refused_up_front_and_damaged_chunks_are_errors() {
+    // Finding 4: a claimed shape of 2^62 rows, chunks that overflow, or a chunk count that
+    // disagrees are refused when the source opens; nothing is sized from them.
+    let layout = vastarray::blosc::ChunkLayout::new(&[4], &[2], vastarray::DType::U16).unwrap();
+    let good = vastarray::blosc::encode_chunk(
+        &vastarray::NdData::from(ndarray::arr1(&[1u16, 2, 3, 4]).into_dyn()),
+        &layout,
+        vastarray::blosc::Compression::lz4(),
+    )
+    .unwrap();
+    let mut wrong_size = good.clone();
+    wrong_size[14] ^= 0x04; // finding 2: the compressed size in the chunk header
+    let server = FakeServer::start(move |path| {
+        let info = |s: &str| (200, s.as_bytes().to_vec());
+        match path {
+            p if p.starts_with("/api/info/@public/huge.b2nd") => info(
+                r#"{"shape":[4611686018427387904,60,70],"chunks":[1,60,70],"blocks":[1,60,70],"dtype":"uint16"}"#,
+            ),
+            p if p.starts_with("/api/info/@public/overflow.b2nd") => info(
+                r#"{"shape":[10,10],"chunks":[4294967296,4294967296],"blocks":[1,1],"dtype":"uint8"}"#,
+            ),
+            p if p.starts_with("/api/info/@public/liar.b2nd") => info(
+                r#"{"shape":[10],"chunks":[4],"blocks":[2],"dtype":"uint16","schunk":{"nchunks":9000000000}}"#,
+            ),
+            p if p.starts_with("/api/info/@public/ok.b2nd") => info(
+                r#"{"shape":[10],"chunks":[4],"blocks":[2],"dtype":"uint16","schunk":{"nchunks":3}}"#,
+            ),
+            "/api/chunk/@public/ok.b2nd?nchunk=0" => (200, good.clone()),
+            "/api/chunk/@public/ok.b2nd?nchunk=1" => (200, wrong_size.clone()),
+            "/api/chunk/@public/ok.b2nd?nchunk=2" => (200, good[..good.len() - 1].to_vec()),
+            _ => (404, br#"{"detail":"Not Found"}"#.to_vec()),
+        }
+    });
+    for (name, why) in [
+        ("huge", "too large"),
+        ("overflow", "2 GiB"),
+        ("liar", "makes 3"),
+    ] {
+        let e = Caterva2Source::open(&server.base, &format!("@public/{name}.b2nd"), None)
+            .err()
+            .unwrap_or_else(|| panic!("{name} opened"))
+            .to_string();
+        assert!(
+            e.contains(why) && e.contains(&format!("@public/{name}.b2nd")),
+            "{e}"
+        );
+    }
+    let src = Caterva2Source::open(&server.base, "@public/ok.b2nd", None).unwrap();
+    assert_eq!(
+        src.read_chunk(&[0]).unwrap(),
+        vastarray::NdData::from(ndarray::arr1(&[1u16, 2, 3, 4]).into_dyn())
+    );
+    for (n, why) in [(1usize, "nchunk 1"), (2, "truncated")] {
+        let e = src.read_chunk(&[n]).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!("chunk [{n}]")) && e.contains(why),
+            "{e}"
+        );
+    }
+}

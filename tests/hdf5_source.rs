@@ -1,4 +1,6 @@
 //! HDF5 datasets as sources: files written by h5py, values compared with numpy's.
+// One-axis regions are written `&[a..b]`, which is what `read_region` takes.
+#![allow(clippy::single_range_in_vec_init)]
 
 mod common;
 mod hdf5_helpers;
@@ -160,7 +162,8 @@ with h5py.File(os.path.join(OUT, 'lazy.h5'), 'w') as f:
 }
 
 /// Chunks never written read as the dataset's fill value (user-defined or the default 0)
-/// without I/O; both index queries find the same chunks.
+/// without I/O, whether the stored chunks are listed up front or looked up one by one; a
+/// region read does not even visit unwritten chunks when the chunks are listed.
 #[test]
 fn unwritten_chunks_read_as_fill_value() {
     let fx = Fixture::make(
@@ -185,14 +188,210 @@ with h5py.File(os.path.join(OUT, 'fill.h5'), 'w') as f:
             chunk_index_query: query,
             ..Hdf5Options::default()
         };
+        let listed = query != ChunkIndexQuery::ByCoord;
         let src = Hdf5Source::open_with(&file, "/user", &opts).unwrap();
         fx.assert_source_equals(&src, "user");
         let s = src.stats();
-        assert_eq!((s.raw_chunks, s.fill_chunks), (2, 7), "{query:?}");
+        assert_eq!(s.raw_chunks, 2, "{query:?}");
+        // Listed: the region read visits the 2 stored chunks only; looked up: all 9.
+        assert_eq!(s.fill_chunks, if listed { 0 } else { 7 }, "{query:?}");
+        assert_eq!(s.lookups, if listed { 0 } else { 9 }, "{query:?}");
+        // Chunk by chunk: 7 fill chunks, equal to the library's reads.
+        let lib = Hdf5Source::open_with(&file, "/user", &library_only()).unwrap();
+        assert_eq!(
+            hdf5_helpers::all_chunks(&src),
+            hdf5_helpers::all_chunks(&lib)
+        );
+        assert_eq!(src.stats().fill_chunks - s.fill_chunks, 7, "{query:?}");
         let src = Hdf5Source::open_with(&file, "/default", &opts).unwrap();
         fx.assert_source_equals(&src, "default");
-        assert_eq!(src.stats().fill_chunks, 4);
+        assert_eq!(src.stats().raw_chunks, 1, "{query:?}");
     }
+}
+
+/// Datasets declaring shapes far beyond memory, almost all unwritten (h5py writes them in a
+/// few kilobytes): `(2**40, 2**20)` float32 in chunks of (1024, 1024), `(2**50,)` uint8 in
+/// chunks of 1, and one with more stored chunks than are listed up front (each chunk looked up
+/// when read). `VASTARRAY_HUGE_H5` passes the file to the child process.
+fn huge_script() -> String {
+    format!(
+        r#"
+STORED = {}
+"#,
+        many_stored()
+    ) + r#"
+with h5py.File(os.path.join(OUT, 'huge.h5'), 'w') as f:
+    d = f.create_dataset('big2d', shape=(2**40, 2**20), dtype='f4', chunks=(1024, 1024), fillvalue=-1.5, compression='gzip', shuffle=True)
+    d[5:7, 1000:1030] = np.arange(60, dtype='f4').reshape(2, 30)
+    d[2**40 - 3:, 2**20 - 2:] = 7
+    e = f.create_dataset('bytes', shape=(2**50,), dtype='u1', chunks=(1,))
+    e[10] = 3
+    e[2**50 - 1] = 9
+    g = f.create_dataset('many', shape=(2**40,), dtype='u2', chunks=(4,), compression='gzip', shuffle=True, fillvalue=11)
+    g[:4 * STORED] = np.arange(4 * STORED, dtype='u2')
+"#
+}
+
+/// Stored chunks of `/many` in the huge file: more than are listed up front.
+fn many_stored() -> usize {
+    vastarray::source::hdf5::LIST_LIMIT + 100
+}
+
+/// Opens the huge datasets, reads small regions and chunks, and checks them against values
+/// computed here by hand. Returns nothing; panics on a wrong value.
+fn check_huge_file(path: &std::path::Path) {
+    use ndarray::{ArrayD, IxDyn};
+    use vastarray::NdData;
+    let big = Hdf5Source::open(path, "/big2d").unwrap();
+    assert_eq!(big.shape(), &[1 << 40, 1 << 20]);
+    assert_eq!(big.chunk_shape(), &[1024, 1024]);
+    let got = big.read_region(&[0..8, 990..1040]).unwrap();
+    let want = ArrayD::from_shape_fn(IxDyn(&[8, 50]), |ix| {
+        let (i, j) = (ix[0], ix[1] + 990);
+        if (5..7).contains(&i) && (1000..1030).contains(&j) {
+            ((i - 5) * 30 + (j - 1000)) as f32
+        } else {
+            -1.5
+        }
+    });
+    assert_eq!(got, NdData::F32(want));
+    let n0 = 1usize << 40;
+    let n1 = 1usize << 20;
+    let got = big.read_region(&[n0 - 4..n0, n1 - 3..n1]).unwrap();
+    let want = ArrayD::from_shape_fn(IxDyn(&[4, 3]), |ix| {
+        if ix[0] >= 1 && ix[1] >= 1 {
+            7.0f32
+        } else {
+            -1.5
+        }
+    });
+    assert_eq!(got, NdData::F32(want));
+    // An unwritten chunk in the middle, read whole.
+    let mid = big.read_chunk(&[1 << 29, 511]).unwrap();
+    assert_eq!(
+        mid,
+        NdData::F32(ArrayD::from_elem(IxDyn(&[1024, 1024]), -1.5))
+    );
+    let s = big.stats();
+    assert_eq!((s.raw_chunks, s.fill_chunks, s.lookups), (3, 1, 0), "{s:?}");
+
+    let bytes = Hdf5Source::open(path, "/bytes").unwrap();
+    assert_eq!(bytes.shape(), &[1 << 50]);
+    let got = bytes.read_region(&[0..20]).unwrap();
+    let mut want = vec![0u8; 20];
+    want[10] = 3;
+    assert_eq!(
+        got,
+        NdData::U8(ArrayD::from_shape_vec(IxDyn(&[20]), want).unwrap())
+    );
+    let end = 1usize << 50;
+    let got = bytes.read_region(&[end - 5..end]).unwrap();
+    assert_eq!(
+        got,
+        NdData::U8(ArrayD::from_shape_vec(IxDyn(&[5]), vec![0, 0, 0, 0, 9]).unwrap())
+    );
+    assert_eq!(bytes.stats().raw_chunks, 2);
+
+    // More stored chunks than are listed, so every chunk read is a lookup.
+    let many = Hdf5Source::open(path, "/many").unwrap();
+    let end = 4 * many_stored();
+    let got = many.read_region(&[end - 10..end + 10]).unwrap();
+    let want: Vec<u16> = (end - 10..end + 10)
+        .map(|i| if i < end { i as u16 } else { 11 })
+        .collect();
+    assert_eq!(
+        got,
+        NdData::U16(ArrayD::from_shape_vec(IxDyn(&[20]), want).unwrap())
+    );
+    let s = many.stats();
+    assert_eq!((s.raw_chunks, s.fill_chunks, s.lookups), (3, 3, 6), "{s:?}");
+    let far = many.read_chunk(&[(1 << 38) - 1]).unwrap();
+    assert_eq!(far, NdData::U16(ArrayD::from_elem(IxDyn(&[4]), 11)));
+}
+
+/// Huge declared shapes open at once and small regions read right (values by hand); a
+/// dataset with more stored chunks than are listed reads the same through lookups as through
+/// an explicit listing and the library.
+#[test]
+fn huge_declared_shapes_read_small_regions() {
+    let fx = Fixture::make(&huge_script());
+    let path = fx.path("huge.h5");
+    check_huge_file(&path);
+    let listing = Hdf5Options {
+        chunk_index_query: ChunkIndexQuery::ByIndex,
+        ..Hdf5Options::default()
+    };
+    let listed = Hdf5Source::open_with(&path, "/many", &listing).unwrap();
+    let looked_up = Hdf5Source::open(&path, "/many").unwrap();
+    let lib = Hdf5Source::open_with(&path, "/many", &library_only()).unwrap();
+    let all = 0..4 * many_stored() + 100;
+    let a = listed.read_region(std::slice::from_ref(&all)).unwrap();
+    assert_eq!(
+        a,
+        looked_up.read_region(std::slice::from_ref(&all)).unwrap()
+    );
+    assert_eq!(a, lib.read_region(&[all]).unwrap());
+    assert_eq!(listed.stats().lookups, 0);
+    assert_eq!(looked_up.stats().lookups, many_stored() + 25);
+}
+
+/// Run by `huge_declared_shapes_stay_in_bounded_memory` in a child process.
+#[test]
+#[ignore]
+fn child_reads_huge_declared_shapes() {
+    let path = std::env::var("VASTARRAY_HUGE_H5").expect("VASTARRAY_HUGE_H5");
+    check_huge_file(std::path::Path::new(&path));
+    println!("CHILD OK");
+}
+
+/// The same reads in a child process whose peak resident memory is measured (`wait4` on that
+/// child alone): a per-chunk table of these shapes would need terabytes; the reads need a few
+/// chunks.
+#[test]
+// The child is reaped by `wait4` (for its own rusage), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
+fn huge_declared_shapes_stay_in_bounded_memory() {
+    use std::io::Read;
+    let fx = Fixture::make(&huge_script());
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_reads_huge_declared_shapes",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("VASTARRAY_HUGE_H5", fx.path("huge.h5"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (mut out, mut err) = (String::new(), String::new());
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to overwrite.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, writing into locals we own.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 && out.contains("CHILD OK"),
+        "child failed:\n{out}\n{err}"
+    );
+    let peak_mib = ru.ru_maxrss / 1024;
+    eprintln!("child peak RSS {peak_mib} MiB");
+    assert!(peak_mib < 64, "peak RSS {peak_mib} MiB");
 }
 
 /// A file with a user block: chunk and contiguous addresses are offset by it.

@@ -256,6 +256,104 @@ fn a_trickling_body_hits_the_attempt_deadline() {
     assert!(client(0).get(&u).unwrap().starts_with(b"\x89PNG"));
 }
 
+/// A server on 127.0.0.1 that counts connections and answers each one slowly: with
+/// `slow_headers`, a header line that never ends, one byte every `every`; otherwise headers
+/// announcing `length` bytes at once, then the body one byte every `every`. It stops writing
+/// when the client goes away.
+fn trickling_server(
+    slow_headers: bool,
+    every: Duration,
+    length: usize,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counted.fetch_add(1, Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut head = [0u8; 4096];
+                let _ = stream.read(&mut head);
+                let start = if slow_headers {
+                    "HTTP/1.1 200 OK\r\nX-Slow: ".to_string()
+                } else {
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {length}\r\n\r\n")
+                };
+                if stream.write_all(start.as_bytes()).is_err() {
+                    return;
+                }
+                for _ in 0..length {
+                    std::thread::sleep(every);
+                    if stream.write_all(b"a").is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (base, count)
+}
+
+#[test]
+fn a_trickling_server_fails_the_request_within_its_deadline() {
+    // 100,000 bytes at one per 20 ms: over half an hour, each read in time, and the attempt
+    // deadline (120 s by default) far away. One deadline for the request ends it, with no
+    // retry (nothing is left of it), however many retries are allowed.
+    for slow_headers in [false, true] {
+        let (base, connections) =
+            trickling_server(slow_headers, Duration::from_millis(20), 100_000);
+        let c = HttpClient::new(HttpConfig {
+            deadline: Duration::from_millis(300),
+            max_retries: 5,
+            backoff_base: Duration::from_millis(5),
+            ..HttpConfig::default()
+        })
+        .unwrap();
+        let u = format!("{base}/0/0/0.png");
+        let message = get_error(&c, &u);
+        assert!(
+            message.contains("within the request's deadline of 300ms"),
+            "{slow_headers}: {message}"
+        );
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert_eq!((c.stats().requests, c.stats().failures), (1, 1));
+    }
+}
+
+#[test]
+fn retries_stop_at_the_request_deadline() {
+    // Always 500: without the deadline, 1001 attempts at 50 to 100 ms apart.
+    let s = server(TileServerConfig {
+        always_fail: HashSet::from([TileId::new(0, 0, 0)]),
+        ..Default::default()
+    });
+    let c = HttpClient::new(HttpConfig {
+        deadline: Duration::from_millis(500),
+        max_retries: 1000,
+        backoff_base: Duration::from_millis(100),
+        backoff_max: Duration::from_millis(100),
+        ..HttpConfig::default()
+    })
+    .unwrap();
+    let u = url(&s, 0, 0, 0);
+    let message = get_error(&c, &u);
+    assert!(
+        message.contains("HTTP 500") || message.contains("deadline"),
+        "{message}"
+    );
+    assert!(message.contains("deadline of 500ms"), "{message}");
+    assert!(s.requests_for("/0/0/0.png") < 1000);
+    assert!(HttpClient::new(HttpConfig {
+        deadline: Duration::ZERO,
+        ..HttpConfig::default()
+    })
+    .is_err());
+}
+
 /// A server for `n` requests on 127.0.0.1 (one connection each): `POST /login` answers two
 /// cookies and echoes the form; `GET /private` answers `secret` with the cookie `tok=abc`,
 /// else 401 with a JSON detail. Returns its base URL and the thread to join.

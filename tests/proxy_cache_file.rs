@@ -209,3 +209,72 @@ fn a_foreign_b2nd_file_is_not_taken_for_a_cache() {
     );
     assert_eq!(p.identity(), b2.identity());
 }
+
+#[test]
+fn a_bitmap_that_claims_unfetched_chunks_is_corrected_and_they_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("claims.b2nd");
+    let slow = SlowSource::new(generated_u16(&[30, 30], &[10, 10]), Duration::ZERO);
+    let p = Proxy::builder(slow.clone())
+        .cache_file(&path)
+        .stamp("c")
+        .open()
+        .unwrap();
+    p.fetch(&[0..10]).unwrap();
+    drop(p);
+    // Damage: every bit set, though only chunks (0, 0..3) hold data.
+    let mut f = vastarray::blosc::B2ndFile::open_rw(&path).unwrap();
+    f.set_vlmeta(
+        "proxy-present",
+        &vastarray::blosc::VlValue::Bytes(vec![0xff, 0x01]),
+    )
+    .unwrap();
+    drop(f);
+    let p = Proxy::builder(slow.clone())
+        .cache_file(&path)
+        .stamp("c")
+        .open()
+        .unwrap();
+    assert_eq!(p.chunks_in_file(), 3);
+    assert_eq!(p.get(&[0..30]).unwrap(), expected_u16(&[0..30, 0..30]));
+    assert_eq!(
+        slow.reads(),
+        9,
+        "the 6 chunks never fetched were read, the 3 others not again"
+    );
+}
+
+#[test]
+fn a_cached_chunk_with_a_wrong_compressed_size_is_an_error_naming_the_cache() {
+    // Finding 2 for chunks from the cache file: checked before C-Blosc2 sees them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sizes.b2nd");
+    let slow = SlowSource::new(generated_u16(&[30, 30], &[10, 10]), Duration::ZERO);
+    let p = Proxy::builder(slow.clone())
+        .cache_file(&path)
+        .stamp("s")
+        .open()
+        .unwrap();
+    p.fetch_all().unwrap();
+    drop(p);
+    let span = vastarray::blosc::B2ndFile::open(&path)
+        .unwrap()
+        .chunk_span(4)
+        .unwrap()
+        .unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[span.start as usize + 14] ^= 0x01;
+    std::fs::write(&path, &bytes).unwrap();
+    let p = Proxy::builder(slow.clone())
+        .cache_file(&path)
+        .stamp("s")
+        .open()
+        .unwrap();
+    let e = p.get(&[10..20, 10..20]).unwrap_err().to_string();
+    assert!(
+        e.contains("[1, 1]") && e.contains(&path.display().to_string()),
+        "{e}"
+    );
+    assert_eq!(p.get(&[0..10]).unwrap(), expected_u16(&[0..10, 0..30]));
+    assert_eq!(slow.reads(), 9, "nothing read again");
+}

@@ -8,6 +8,7 @@
 mod proxy_support;
 
 use proxy_support::{expected_u16, generated_u16, SlowSource};
+use std::sync::Arc;
 use std::time::Duration;
 use vastarray::blosc::{Codec, Compression};
 use vastarray::proxy::{MemoryPool, Proxy};
@@ -96,4 +97,60 @@ fn lru_eviction_under_the_byte_limit_shared_by_two_proxies() {
     assert_eq!(pool.stats().bytes_held, 0);
     assert_eq!(b_src.reads(), 1);
     assert_eq!(probe.chunk_shape(), &[10, 10]);
+}
+
+/// Chunk `(0, j)` answers after `(3 - j) * 40` ms: later chunks finish first.
+struct Reversed(GeneratedSource);
+
+impl ChunkSource for Reversed {
+    fn shape(&self) -> &[usize] {
+        self.0.shape()
+    }
+    fn dtype(&self) -> vastarray::DType {
+        self.0.dtype()
+    }
+    fn chunk_shape(&self) -> &[usize] {
+        self.0.chunk_shape()
+    }
+    fn name(&self) -> String {
+        "reversed".into()
+    }
+    fn read_chunk(&self, index: &[usize]) -> vastarray::Result<NdData> {
+        std::thread::sleep(Duration::from_millis(40 * (3 - index[1].min(3)) as u64));
+        self.0.read_chunk(index)
+    }
+    fn latency_bound(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn pool_recency_follows_the_request_order_not_the_order_reads_finish() {
+    // Finding 14: chunks read concurrently used to enter the pool as their reads finished,
+    // so which chunk was least recently used (and evicted next) depended on thread timing.
+    let raw = Compression::new(Codec::None, 0);
+    let size = 10 * 10 * 2 + 32;
+    let pool = MemoryPool::new(3 * size + size / 2);
+    let src = Arc::new(Reversed(generated_u16(&[30, 30], &[10, 10])));
+    let a = Proxy::builder(src)
+        .memory_pool(pool.clone())
+        .compression(raw)
+        .concurrency(3)
+        .open()
+        .unwrap();
+    let report = a.fetch(&[0..10]).unwrap();
+    assert_eq!(report.chunks_read, 3);
+    assert_eq!(pool.stats().bytes_held, 3 * size);
+    // A fourth chunk evicts the least recently used: (0, 0), the first asked for, although
+    // its read finished last.
+    let b = Proxy::builder(Arc::new(source_b()))
+        .memory_pool(pool.clone())
+        .compression(raw)
+        .open()
+        .unwrap();
+    b.fetch(&[0..10, 0..10]).unwrap();
+    let s = pool.stats();
+    assert_eq!((s.entries, s.evictions, s.insertions), (3, 1, 4));
+    assert!(!a.is_cached(&[0, 0]));
+    assert!(a.is_cached(&[0, 1]) && a.is_cached(&[0, 2]));
 }

@@ -1,24 +1,52 @@
-"""Writes the benchmark file with h5py: float32 values of shape (N, 1024, 1024) in chunks of
-(1, 1024, 1024), dataset /data. Values are normal noise rounded to 0.01, so that deflate has
-something to compress. Written slab by slab: memory stays at one chunk.
+"""Writes a benchmark file: float32 values of shape (N, 1024, 1024) in chunks of (1, 1024, 1024),
+as HDF5 with h5py (dataset /data) or as netCDF-4 with netCDF4-python (variable data, dimensions
+t, y, x). Values are normal noise rounded to 0.01 (so that deflate has something to compress),
+the same for every format and codec (same generator, same seed). Written slab by slab: memory
+stays at one chunk.
 
-usage: make_file.py PATH N_SLABS [--deflate]
+usage: make_file.py PATH N_SLABS [--deflate] [--netcdf]
+  --deflate  gzip/zlib level 4 + shuffle
+  --netcdf   write netCDF-4 (an HDF5 file underneath) instead of plain HDF5
 """
 import sys
 import numpy as np
-import h5py
+
+
+def slabs(n):
+    rng = np.random.default_rng(12345)
+    for _ in range(n):
+        yield np.round(rng.standard_normal((1024, 1024), dtype=np.float32) * 10 + 280, 2)
+
+
+def write_hdf5(path, n, deflate):
+    import h5py
+    kw = dict(compression="gzip", compression_opts=4, shuffle=True) if deflate else {}
+    with h5py.File(path, "w") as f:
+        d = f.create_dataset("data", shape=(n, 1024, 1024), dtype="f4", chunks=(1, 1024, 1024), **kw)
+        for i, s in enumerate(slabs(n)):
+            d[i] = s
+
+
+def write_netcdf(path, n, deflate):
+    import netCDF4
+    with netCDF4.Dataset(path, "w", format="NETCDF4") as f:
+        f.createDimension("t", n)
+        f.createDimension("y", 1024)
+        f.createDimension("x", 1024)
+        kw = dict(zlib=True, complevel=4, shuffle=True) if deflate else {}
+        v = f.createVariable("data", "f4", ("t", "y", "x"), chunksizes=(1, 1024, 1024),
+                             fill_value=False, **kw)
+        for i, s in enumerate(slabs(n)):
+            v[i] = s
 
 
 def main():
     path, n = sys.argv[1], int(sys.argv[2])
     deflate = "--deflate" in sys.argv[3:]
-    kw = dict(compression="gzip", compression_opts=4, shuffle=True) if deflate else {}
-    rng = np.random.default_rng(12345)
-    with h5py.File(path, "w") as f:
-        d = f.create_dataset("data", shape=(n, 1024, 1024), dtype="f4", chunks=(1, 1024, 1024), **kw)
-        for i in range(n):
-            d[i] = np.round(rng.standard_normal((1024, 1024), dtype=np.float32) * 10 + 280, 2)
-    print(f"wrote {path}: ({n}, 1024, 1024) float32{' deflate+shuffle' if deflate else ''}")
+    netcdf = "--netcdf" in sys.argv[3:]
+    (write_netcdf if netcdf else write_hdf5)(path, n, deflate)
+    kind = "netCDF-4" if netcdf else "HDF5"
+    print(f"wrote {path}: {kind} ({n}, 1024, 1024) float32{' deflate+shuffle' if deflate else ''}")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,100 @@ pub fn nd_from_bytes(dtype: DType, shape: &[usize], bytes: &[u8]) -> Result<NdDa
     }
 }
 
+/// A new array of `dtype` and `shape` whose C-ordered little-endian bytes `fill` writes (it is
+/// given exactly `len * itemsize` bytes, zeroed). On little-endian machines numeric arrays are
+/// filled in place (no copy); `bool` arrays, and every array on big-endian machines, go through
+/// a byte buffer and [`nd_from_bytes`].
+pub fn nd_filled(
+    dtype: DType,
+    shape: &[usize],
+    fill: impl FnOnce(&mut [u8]) -> Result<()>,
+) -> Result<NdData> {
+    let n = shape
+        .iter()
+        .try_fold(dtype.size(), |a, &d| a.checked_mul(d))
+        .ok_or_else(|| Error::Shape(format!("shape {shape:?} is too large")))?;
+    if cfg!(target_endian = "big") || dtype == DType::Bool {
+        let mut bytes = vec![0u8; n];
+        fill(&mut bytes)?;
+        return nd_from_bytes(dtype, shape, &bytes);
+    }
+    let mut out = NdData::zeros(dtype, shape);
+    macro_rules! pod {
+        ($a:expr, $t:ty) => {{
+            let s = $a
+                .as_slice_mut()
+                .ok_or_else(|| Error::Internal("a new array is not contiguous".into()))?;
+            let len = std::mem::size_of_val::<[$t]>(s);
+            // SAFETY: `s` is a live, exclusively borrowed slice of a plain numeric type (every
+            // bit pattern is a valid value), viewed as its `len` bytes for the call only.
+            let bytes = unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr().cast::<u8>(), len) };
+            fill(bytes)?;
+        }};
+    }
+    match &mut out {
+        NdData::Bool(_) => unreachable!("bool arrays go through bytes"),
+        NdData::I8(a) => pod!(a, i8),
+        NdData::I16(a) => pod!(a, i16),
+        NdData::I32(a) => pod!(a, i32),
+        NdData::I64(a) => pod!(a, i64),
+        NdData::U8(a) => pod!(a, u8),
+        NdData::U16(a) => pod!(a, u16),
+        NdData::U32(a) => pod!(a, u32),
+        NdData::U64(a) => pod!(a, u64),
+        NdData::F32(a) => pod!(a, f32),
+        NdData::F64(a) => pod!(a, f64),
+    }
+    Ok(out)
+}
+
+/// Like [`nd_filled`], but `fill` gets a pointer to `len` bytes that are not initialised (no
+/// zeroing pass over memory the fill overwrites anyway).
+///
+/// # Safety
+/// When `fill` returns `Ok`, it must have written all `len` bytes at the pointer.
+pub(crate) unsafe fn nd_written(
+    dtype: DType,
+    shape: &[usize],
+    fill: impl FnOnce(*mut u8, usize) -> Result<()>,
+) -> Result<NdData> {
+    let n = shape
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .filter(|n| n.checked_mul(dtype.size()).is_some())
+        .ok_or_else(|| Error::Shape(format!("shape {shape:?} is too large")))?;
+    if cfg!(target_endian = "big") || dtype == DType::Bool {
+        return nd_filled(dtype, shape, |b| fill(b.as_mut_ptr(), b.len()));
+    }
+    fn build<T: Element>(
+        shape: &[usize],
+        n: usize,
+        fill: impl FnOnce(*mut u8, usize) -> Result<()>,
+    ) -> Result<NdData> {
+        let mut v: Vec<T> = Vec::with_capacity(n);
+        fill(v.as_mut_ptr().cast::<u8>(), n * std::mem::size_of::<T>())?;
+        // SAFETY: `fill` wrote all `n` elements' bytes (the caller's contract), and every
+        // bit pattern is a valid value of the plain numeric types built here.
+        unsafe { v.set_len(n) };
+        ArrayD::from_shape_vec(IxDyn(shape), v)
+            .map(T::wrap)
+            .map_err(|e| Error::Internal(format!("array from bytes: {e}")))
+    }
+    match dtype {
+        DType::Bool => unreachable!("bool arrays go through bytes"),
+        DType::I8 => build::<i8>(shape, n, fill),
+        DType::I16 => build::<i16>(shape, n, fill),
+        DType::I32 => build::<i32>(shape, n, fill),
+        DType::I64 => build::<i64>(shape, n, fill),
+        DType::U8 => build::<u8>(shape, n, fill),
+        DType::U16 => build::<u16>(shape, n, fill),
+        DType::U32 => build::<u32>(shape, n, fill),
+        DType::U64 => build::<u64>(shape, n, fill),
+        DType::F32 => build::<f32>(shape, n, fill),
+        DType::F64 => build::<f64>(shape, n, fill),
+    }
+}
+
 /// The C-ordered little-endian bytes of an array (whatever its memory layout).
 pub fn nd_to_bytes(data: &NdData) -> Vec<u8> {
     let mut out = Vec::with_capacity(data.nbytes());

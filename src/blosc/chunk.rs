@@ -1,93 +1,140 @@
 //! Compressing and decompressing single b2nd chunks: raw Blosc2 chunk bytes (as stored in a
 //! `.b2nd` file or sent by a Caterva2 server) to C-ordered [`NdData`] and back.
 
-use super::bytes::{nd_from_bytes, nd_to_bytes};
+use super::bytes::{nd_filled, nd_to_bytes, nd_written};
+use super::chunk_header::{ChunkHeader, Special};
 use super::codec::Compression;
-use super::ffi::{c_len, error_text, Context};
+use super::ffi::{c_len, error_text, with_decompressor, Context};
 use super::layout::ChunkLayout;
 use crate::data::NdData;
 use crate::error::{Error, Result};
 use blosc2_rs_sys as sys;
+use std::cell::RefCell;
 use std::ops::Range;
 
-/// The uncompressed and compressed sizes a Blosc2 chunk header announces, after checking that
-/// `raw` holds a whole chunk.
+/// The uncompressed and compressed sizes a Blosc2 chunk header announces, after checking the
+/// header and that `raw` is exactly one whole chunk.
 pub fn chunk_sizes(raw: &[u8]) -> Result<(usize, usize)> {
-    if raw.len() < sys::BLOSC_EXTENDED_HEADER_LENGTH as usize {
-        return Err(Error::Invalid(format!(
-            "{} bytes are too short for a Blosc2 chunk",
-            raw.len()
-        )));
-    }
-    let (mut nbytes, mut cbytes, mut blocksize) = (0i32, 0i32, 0i32);
-    // SAFETY: the buffer holds at least a full extended header, which is all this reads.
-    let rc = unsafe {
-        sys::blosc2_cbuffer_sizes(
-            raw.as_ptr().cast(),
-            &mut nbytes,
-            &mut cbytes,
-            &mut blocksize,
-        )
-    };
-    if rc < 0 {
-        return Err(Error::Invalid(format!(
-            "not a Blosc2 chunk: {}",
-            error_text(rc as i64)
-        )));
-    }
-    let (n, c) = (nbytes.max(0) as usize, cbytes.max(0) as usize);
-    if c > raw.len() {
-        return Err(Error::Invalid(format!(
-            "chunk is truncated: header says {c} bytes, {} present",
-            raw.len()
-        )));
-    }
-    Ok((n, c))
+    let h = ChunkHeader::parse(raw).map_err(Error::Invalid)?;
+    h.check_body(raw).map_err(Error::Invalid)?;
+    Ok((h.nbytes, h.cbytes))
 }
 
-/// Decompresses a whole b2nd chunk (block layout) into its block-ordered bytes.
-fn decompress(raw: &[u8], layout: &ChunkLayout, maskout: Option<&mut [bool]>) -> Result<Vec<u8>> {
-    let (nbytes, cbytes) = chunk_sizes(raw)?;
-    let want = layout.chunk_nbytes();
-    if nbytes != want {
+/// Checks `raw` (one whole chunk: header, sizes, block starts) and decompresses it into `dst`,
+/// which must be exactly as long as the chunk's uncompressed size. With `mask`, blocks marked
+/// `true` are skipped (their bytes in `dst` are left as they were); the mask must have one
+/// entry per block. Never hands C-Blosc2 a size it has not checked.
+pub(crate) fn decompress_into(
+    raw: &[u8],
+    dst: &mut [u8],
+    mask: Option<&mut [bool]>,
+) -> Result<ChunkHeader> {
+    // SAFETY: `dst` is a valid, exclusively borrowed buffer of `dst.len()` bytes.
+    unsafe { decompress_to(raw, dst.as_mut_ptr(), dst.len(), mask) }
+}
+
+/// [`decompress_into`] writing to `dst_len` bytes at `dst`, which may be uninitialised: on
+/// success without a mask, every one of them has been written.
+///
+/// # Safety
+/// `dst` must be valid for writes of `dst_len` bytes, and not aliased during the call.
+pub(crate) unsafe fn decompress_to(
+    raw: &[u8],
+    dst: *mut u8,
+    dst_len: usize,
+    mask: Option<&mut [bool]>,
+) -> Result<ChunkHeader> {
+    let h = ChunkHeader::parse(raw).map_err(Error::Invalid)?;
+    h.check_body(raw).map_err(Error::Invalid)?;
+    if h.nbytes != dst_len {
         return Err(Error::Invalid(format!(
-            "chunk holds {nbytes} bytes uncompressed, the layout {:?}/{:?} of {} needs {want}",
-            layout.chunk_shape(),
-            layout.block_shape(),
-            layout.dtype()
+            "chunk holds {} bytes uncompressed, {dst_len} expected",
+            h.nbytes
         )));
     }
-    let mut ctx = Context::decompressor()?;
-    if let Some(mask) = maskout {
-        let n = c_len(mask.len(), "block mask")?;
-        let rc = unsafe { sys::blosc2_set_maskout(ctx.as_ptr(), mask.as_mut_ptr(), n) };
-        if rc < 0 {
-            return Err(Error::Invalid(format!(
-                "setting block mask: {}",
-                error_text(rc as i64)
-            )));
-        }
+    if h.nbytes == 0 {
+        return Ok(h);
     }
-    let mut out = vec![0u8; want];
-    let src_len = c_len(cbytes, "compressed chunk")?;
-    let dst_len = c_len(want, "chunk")?;
-    // SAFETY: `raw` holds `cbytes` bytes (checked above), `out` holds `want` bytes.
-    let rc = unsafe {
-        sys::blosc2_decompress_ctx(
-            ctx.as_ptr(),
-            raw.as_ptr().cast(),
-            src_len,
-            out.as_mut_ptr().cast(),
-            dst_len,
-        )
+    if h.special == Special::Uninit {
+        // C-Blosc2 leaves the destination as it is; vastarray reads such chunks as zeros.
+        // SAFETY: the caller guarantees `dst_len` writable bytes at `dst`.
+        unsafe { std::ptr::write_bytes(dst, 0, dst_len) };
+        return Ok(h);
+    }
+    let mask = match mask {
+        Some(m) if m.len() != h.nblocks() => {
+            return Err(Error::Invalid(format!(
+                "chunk has {} blocks, the block mask {}",
+                h.nblocks(),
+                m.len()
+            )))
+        }
+        m => m,
     };
-    if rc < 0 {
+    let src_len = c_len(raw.len(), "compressed chunk")?;
+    let dst_c_len = c_len(dst_len, "chunk")?;
+    let rc = with_decompressor(h.nbytes, h.nblocks(), |ctx| {
+        if let Some(mask) = mask {
+            let n = c_len(mask.len(), "block mask")?;
+            // SAFETY: valid context; the mask has `n` entries (C-Blosc2 copies it).
+            let rc = unsafe { sys::blosc2_set_maskout(ctx.as_ptr(), mask.as_mut_ptr(), n) };
+            if rc < 0 {
+                return Err(Error::Invalid(format!(
+                    "setting block mask: {}",
+                    error_text(rc as i64)
+                )));
+            }
+        }
+        // SAFETY: `raw` holds exactly `src_len` bytes whose header and block starts were
+        // checked above; `dst` is writable for `dst_len` bytes (the caller's guarantee), the
+        // chunk's uncompressed size.
+        Ok(unsafe {
+            sys::blosc2_decompress_ctx(
+                ctx.as_ptr(),
+                raw.as_ptr().cast(),
+                src_len,
+                dst.cast(),
+                dst_c_len,
+            )
+        })
+    })??;
+    if rc < 0 || rc as usize != h.nbytes {
         return Err(Error::Invalid(format!(
             "corrupt chunk: {}",
-            error_text(rc as i64)
+            if rc < 0 {
+                error_text(rc as i64)
+            } else {
+                format!("{rc} of {} bytes decompressed", h.nbytes)
+            }
         )));
     }
-    Ok(out)
+    Ok(h)
+}
+
+thread_local! {
+    /// A reusable buffer for decompressed chunks that need reordering, so warm reads do not
+    /// allocate (and fault in) a chunk-sized buffer each time.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Scratch buffers larger than this are released after use.
+const KEEP_SCRATCH: usize = 64 << 20;
+
+/// Runs `f` with this thread's scratch buffer resized to `n` bytes.
+fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [u8]) -> Result<R>) -> Result<R> {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < n {
+                buf.resize(n, 0);
+            }
+            let out = f(&mut buf[..n]);
+            if buf.len() > KEEP_SCRATCH {
+                *buf = Vec::new();
+            }
+            out
+        }
+        Err(_) => f(&mut vec![0u8; n]),
+    })
 }
 
 /// Decodes raw Blosc2 chunk bytes of a b2nd array into a C-ordered array of shape `extent`
@@ -105,10 +152,24 @@ fn decompress(raw: &[u8], layout: &ChunkLayout, maskout: Option<&mut [bool]>) ->
 /// ```
 pub fn decode_chunk(raw: &[u8], layout: &ChunkLayout, extent: &[usize]) -> Result<NdData> {
     layout.check_extent(extent)?;
+    let nbytes = layout.chunk_nbytes();
+    if layout.blocks_are_c_order(extent) {
+        // The block-by-block bytes are the C-ordered chunk: decompress straight into the
+        // array's (not zeroed) memory.
+        // SAFETY: without a mask, a successful `decompress_to` writes every byte.
+        return unsafe {
+            nd_written(layout.dtype(), extent, |dst, len| {
+                decompress_to(raw, dst, len, None).map(|_| ())
+            })
+        };
+    }
     let region: Vec<Range<usize>> = extent.iter().map(|&e| 0..e).collect();
-    let blocked = decompress(raw, layout, None)?;
-    let bytes = layout.blocks_to_c(&blocked, &region)?;
-    nd_from_bytes(layout.dtype(), extent, &bytes)
+    with_scratch(nbytes, |blocked| {
+        decompress_into(raw, blocked, None)?;
+        nd_filled(layout.dtype(), extent, |dst| {
+            layout.blocks_to_c_into(blocked, &region, dst)
+        })
+    })
 }
 
 /// Decodes only `region` (chunk coordinates) of a raw b2nd chunk, decompressing only the
@@ -136,10 +197,23 @@ pub fn decode_chunk_region(
     if shape.contains(&0) {
         return Ok(NdData::zeros(layout.dtype(), &shape));
     }
+    if layout.blocks_are_c_order(&shape) {
+        // The whole chunk, stored in C order: no reordering, no mask.
+        return decode_chunk(raw, layout, &shape);
+    }
     let mut mask = layout.blocks_outside(region);
-    let blocked = decompress(raw, layout, Some(&mut mask))?;
-    let bytes = layout.blocks_to_c(&blocked, region)?;
-    nd_from_bytes(layout.dtype(), &shape, &bytes)
+    with_scratch(layout.chunk_nbytes(), |blocked| {
+        let masked = decompress_into(raw, blocked, Some(&mut mask));
+        if masked.is_err() && ChunkHeader::parse(raw).is_ok_and(|h| h.nblocks() != mask.len()) {
+            // Blosc2 blocks that are not the layout's blocks: decompress everything.
+            decompress_into(raw, blocked, None)?;
+        } else {
+            masked?;
+        }
+        nd_filled(layout.dtype(), &shape, |dst| {
+            layout.blocks_to_c_into(blocked, region, dst)
+        })
+    })
 }
 
 /// Compresses a C-ordered chunk (its shape is the chunk's extent, at most the chunk shape)
@@ -167,16 +241,21 @@ fn compress_blocked(
     compression: Compression,
 ) -> Result<Vec<u8>> {
     let cparams = compression.cparams(layout.dtype().size(), layout.block_nbytes())?;
+    compress_raw(blocked, cparams)
+}
+
+/// Compresses `bytes` into one Blosc2 chunk with `cparams`.
+pub(crate) fn compress_raw(bytes: &[u8], cparams: sys::blosc2_cparams) -> Result<Vec<u8>> {
     let mut ctx = Context::compressor(cparams)?;
-    let cap = blocked.len() + sys::BLOSC2_MAX_OVERHEAD as usize;
+    let cap = bytes.len() + sys::BLOSC2_MAX_OVERHEAD as usize;
     let mut out = vec![0u8; cap];
-    let src_len = c_len(blocked.len(), "chunk")?;
+    let src_len = c_len(bytes.len(), "chunk")?;
     let dst_len = c_len(cap, "chunk")?;
     // SAFETY: both buffers have the lengths passed.
     let rc = unsafe {
         sys::blosc2_compress_ctx(
             ctx.as_ptr(),
-            blocked.as_ptr().cast(),
+            bytes.as_ptr().cast(),
             src_len,
             out.as_mut_ptr().cast(),
             dst_len,

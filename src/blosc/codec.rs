@@ -23,7 +23,7 @@ pub enum Codec {
 
 impl Codec {
     /// The C-Blosc2 compressor code (`BLOSC_LZ4`, ...).
-    fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         let c = match self {
             Codec::Lz4 => sys::BLOSC_LZ4,
             Codec::Zstd => sys::BLOSC_ZSTD,

@@ -3,6 +3,7 @@
 
 use crate::error::{Error, Result};
 use blosc2_rs_sys as sys;
+use std::cell::RefCell;
 use std::ffi::CStr;
 use std::ptr::NonNull;
 use std::sync::Once;
@@ -32,8 +33,9 @@ pub(crate) fn error_text(code: i64) -> String {
 /// (`&mut self`), so moving it between threads is sound.
 pub(crate) struct Context(NonNull<sys::blosc2_context>);
 
-// SAFETY: see the type's documentation: exclusive use through `&mut self`, no thread affinity
-// (contexts are created with one internal thread, so they own no thread pool).
+// SAFETY: see the type's documentation: exclusive use through `&mut self`, no thread affinity.
+// Contexts with a thread pool (`nthreads > 1`) exist only inside `with_decompressor`'s
+// thread-local slots and never move to another thread.
 unsafe impl Send for Context {}
 
 impl Context {
@@ -47,11 +49,11 @@ impl Context {
             .ok_or_else(|| Error::Internal("blosc2_create_cctx failed".into()))
     }
 
-    /// A decompression context (one internal thread).
-    pub(crate) fn decompressor() -> Result<Self> {
+    /// A decompression context with `nthreads` internal threads (1: no thread pool).
+    fn decompressor(nthreads: usize) -> Result<Self> {
         init();
         let mut dparams = unsafe { sys::blosc2_get_blosc2_dparams_defaults() };
-        dparams.nthreads = 1;
+        dparams.nthreads = nthreads.clamp(1, 64) as i16;
         let p = unsafe { sys::blosc2_create_dctx(dparams) };
         NonNull::new(p)
             .map(Context)
@@ -73,4 +75,62 @@ impl Drop for Context {
 pub(crate) fn c_len(n: usize, what: &str) -> Result<i32> {
     i32::try_from(n)
         .map_err(|_| Error::Invalid(format!("{what} of {n} bytes exceeds Blosc2's 2 GiB limit")))
+}
+
+/// A thread's decompression contexts: one without threads, and one with a pool of the given
+/// size.
+type Decompressors = (Option<Context>, Option<(usize, Context)>);
+
+thread_local! {
+    /// This thread's decompression contexts.
+    static DECOMPRESSORS: RefCell<Decompressors> = const { RefCell::new((None, None)) };
+}
+
+/// Uncompressed bytes from which a chunk read by a thread outside rayon's pool is decoded with
+/// several threads (smaller chunks decode faster on one).
+const THREADED_DECODE_BYTES: usize = 1 << 20;
+
+/// How many threads decode a chunk of `nbytes` in `nblocks` blocks on this thread: one on a
+/// rayon worker (the pool already keeps every core busy), else up to the cores available
+/// for a large chunk of several blocks.
+fn decode_threads(nbytes: usize, nblocks: usize) -> usize {
+    if rayon::current_thread_index().is_some() || nbytes < THREADED_DECODE_BYTES {
+        return 1;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.min(nblocks).min(8)
+}
+
+/// Runs `f` with this thread's cached decompression context for a chunk of `nbytes` in
+/// `nblocks` blocks (created once per thread; C-Blosc2 resets its per-call state, such as a
+/// block mask, after each decompression).
+pub(crate) fn with_decompressor<R>(
+    nbytes: usize,
+    nblocks: usize,
+    f: impl FnOnce(&mut Context) -> R,
+) -> Result<R> {
+    let threads = decode_threads(nbytes, nblocks);
+    DECOMPRESSORS.with(|slots| {
+        let mut slots = slots
+            .try_borrow_mut()
+            .map_err(|_| Error::Internal("re-entrant Blosc2 decompression".into()))?;
+        if threads <= 1 {
+            if slots.0.is_none() {
+                slots.0 = Some(Context::decompressor(1)?);
+            }
+            let ctx = slots
+                .0
+                .as_mut()
+                .ok_or_else(|| Error::Internal("no context".into()))?;
+            return Ok(f(ctx));
+        }
+        if slots.1.as_ref().is_none_or(|(n, _)| *n != threads) {
+            slots.1 = Some((threads, Context::decompressor(threads)?));
+        }
+        let (_, ctx) = slots
+            .1
+            .as_mut()
+            .ok_or_else(|| Error::Internal("no context".into()))?;
+        Ok(f(ctx))
+    })
 }

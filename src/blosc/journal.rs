@@ -1,32 +1,24 @@
-//! [`FrameJournal`]: an undo journal that makes in-place updates of a contiguous `.b2nd` file
-//! atomic against a killed process.
+//! [`FrameJournal`]: rolls back an interrupted update of a cache file written by an older
+//! vastarray.
 //!
-//! C-Blosc2 updates a frame in place: it writes the new chunk where the chunk index was, then a
-//! new index, then the header and the trailer. A process killed in between leaves a frame whose
-//! header points at chunk bytes as if they were the index. Appending a chunk to a frame (and
-//! rewriting its variable-length metadata) only ever touches two regions: the header
-//! (`0..header_len`) and everything from the end of the chunk data onwards. Before such an
-//! update the journal saves both regions and the file length next to the file
-//! (`<file>.journal`); after it the journal is removed. Opening a file whose journal is complete
-//! restores the saved regions and length, which is exactly the file before the update began.
-//! An incomplete journal means the file was not touched yet, and is discarded.
-//!
-//! Callers must hold an exclusive lock on the file (see [`crate::proxy`]) and must only append
-//! (never overwrite a non-special chunk in place: [`super::B2ndFile::clear_chunk`] first).
+//! Older versions let C-Blosc2 update the frame in place (new chunk where the chunk index was,
+//! then a new index, header and trailer) and saved the header and everything after the chunk
+//! data in an undo journal next to the file (`<file>.journal`) first. Opening such a cache
+//! restores the saved regions and length from a complete journal (the file as it was before
+//! the update) and removes the journal; an incomplete journal means the file was not touched,
+//! and is discarded. Today's updates append and switch the header in one write
+//! ([`super::writer`]), so they need no journal.
 
-use super::frame::FrameHeader;
 use crate::error::{Error, Result};
-use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::fs::OpenOptions;
+use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"VAJRNL1\0";
 const END: &[u8; 8] = b"VAJEND1\0";
 
-/// An open undo journal for one update of one frame file.
-pub struct FrameJournal {
-    journal: PathBuf,
-}
+/// The undo journal of a frame file left by an older version.
+pub struct FrameJournal;
 
 /// The journal file that belongs to a frame file.
 pub fn journal_path(file: &Path) -> PathBuf {
@@ -35,53 +27,7 @@ pub fn journal_path(file: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn read_range(f: &mut File, start: u64, len: u64) -> std::io::Result<Vec<u8>> {
-    f.seek(SeekFrom::Start(start))?;
-    let mut v = Vec::with_capacity(len as usize);
-    f.take(len).read_to_end(&mut v)?;
-    Ok(v)
-}
-
 impl FrameJournal {
-    /// Saves the regions an append to `file` may rewrite. With `durable`, the journal is
-    /// flushed to disk before this returns (needed against power loss, not against a killed
-    /// process).
-    pub fn begin(file: &Path, durable: bool) -> Result<FrameJournal> {
-        let h = FrameHeader::read(file)?;
-        let ctx = |e: std::io::Error| Error::file(file, format!("writing undo journal: {e}"));
-        let mut f = File::open(file).map_err(ctx)?;
-        let len = f.metadata().map_err(ctx)?.len();
-        let tail_start = h.data_end().min(len);
-        let header = read_range(&mut f, 0, h.header_len.min(len)).map_err(ctx)?;
-        let tail = read_range(&mut f, tail_start, len - tail_start).map_err(ctx)?;
-        let mut buf = Vec::with_capacity(header.len() + tail.len() + 64);
-        buf.extend_from_slice(MAGIC);
-        for v in [len, header.len() as u64, tail_start, tail.len() as u64] {
-            buf.extend_from_slice(&v.to_le_bytes());
-        }
-        buf.extend_from_slice(&header);
-        buf.extend_from_slice(&tail);
-        buf.extend_from_slice(END);
-        let journal = journal_path(file);
-        let mut j = File::create(&journal).map_err(ctx)?;
-        j.write_all(&buf).map_err(ctx)?;
-        if durable {
-            j.sync_all().map_err(ctx)?;
-        }
-        Ok(FrameJournal { journal })
-    }
-
-    /// Declares the update complete: removes the journal.
-    pub fn commit(self, file: &Path, durable: bool) -> Result<()> {
-        if durable {
-            File::open(file)
-                .and_then(|f| f.sync_all())
-                .map_err(|e| Error::file(file, format!("flushing: {e}")))?;
-        }
-        std::fs::remove_file(&self.journal)
-            .map_err(|e| Error::file(&self.journal, format!("removing undo journal: {e}")))
-    }
-
     /// Restores `file` from a complete journal left by an interrupted update, and removes the
     /// journal. Returns true when the file was rolled back.
     pub fn recover(file: &Path) -> Result<bool> {
@@ -141,4 +87,42 @@ fn parse(buf: &[u8]) -> Option<Parsed<'_>> {
         header,
         tail,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn journal(len: u64, header: &[u8], tail_start: u64, tail: &[u8]) -> Vec<u8> {
+        let mut j = MAGIC.to_vec();
+        for v in [len, header.len() as u64, tail_start, tail.len() as u64] {
+            j.extend(v.to_le_bytes());
+        }
+        j.extend_from_slice(header);
+        j.extend_from_slice(tail);
+        j.extend_from_slice(END);
+        j
+    }
+
+    #[test]
+    fn a_complete_journal_restores_and_an_incomplete_one_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f.b2nd");
+        // The "file before the update": 0..10 then 10..16; the update overwrote and grew it.
+        std::fs::write(&file, b"HEADER____overwritten-and-longer").unwrap();
+        std::fs::write(
+            journal_path(&file),
+            journal(16, b"HEADERhdr!", 10, b"tail!!"),
+        )
+        .unwrap();
+        assert!(FrameJournal::recover(&file).unwrap());
+        assert_eq!(std::fs::read(&file).unwrap(), b"HEADERhdr!tail!!");
+        assert!(!journal_path(&file).exists());
+        let mut cut = journal(16, b"x", 1, b"y");
+        cut.truncate(cut.len() - 3);
+        std::fs::write(journal_path(&file), cut).unwrap();
+        assert!(!FrameJournal::recover(&file).unwrap());
+        assert_eq!(std::fs::read(&file).unwrap(), b"HEADERhdr!tail!!");
+        assert!(!FrameJournal::recover(&file).unwrap(), "no journal");
+    }
 }

@@ -41,12 +41,14 @@ impl ChunkLayout {
         let ext_chunk: Vec<usize> = chunk
             .iter()
             .zip(block)
-            .map(|(c, b)| c.div_ceil(*b) * b)
+            .map(|(c, b)| c.div_ceil(*b).saturating_mul(*b))
             .collect();
-        let bytes = ext_chunk.iter().product::<usize>() * dtype.size();
-        if bytes > i32::MAX as usize - 64 {
+        let bytes = ext_chunk
+            .iter()
+            .try_fold(dtype.size(), |a, &n| a.checked_mul(n));
+        if bytes.is_none_or(|b| b > i32::MAX as usize - 64) {
             return Err(Error::Invalid(format!(
-                "chunk shape {chunk:?} of {dtype} is {bytes} bytes, over Blosc2's 2 GiB chunk limit"
+                "chunk shape {chunk:?} of {dtype} is over Blosc2's 2 GiB chunk limit"
             )));
         }
         Ok(ChunkLayout {
@@ -129,6 +131,20 @@ impl ChunkLayout {
     /// Copies `region` (chunk coordinates, inside `extent`) out of a block-ordered decompressed
     /// chunk into C-ordered bytes of the region's shape. Blocks outside the region are not read.
     pub fn blocks_to_c(&self, blocked: &[u8], region: &[Range<usize>]) -> Result<Vec<u8>> {
+        self.check_region(region)?;
+        let n = region.iter().map(|r| r.end - r.start).product::<usize>() * self.dtype.size();
+        let mut out = vec![0u8; n];
+        self.blocks_to_c_into(blocked, region, &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`ChunkLayout::blocks_to_c`], writing into `out` (exactly the region's bytes).
+    pub fn blocks_to_c_into(
+        &self,
+        blocked: &[u8],
+        region: &[Range<usize>],
+        out: &mut [u8],
+    ) -> Result<()> {
         if blocked.len() < self.chunk_nbytes() {
             return Err(Error::Shape(format!(
                 "decompressed chunk has {} bytes, expected {}",
@@ -138,16 +154,36 @@ impl ChunkLayout {
         }
         self.check_region(region)?;
         let isz = self.dtype.size();
-        let rshape: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
-        let mut out = vec![0u8; rshape.iter().product::<usize>() * isz];
-        if out.is_empty() {
-            return Ok(out);
+        let n = region.iter().map(|r| r.end - r.start).product::<usize>() * isz;
+        if out.len() != n {
+            return Err(Error::Shape(format!(
+                "{} bytes cannot hold region {region:?} of {}",
+                out.len(),
+                self.dtype
+            )));
+        }
+        if n == 0 {
+            return Ok(());
         }
         self.for_each_run(region, |block_off, out_off, len| {
             out[out_off * isz..(out_off + len) * isz]
                 .copy_from_slice(&blocked[block_off * isz..(block_off + len) * isz]);
         });
-        Ok(out)
+        Ok(())
+    }
+
+    /// True when a decompressed chunk's block-by-block bytes are already the C-ordered chunk of
+    /// shape `extent`: no padding, and every block a contiguous slab (blocks of extent 1 along
+    /// the leading axes, whole along the trailing ones).
+    pub fn blocks_are_c_order(&self, extent: &[usize]) -> bool {
+        if extent != self.chunk.as_slice() || self.ext_chunk != self.chunk {
+            return false;
+        }
+        let first = self.block.iter().position(|&b| b != 1);
+        match first {
+            None => true,
+            Some(d) => (d + 1..self.chunk.len()).all(|k| self.block[k] == self.chunk[k]),
+        }
     }
 
     /// Lays out a C-ordered chunk of shape `extent` block by block, padding to the extended
@@ -187,44 +223,98 @@ impl ChunkLayout {
     }
 
     /// Calls `f(offset in blocked items, offset in region items (C order), run length)` for
-    /// every contiguous run of the last axis where a block meets `region`.
+    /// every contiguous run where a block meets `region`. Trailing axes along which the
+    /// overlap is both the whole block and the whole region are merged into one run, so a
+    /// region that covers whole blocks is copied block by block, not row by row.
     fn for_each_run(&self, region: &[Range<usize>], mut f: impl FnMut(usize, usize, usize)) {
         let nd = self.chunk.len();
+        if region.iter().any(|r| r.start >= r.end) {
+            return;
+        }
         let rshape: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
         let block_items: usize = self.block.iter().product();
         let bpa = self.blocks_per_axis();
-        // Per axis, the blocks meeting the region.
-        let per_axis: Vec<Vec<usize>> = region
+        // Strides (in items) inside a block and inside the region, C order.
+        let mut bstride = vec![1usize; nd];
+        let mut rstride = vec![1usize; nd];
+        for d in (0..nd.saturating_sub(1)).rev() {
+            bstride[d] = bstride[d + 1] * self.block[d + 1];
+            rstride[d] = rstride[d + 1] * rshape[d + 1];
+        }
+        // The blocks meeting the region, per axis, walked as an odometer.
+        let first: Vec<usize> = region
             .iter()
             .zip(&self.block)
-            .map(|(r, b)| {
-                if r.start >= r.end {
-                    vec![]
-                } else {
-                    (r.start / b..=(r.end - 1) / b).collect()
-                }
-            })
+            .map(|(r, b)| r.start / b)
             .collect();
-        for bidx in cartesian(&per_axis) {
+        let last: Vec<usize> = region
+            .iter()
+            .zip(&self.block)
+            .map(|(r, b)| (r.end - 1) / b)
+            .collect();
+        let mut bidx = first.clone();
+        let (mut lo, mut hi) = (vec![0usize; nd], vec![0usize; nd]);
+        let mut pos = vec![0usize; nd];
+        loop {
             let nblock = bidx.iter().zip(&bpa).fold(0, |acc, (i, n)| acc * n + i);
-            // The overlap of this block with the region, in chunk coordinates.
-            let lo: Vec<usize> = (0..nd)
-                .map(|d| (bidx[d] * self.block[d]).max(region[d].start))
-                .collect();
-            let hi: Vec<usize> = (0..nd)
-                .map(|d| ((bidx[d] + 1) * self.block[d]).min(region[d].end))
-                .collect();
-            let run = hi[nd - 1] - lo[nd - 1];
-            let outer: Vec<Vec<usize>> = (0..nd - 1).map(|d| (lo[d]..hi[d]).collect()).collect();
-            for pos in cartesian(&outer) {
+            for d in 0..nd {
+                let b0 = bidx[d] * self.block[d];
+                lo[d] = b0.max(region[d].start);
+                hi[d] = (b0 + self.block[d]).min(region[d].end);
+            }
+            // Merge trailing axes that are whole in both the block and the region.
+            let mut k = nd - 1;
+            while k > 0 {
+                let whole = hi[k] - lo[k] == self.block[k] && hi[k] - lo[k] == rshape[k];
+                if !whole {
+                    break;
+                }
+                k -= 1;
+            }
+            let run: usize = (k..nd).map(|d| hi[d] - lo[d]).product();
+            pos[..k].copy_from_slice(&lo[..k]);
+            loop {
                 let mut in_block = 0;
                 let mut in_region = 0;
                 for d in 0..nd {
-                    let p = if d + 1 < nd { pos[d] } else { lo[d] };
-                    in_block = in_block * self.block[d] + (p - bidx[d] * self.block[d]);
-                    in_region = in_region * rshape[d] + (p - region[d].start);
+                    let p = if d < k { pos[d] } else { lo[d] };
+                    in_block += (p - bidx[d] * self.block[d]) * bstride[d];
+                    in_region += (p - region[d].start) * rstride[d];
                 }
                 f(nblock * block_items + in_block, in_region, run);
+                // Next position over the axes before k.
+                let mut d = k;
+                loop {
+                    if d == 0 {
+                        break;
+                    }
+                    d -= 1;
+                    pos[d] += 1;
+                    if pos[d] < hi[d] {
+                        break;
+                    }
+                    pos[d] = lo[d];
+                    if d == 0 {
+                        d = usize::MAX;
+                        break;
+                    }
+                }
+                if k == 0 || d == usize::MAX {
+                    break;
+                }
+            }
+            // Next block.
+            let mut d = nd;
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                bidx[d] += 1;
+                if bidx[d] <= last[d] {
+                    break;
+                }
+                bidx[d] = first[d];
             }
         }
     }
@@ -255,5 +345,68 @@ mod tests {
         assert_eq!(sub, want);
         let mask = l.blocks_outside(&[1..3, 2..5]);
         assert_eq!(mask.iter().filter(|m| !**m).count(), 4);
+    }
+
+    /// Every item of `region` taken from the blocked buffer by index arithmetic alone.
+    fn naive(l: &ChunkLayout, blocked: &[u8], region: &[Range<usize>]) -> Vec<u8> {
+        let nd = region.len();
+        let bpa = l.blocks_per_axis();
+        let isz = l.dtype().size();
+        let per_axis: Vec<Vec<usize>> = region.iter().map(|r| r.clone().collect()).collect();
+        let mut out = Vec::new();
+        for p in cartesian(&per_axis) {
+            let (mut nblock, mut inb) = (0, 0);
+            for d in 0..nd {
+                nblock = nblock * bpa[d] + p[d] / l.block[d];
+                inb = inb * l.block[d] + p[d] % l.block[d];
+            }
+            let item = nblock * l.block.iter().product::<usize>() + inb;
+            out.extend_from_slice(&blocked[item * isz..(item + 1) * isz]);
+        }
+        out
+    }
+
+    #[test]
+    fn runs_match_index_arithmetic_for_many_shapes() {
+        let shapes: [(&[usize], &[usize]); 7] = [
+            (&[7], &[3]),
+            (&[4, 6], &[4, 6]),
+            (&[4, 6], &[1, 6]),
+            (&[5, 7], &[2, 3]),
+            (&[3, 4, 5], &[1, 4, 5]),
+            (&[3, 4, 5], &[2, 2, 5]),
+            (&[3, 4, 5], &[3, 1, 2]),
+        ];
+        for (chunk, block) in shapes {
+            let l = ChunkLayout::new(chunk, block, DType::U16).unwrap();
+            let blocked: Vec<u8> = (0..l.chunk_nbytes()).map(|i| (i * 7 % 251) as u8).collect();
+            let per_axis: Vec<Vec<usize>> = chunk.iter().map(|&c| (0..=c).collect()).collect();
+            for lo in cartesian(&per_axis) {
+                for hi in cartesian(&per_axis) {
+                    if lo.iter().zip(&hi).any(|(a, b)| a >= b) {
+                        continue;
+                    }
+                    let region: Vec<Range<usize>> =
+                        lo.iter().zip(&hi).map(|(&a, &b)| a..b).collect();
+                    assert_eq!(
+                        l.blocks_to_c(&blocked, &region).unwrap(),
+                        naive(&l, &blocked, &region),
+                        "chunk {chunk:?} block {block:?} region {region:?}"
+                    );
+                }
+            }
+            let whole: Vec<Range<usize>> = chunk.iter().map(|&c| 0..c).collect();
+            let c_order = l.blocks_are_c_order(chunk);
+            assert_eq!(
+                c_order,
+                l.blocks_to_c(&blocked, &whole).unwrap() == blocked,
+                "chunk {chunk:?} block {block:?}"
+            );
+        }
+        let l = ChunkLayout::new(&[4, 6], &[1, 6], DType::U8).unwrap();
+        assert!(l.blocks_are_c_order(&[4, 6]) && !l.blocks_are_c_order(&[3, 6]));
+        assert!(!ChunkLayout::new(&[4, 6], &[2, 3], DType::U8)
+            .unwrap()
+            .blocks_are_c_order(&[4, 6]));
     }
 }

@@ -2,13 +2,18 @@
 //! cache: opening and creating contiguous single-file arrays ([`B2ndFile`]), the block layout of
 //! a chunk ([`ChunkLayout`]), compressing and decompressing single chunks ([`encode_chunk`],
 //! [`decode_chunk`], [`decode_chunk_region`]), variable-length metadata ([`VlValue`]) and the
-//! undo journal that makes in-place updates safe against a killed process ([`FrameJournal`]).
+//! crash-safe appends ([`B2ndFile::commit`]); [`FrameJournal`] rolls back caches left by
+//! older versions, which updated frames in place.
 //!
-//! Everything goes through `blosc2-rs-sys` (C-Blosc2 2.21) directly: the safe `blosc2` crate
-//! panics on some bad input and has no in-place chunk update of arrays or metadata.
+//! Frames (header, metalayers, chunk index, trailer, variable-length metadata) are read,
+//! checked and written in Rust (`frame`, `meta`, `writer`, `file`); C-Blosc2 (through
+//! `blosc2-rs-sys` 2.21) only compresses and decompresses single chunks whose header and
+//! sizes were checked first (`chunk_header`), with a per-thread decompression context
+//! (`ffi`). C-Blosc2 trusts the sizes inside a frame and corrupts memory on a damaged one.
 
 mod bytes;
 mod chunk;
+mod chunk_header;
 mod codec;
 mod dtype;
 mod ffi;
@@ -16,15 +21,20 @@ mod file;
 mod frame;
 mod journal;
 mod layout;
+mod meta;
 mod vlmeta;
+mod writer;
 
-pub use bytes::{nd_from_bytes, nd_to_bytes};
+pub use bytes::{nd_filled, nd_from_bytes, nd_to_bytes};
 pub use chunk::{chunk_sizes, decode_chunk, decode_chunk_region, encode_chunk};
+pub use chunk_header::{ChunkHeader, Special};
 pub use codec::{Codec, Compression};
 pub use dtype::{numpy_dtype_str, parse_numpy_dtype};
-pub use file::{B2ndFile, B2ndMeta};
+pub use file::{B2ndFile, CommitReport, FrameUpdate};
+pub use frame::{ChunkAt, MAX_CHUNKS};
 pub use journal::{journal_path, FrameJournal};
 pub use layout::ChunkLayout;
+pub use meta::{B2ndMeta, MAX_DIM};
 pub use vlmeta::VlValue;
 
 /// A block shape for chunks of `chunks` with `itemsize`-byte items: the chunk split along its

@@ -1,11 +1,10 @@
-//! Variable-length metadata of `.b2nd` files (`blosc2_vlmeta_*`), with values msgpack-encoded
+//! Variable-length metadata of `.b2nd` files (the trailer's vlmetalayers), with values msgpack-encoded
 //! as python-blosc2 encodes them, so `array.schunk.vlmeta[name]` reads them in Python.
 
-use super::ffi::{c_len, error_text};
-use super::file::B2ndFile;
+use super::chunk::decompress_into;
+use super::chunk_header::ChunkHeader;
+use super::file::{B2ndFile, FrameUpdate};
 use crate::error::{Error, Result};
-use blosc2_rs_sys as sys;
-use std::ffi::CString;
 
 /// A msgpack value of the two kinds vastarray stores.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,69 +69,40 @@ impl VlValue {
     }
 }
 
-fn c_name(name: &str) -> Result<CString> {
-    CString::new(name)
-        .map_err(|_| Error::Invalid(format!("metadata name {name:?} contains a NUL byte")))
-}
+/// Largest metadata value vastarray decompresses.
+const MAX_VLMETA_BYTES: usize = 64 << 20;
 
 impl B2ndFile {
-    /// The raw content of variable-length metadata `name`, if present.
+    /// The raw content of variable-length metadata `name`, if present. The stored value is a
+    /// Blosc2 chunk; it is checked and decompressed here.
     pub fn vlmeta_raw(&self, name: &str) -> Result<Option<Vec<u8>>> {
-        let cname = c_name(name)?;
-        let sc = self.schunk();
-        // SAFETY: valid super-chunk and C string.
-        if unsafe { sys::blosc2_vlmeta_exists(sc, cname.as_ptr()) } < 0 {
+        let Some(stored) = self.vlmeta_stored(name) else {
             return Ok(None);
+        };
+        let bad = |m: String| Error::file(self.path(), format!("metadata {name:?}: {m}"));
+        let h = ChunkHeader::parse(stored).map_err(bad)?;
+        if h.nbytes > MAX_VLMETA_BYTES {
+            return Err(bad(format!(
+                "{} bytes, more than vastarray reads",
+                h.nbytes
+            )));
         }
-        let mut p: *mut u8 = std::ptr::null_mut();
-        let mut len = 0i32;
-        let rc = unsafe { sys::blosc2_vlmeta_get(sc, cname.as_ptr(), &mut p, &mut len) };
-        if rc < 0 || p.is_null() {
-            return Err(Error::file(
-                self.path(),
-                format!("cannot read metadata {name:?}: {}", error_text(rc as i64)),
-            ));
-        }
-        // SAFETY: the library returned a malloc'ed copy of `len` bytes, which we free.
-        let v = unsafe { std::slice::from_raw_parts(p, len.max(0) as usize) }.to_vec();
-        unsafe { libc::free(p.cast()) };
-        Ok(Some(v))
+        let mut out = vec![0u8; h.nbytes];
+        decompress_into(stored, &mut out, None).map_err(|e| bad(e.to_string()))?;
+        Ok(Some(out))
     }
 
-    /// Sets variable-length metadata `name` to raw bytes (adding or replacing it). The file's
-    /// trailer is rewritten.
+    /// Sets variable-length metadata `name` to raw bytes (adding or replacing it), as one
+    /// transaction.
     pub fn set_vlmeta_raw(&mut self, name: &str, content: &[u8]) -> Result<()> {
-        let cname = c_name(name)?;
-        let sc = self.schunk();
-        let len = c_len(content.len(), "metadata")?;
-        let mut buf = content.to_vec();
-        // SAFETY: valid pointers; the library copies the content (compressing it).
-        let rc = unsafe {
-            if sys::blosc2_vlmeta_exists(sc, cname.as_ptr()) < 0 {
-                sys::blosc2_vlmeta_add(
-                    sc,
-                    cname.as_ptr(),
-                    buf.as_mut_ptr(),
-                    len,
-                    std::ptr::null_mut(),
-                )
-            } else {
-                sys::blosc2_vlmeta_update(
-                    sc,
-                    cname.as_ptr(),
-                    buf.as_mut_ptr(),
-                    len,
-                    std::ptr::null_mut(),
-                )
-            }
-        };
-        if rc < 0 {
-            return Err(Error::file(
-                self.path(),
-                format!("cannot write metadata {name:?}: {}", error_text(rc as i64)),
-            ));
-        }
-        Ok(())
+        self.commit(
+            &FrameUpdate {
+                vlmeta: vec![(name, content)],
+                ..FrameUpdate::default()
+            },
+            None,
+        )
+        .map(|_| ())
     }
 
     /// Variable-length metadata `name` decoded as python-blosc2 stores values (msgpack).

@@ -1,8 +1,9 @@
 //! The command line, as clap derive definitions.
 
-use super::settings::parse_bytes;
+use super::settings::{parse_bytes, parse_duration};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Lazy, chunked, out-of-core arrays from the command line: inspect, summarise, compute with
 /// numpy expressions and copy arrays far larger than memory, in bounded memory.
@@ -35,6 +36,14 @@ pub struct GlobalArgs {
     /// Print only results and errors (no progress bar, no notes).
     #[arg(long, short, global = true)]
     pub quiet: bool,
+    /// Longest time one HTTP request (a tile, a Caterva2 chunk) may take, retries included:
+    /// 60s, 500ms, 2m, or seconds (default 60s). A stuck server fails within it.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Read HDF5 datasets that a vastarray store did not finish (marked incomplete): the
+    /// chunks it did not write read as the fill value.
+    #[arg(long, global = true)]
+    pub allow_incomplete: bool,
 }
 
 /// The commands.

@@ -20,6 +20,9 @@ pub enum CliError {
     },
     /// A failure while running (exit code 1).
     Runtime(String),
+    /// Standard output was closed by its reader (`vastarray info x.npy | head -1`): the
+    /// command stops quietly, with exit code 0, as Unix tools do.
+    Closed,
 }
 
 impl CliError {
@@ -46,6 +49,7 @@ impl CliError {
         match self {
             CliError::Usage(_) | CliError::Expr { .. } => 2,
             CliError::Runtime(_) => 1,
+            CliError::Closed => 0,
         }
     }
 
@@ -54,6 +58,7 @@ impl CliError {
         match self {
             CliError::Usage(m) => format!("vastarray: error: {m}\n"),
             CliError::Runtime(m) => format!("vastarray: error: {m}\n"),
+            CliError::Closed => String::new(),
             CliError::Expr { what, text, error } => {
                 let mut out = format!(
                     "vastarray: error in the {what} at byte {}: {}\n",

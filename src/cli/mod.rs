@@ -4,9 +4,10 @@
 //!
 //! Modules: [`args`] (clap definitions), [`settings`] (global options, budget sizes, progress
 //! bars), [`source_spec`] (what SOURCE and DEST name, opening them), [`expr`] (the expression
-//! language), [`sinks`] (storing results), [`output`] (JSON and text), [`error`] (messages
-//! and exit codes: 2 for usage errors, 1 for failures while running), and [`commands`], one
-//! file per subcommand.
+//! language), [`sinks`] (storing results), [`output`] (JSON and text, written without ever
+//! panicking), [`error`] (messages and exit codes: 2 for usage errors, 1 for failures while
+//! running, 0 also when the reader of standard output goes away), and [`commands`], one file
+//! per subcommand.
 
 pub mod args;
 pub mod commands;
@@ -31,7 +32,9 @@ pub fn main() -> ExitCode {
 }
 
 /// Runs the tool with `args` (the first is the program name) and returns its exit code:
-/// 0 on success, 2 for usage errors, 1 for failures while running.
+/// 0 on success (or when standard output was closed by its reader: the command stops
+/// quietly), 2 for usage errors, 1 for failures while running (a full disk under standard
+/// output among them).
 pub fn main_with<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
@@ -48,7 +51,7 @@ where
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprint!("{}", e.render());
+            output::write_stderr(&e.render());
             ExitCode::from(e.exit_code())
         }
     }
@@ -56,8 +59,7 @@ where
 
 /// Runs a parsed command line.
 pub fn run(cli: &Cli) -> Result<(), CliError> {
-    let g = &cli.global;
-    let settings = Settings::new(g.budget, g.threads.map(|t| t as usize), g.explain, g.quiet);
+    let settings = Settings::from_args(&cli.global);
     match &cli.command {
         Command::Info(a) => commands::info::run(a, &settings),
         Command::Stats(a) => commands::stats::run(a, &settings),

@@ -1,7 +1,49 @@
 //! Printing results: JSON (`{"shape", "dtype", "data"}`, data flat in C order, NaN and
 //! infinities as the strings "nan", "inf", "-inf") and a numpy-like text form.
+//!
+//! Everything the commands print on standard output goes through [`write_stdout`] (or the
+//! [`outln!`] macro), never `println!`, which panics when the output fails: a closed pipe
+//! ends the command quietly ([`CliError::Closed`]), any other failure (a full disk) is an error.
 
+use super::error::CliError;
 use crate::{DType, Element, NdData};
+use std::io::Write;
+
+/// Writes `text` on standard output and flushes it. A closed pipe (the reader went away, as
+/// `head` does) is [`CliError::Closed`]; any other failure is a runtime error saying why.
+pub fn write_stdout(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(stdout_error)
+}
+
+/// The error for a failed write on standard output.
+pub fn stdout_error(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::Closed
+    } else {
+        CliError::Runtime(format!("cannot write to standard output: {e}"))
+    }
+}
+
+/// Writes a line on standard error, ignoring failures (there is nowhere left to report them).
+pub fn write_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// `println!` for the commands: formats one line and writes it with [`write_stdout`],
+/// returning `Result<(), CliError>` instead of panicking.
+macro_rules! outln {
+    () => {
+        $crate::cli::output::write_stdout("\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_stdout(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use outln;
 
 /// One element as JSON: integers and booleans as they are, floats in their shortest form that
 /// reads back exactly (as `float32` for `float32` data), non-finite floats as strings.

@@ -1,5 +1,5 @@
 //! Writing a `(height, width, channels)` array of `uint8` as a PNG, atomically (a temporary
-//! file renamed into place once complete).
+//! file of [`crate::sink::temp`] renamed into place once complete).
 
 use super::error::CliError;
 use crate::NdData;
@@ -23,7 +23,15 @@ pub fn write_png(data: NdData, path: &Path, overwrite: bool) -> Result<(), CliEr
     let a = data
         .into_typed::<u8>()
         .map_err(|e| CliError::Usage(format!("a PNG needs uint8 values: {e}")))?;
-    let (h, w, c) = (shape[0] as u32, shape[1] as u32, shape[2]);
+    let (Ok(h), Ok(w)) = (u32::try_from(shape[0]), u32::try_from(shape[1])) else {
+        return Err(CliError::Usage(format!(
+            "a PNG is at most {} pixels on a side, not {} x {}",
+            u32::MAX,
+            shape[0],
+            shape[1]
+        )));
+    };
+    let c = shape[2];
     let raw: Vec<u8> = a.iter().copied().collect();
     let bad = || CliError::Runtime(format!("cannot build a {w}x{h} image of {c} channels"));
     let image = match c {
@@ -32,25 +40,12 @@ pub fn write_png(data: NdData, path: &Path, overwrite: bool) -> Result<(), CliEr
         3 => DynamicImage::ImageRgb8(ImageBuffer::from_raw(w, h, raw).ok_or_else(bad)?),
         _ => DynamicImage::ImageRgba8(ImageBuffer::from_raw(w, h, raw).ok_or_else(bad)?),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out.png".into());
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let temp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = image
+    // Removed when dropped unless renamed into place; stale ones of killed runs go too.
+    let temp = crate::sink::temp::TempFile::claim(path)?;
+    image
         .save_with_format(&temp, image::ImageFormat::Png)
-        .map_err(|e| CliError::Runtime(format!("{}: cannot write: {e}", path.display())))
-        .and_then(|_| {
-            std::fs::rename(&temp, path).map_err(|e| {
-                CliError::Runtime(format!("{}: cannot rename into place: {e}", path.display()))
-            })
-        });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+        .map_err(|e| CliError::Runtime(format!("{}: cannot write: {e}", path.display())))?;
+    std::fs::rename(&temp, path).map_err(|e| {
+        CliError::Runtime(format!("{}: cannot rename into place: {e}", path.display()))
+    })
 }

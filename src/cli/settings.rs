@@ -1,10 +1,14 @@
-//! The options every subcommand takes (`--budget`, `--threads`, `--explain`, `--quiet`), the
-//! evaluation configuration they make, and progress bars on standard error.
+//! The options every subcommand takes (`--budget`, `--threads`, `--explain`, `--quiet`,
+//! `--timeout`, `--allow-incomplete`), the evaluation and HTTP configurations they make, and
+//! progress bars on standard error.
 
+use super::args::GlobalArgs;
+use crate::http::HttpConfig;
 use crate::EvalConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What the global options ask for.
 #[derive(Clone, Debug)]
@@ -17,6 +21,10 @@ pub struct Settings {
     pub quiet: bool,
     /// True when `--budget` was given (commands with a default of their own use it otherwise).
     pub budget_given: bool,
+    /// How HTTP requests are made (`--timeout` sets the deadline of each).
+    pub http: HttpConfig,
+    /// Read HDF5 datasets marked incomplete (`--allow-incomplete`).
+    pub allow_incomplete: bool,
 }
 
 impl Settings {
@@ -34,7 +42,19 @@ impl Settings {
             explain,
             quiet,
             budget_given: budget.is_some(),
+            http: HttpConfig::default(),
+            allow_incomplete: false,
         }
+    }
+
+    /// Settings from the parsed global options.
+    pub fn from_args(g: &GlobalArgs) -> Self {
+        let mut s = Settings::new(g.budget, g.threads.map(|t| t as usize), g.explain, g.quiet);
+        if let Some(t) = g.timeout {
+            s.http.deadline = t;
+        }
+        s.allow_incomplete = g.allow_incomplete;
+        s
     }
 
     /// A progress bar on standard error when it is a terminal and `--quiet` is off.
@@ -57,7 +77,7 @@ impl Settings {
     /// Prints a line on standard error unless `--quiet`.
     pub fn note(&self, line: &str) {
         if !self.quiet {
-            eprintln!("{line}");
+            super::output::write_stderr(&format!("{line}\n"));
         }
     }
 }
@@ -120,9 +140,49 @@ pub fn parse_bytes(text: &str) -> Result<usize, String> {
     Ok(bytes as usize)
 }
 
+/// Parses a duration: `60s`, `500ms`, `2m`, `1.5s`, `1h`, or a number of seconds (`30`).
+/// It must be positive.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration (examples: 60s, 500ms, 2m)"))?;
+    let seconds = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "s" | "sec" => value,
+        "ms" => value / 1e3,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        u => {
+            return Err(format!(
+                "unknown unit {u:?} in {text:?} (use ms, s, m or h)"
+            ))
+        }
+    };
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > 1e9 {
+        return Err(format!(
+            "{text:?} is not a usable duration (positive, at most 1e9 s)"
+        ));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("60s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5"), Ok(Duration::from_millis(1500)));
+        for bad in ["0", "-1s", "soon", "5 parsecs", "nan", "inf", ""] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn sizes() {

@@ -11,6 +11,7 @@ use crate::sink::npy::{npy_buffers, store_npy, NpyStoreOptions};
 use crate::sink::RegionCompute;
 use crate::sink::{store_b2nd, B2ndOptions};
 use crate::source::hdf5::Hdf5File;
+use crate::source::path_check::{check_path, PathKind};
 use crate::{store_hdf5, Hdf5StoreOptions, StoreMode};
 use crate::{DType, DynArray, EvalConfig, NdData};
 use std::ops::Range;
@@ -121,6 +122,10 @@ pub fn check(dest: &DestSpec, opts: &StoreOptions) -> Result<(), CliError> {
     }
     let file = dest.file();
     if let DestSpec::Hdf5 { dataset, .. } = dest {
+        if file.exists() {
+            // Written in place: it must be a regular file (a named pipe would block).
+            check_path(file, "an HDF5 file", PathKind::File)?;
+        }
         if file.exists() && !opts.overwrite {
             let h5 = Hdf5File::open(file)?;
             if h5.dataset_info(dataset).is_ok() {
@@ -132,11 +137,19 @@ pub fn check(dest: &DestSpec, opts: &StoreOptions) -> Result<(), CliError> {
         }
         return Ok(());
     }
-    if file.exists() && !opts.overwrite {
-        return Err(CliError::Runtime(format!(
-            "{}: exists already (add --overwrite to replace it once the new result is complete)",
-            file.display()
-        )));
+    if let Ok(meta) = file.symlink_metadata() {
+        if !opts.overwrite {
+            return Err(CliError::Runtime(format!(
+                "{}: exists already (add --overwrite to replace it once the new result is complete)",
+                file.display()
+            )));
+        }
+        if !(meta.is_file() || meta.file_type().is_symlink()) {
+            return Err(CliError::Runtime(format!(
+                "{}: exists and is not a regular file: it is not replaced",
+                file.display()
+            )));
+        }
     }
     Ok(())
 }

@@ -5,13 +5,18 @@
 //! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5`, `.nc`): an HDF5 dataset; the file alone
 //!   (for `info`) lists its groups and datasets;
 //! - `c2+http://HOST:PORT/ROOT/PATH.b2nd` (or `c2+https`): a dataset on a Caterva2 server.
+//!
+//! Every file is checked before anything opens it ([`crate::source::path_check`]): a named
+//! pipe, a socket or a device is refused by name instead of blocking the command.
 
 use super::error::CliError;
+use super::settings::Settings;
 use crate::blosc::B2ndFile;
 use crate::proxy::Proxy;
-use crate::source::caterva2::{parse_c2_url, Caterva2Source, Credentials};
-use crate::source::hdf5::{Hdf5Source, PipelineFilter};
+use crate::source::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source, Credentials};
+use crate::source::hdf5::{Hdf5File, Hdf5Options, Hdf5Source, PipelineFilter};
 use crate::source::npy::NpySource;
+use crate::source::path_check::{check_path, PathKind};
 use crate::source::B2ndSource;
 use crate::{ChunkSource, DynArray};
 use serde_json::{json, Value as Json};
@@ -109,8 +114,13 @@ pub struct Opened {
     pub facts: serde_json::Map<String, Json>,
 }
 
-/// Opens a source (`cache`: a persistent cache file in front of a remote source).
-pub fn open(spec: &SourceSpec, cache: Option<&Path>) -> Result<Opened, CliError> {
+/// Opens a source (`cache`: a persistent cache file in front of a remote source; `settings`:
+/// the HTTP configuration and `--allow-incomplete`).
+pub fn open(
+    spec: &SourceSpec,
+    cache: Option<&Path>,
+    settings: &Settings,
+) -> Result<Opened, CliError> {
     if cache.is_some() && !spec.is_remote() {
         return Err(CliError::Usage(
             "--cache puts a cache in front of a remote (c2+http://) source; this source is a local file".into(),
@@ -120,7 +130,7 @@ pub fn open(spec: &SourceSpec, cache: Option<&Path>) -> Result<Opened, CliError>
         SourceSpec::Npy(path) => open_npy(path),
         SourceSpec::B2nd(path) => open_b2nd(path),
         SourceSpec::Hdf5 { file, dataset } => match dataset {
-            Some(ds) => open_hdf5(file, ds),
+            Some(ds) => open_hdf5(file, ds, settings.allow_incomplete),
             None => Err(CliError::Usage(format!(
                 "{}: name a dataset in the file, as in {}:/group/dataset (`vastarray info {}` lists them)",
                 file.display(),
@@ -128,8 +138,24 @@ pub fn open(spec: &SourceSpec, cache: Option<&Path>) -> Result<Opened, CliError>
                 file.display()
             ))),
         },
-        SourceSpec::Caterva2 { server, path } => open_caterva2(server, path, cache),
+        SourceSpec::Caterva2 { server, path } => open_caterva2(server, path, cache, settings),
     }
+}
+
+/// Checks that an HDF5 file is a regular file before the library opens it (a named pipe would
+/// block it).
+pub fn check_hdf5_file(file: &Path) -> Result<(), CliError> {
+    check_path(file, "an HDF5 file", PathKind::File)?;
+    Ok(())
+}
+
+/// Checks a `--cache` file before a proxy opens it: an existing one must be a regular file (a
+/// missing one is created).
+pub fn check_cache_file(file: &Path) -> Result<(), CliError> {
+    if file.symlink_metadata().is_ok() {
+        check_path(file, "a .b2nd cache file", PathKind::File)?;
+    }
+    Ok(())
 }
 
 fn open_npy(path: &Path) -> Result<Opened, CliError> {
@@ -156,6 +182,7 @@ fn open_npy(path: &Path) -> Result<Opened, CliError> {
 }
 
 fn open_b2nd(path: &Path) -> Result<Opened, CliError> {
+    check_path(path, "a .b2nd file", PathKind::File)?;
     let src = B2ndSource::open(path)?;
     let mut facts = serde_json::Map::new();
     facts.insert("format".into(), json!("b2nd"));
@@ -204,8 +231,25 @@ fn b2nd_codec(src: &B2ndSource) -> String {
     "unknown (no chunk holds data)".into()
 }
 
-fn open_hdf5(file: &Path, dataset: &str) -> Result<Opened, CliError> {
-    let src = Hdf5Source::open(file, dataset)?;
+fn open_hdf5(file: &Path, dataset: &str, allow_incomplete: bool) -> Result<Opened, CliError> {
+    check_hdf5_file(file)?;
+    if !allow_incomplete {
+        // The library's own refusal speaks to Rust users; this one to users of the command.
+        let h5 = Hdf5File::open(file)?;
+        if let Ok(info) = h5.dataset_info(dataset) {
+            if info.vastarray_complete() == Some(false) {
+                return Err(CliError::Runtime(format!(
+                    "{}: dataset {dataset} is incomplete: a vastarray store into it did not finish, so some of its chunks may never have been written (they read as the fill value); add --allow-incomplete to read it anyway",
+                    file.display()
+                )));
+            }
+        }
+    }
+    let options = Hdf5Options {
+        allow_incomplete,
+        ..Hdf5Options::default()
+    };
+    let src = Hdf5Source::open_with(file, dataset, &options)?;
     let info = src.info().clone();
     let mut facts = serde_json::Map::new();
     facts.insert("format".into(), json!("hdf5"));
@@ -248,12 +292,21 @@ pub const C2_USER_ENV: &str = "VASTARRAY_C2_USER";
 /// See [`C2_USER_ENV`].
 pub const C2_PASSWORD_ENV: &str = "VASTARRAY_C2_PASSWORD";
 
-fn open_caterva2(server: &str, path: &str, cache: Option<&Path>) -> Result<Opened, CliError> {
+fn open_caterva2(
+    server: &str,
+    path: &str,
+    cache: Option<&Path>,
+    settings: &Settings,
+) -> Result<Opened, CliError> {
     let credentials = match (std::env::var(C2_USER_ENV), std::env::var(C2_PASSWORD_ENV)) {
         (Ok(u), Ok(p)) => Some(Credentials::new(u, p)),
         _ => None,
     };
-    let src = Caterva2Source::open(server, path, credentials)?;
+    if let Some(file) = cache {
+        check_cache_file(file)?;
+    }
+    let client = Caterva2Client::new(server, credentials, settings.http.clone())?;
+    let src = Caterva2Source::with_client(Arc::new(client), path)?;
     let mut facts = serde_json::Map::new();
     facts.insert("format".into(), json!("caterva2"));
     facts.insert("url".into(), json!(format!("{server}{path}")));

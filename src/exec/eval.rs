@@ -3,9 +3,9 @@
 //! runs them as streaming passes (see [`super::run`]).
 
 use super::fetch::PassChunks;
-use super::kernels;
+use super::kernels::{self, Operand};
 use super::read::{read_region, ChunkLookup};
-use super::regions::input_regions;
+use super::regions::{broadcast_input_region, input_regions};
 use crate::data::NdData;
 use crate::error::{Error, Result};
 use crate::graph::{NodeRef, Op};
@@ -122,14 +122,17 @@ pub fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
         Op::Cast(_) => kernels::cast(input(0)?, node.dtype),
         Op::Unary(op, _) => kernels::unary(*op, input(0)?)?,
         Op::Binary(op, a, b) => {
-            let x = input(0)?;
+            let x = operand(a, region, ctx)?;
             if Arc::ptr_eq(a, b) {
-                kernels::binary(*op, x, None)?
+                kernels::binary(*op, x, None, &shape)?
             } else {
-                kernels::binary(*op, x, Some(&input(1)?))?
+                kernels::binary(*op, x, Some(operand(b, region, ctx)?), &shape)?
             }
         }
-        Op::Where(..) => kernels::select_where(&input(0)?, &input(1)?, &input(2)?)?,
+        Op::Where(c, a, b) => {
+            let full = |n: &NodeRef| operand(n, region, ctx)?.into_full(&shape);
+            kernels::select_where(&full(c)?, &full(a)?, &full(b)?)?
+        }
         Op::Mosaic { axis, .. } => {
             let parts = (0..regions.len()).map(input).collect::<Result<Vec<_>>>()?;
             concat(parts, *axis)?
@@ -151,6 +154,17 @@ pub fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
         )));
     }
     Ok(out)
+}
+
+/// An operand of an elementwise node at `region`: a broadcast input is evaluated at its own
+/// (smaller) region and handed over to be stretched by the kernel, never copied to the
+/// region's size.
+fn operand(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<Operand> {
+    if let Op::Broadcast(input) = &node.op {
+        let r = broadcast_input_region(&input.shape, &node.shape, region);
+        return Ok(Operand::Stretched(eval(input, &r, ctx)?));
+    }
+    Ok(Operand::Full(eval(node, region, ctx)?))
 }
 
 /// Drops indexed axes and inserts new ones.

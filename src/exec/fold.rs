@@ -281,7 +281,7 @@ pub fn fold_lane<T: AccElem>(values: &[T], shift: f64, needs: Needs) -> LaneSums
 
 /// Per-lane accumulators of [`fold_rows`] for a tile of lanes, all of one length.
 pub struct RowAcc<'a, T> {
-    /// Shift of each lane's moments.
+    /// Shift of each lane's moments (empty when moments are not needed).
     pub shift: &'a [f64],
     /// NaNs seen per lane.
     pub nan: &'a mut [u64],
@@ -307,7 +307,7 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
 ) {
     let w = acc.nan.len();
     let int_sum = SUM && !T::DTYPE.is_float();
-    let shift = &acc.shift[..w];
+    let shift = if MOM { &acc.shift[..w] } else { &[] };
     for row in rows {
         let row = &row[lo..lo + w];
         // A row without NaN (the common case) takes the loops without masks.

@@ -6,7 +6,7 @@ use crate::data::NdData;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::graph::{BinaryOp, UnaryOp};
-use ndarray::{ArrayD, Zip};
+use ndarray::{ArrayD, IxDyn, Zip};
 
 /// Per-type arithmetic. Operations a type does not have return `None` (the graph builder
 /// rules those out, so reaching one is an internal error).
@@ -58,7 +58,7 @@ macro_rules! arith_int {
                 if b == 0 { return 0; }
                 let q = a.wrapping_div(b);
                 #[allow(unused_comparisons)]
-                if (a % b != 0) && ((a < 0) != (b < 0)) { q.wrapping_sub(1) } else { q }
+                if (a.wrapping_rem(b) != 0) && ((a < 0) != (b < 0)) { q.wrapping_sub(1) } else { q }
             }
             #[inline] fn rem(a: Self, b: Self) -> Self {
                 if b == 0 { return 0; }
@@ -207,78 +207,216 @@ pub fn unary(op: UnaryOp, x: NdData) -> Result<NdData> {
     }))
 }
 
-/// `a = f(a, b)` elementwise, in `a`'s buffer (`b` is `None` when it is `a` itself).
-fn zip_inplace<T: Element>(
-    mut a: ArrayD<T>,
-    b: Option<&ArrayD<T>>,
-    f: impl Fn(T, T) -> T,
-) -> ArrayD<T> {
-    match b {
-        Some(b) => Zip::from(&mut a).and(b).for_each(|p, &q| *p = f(*p, q)),
-        None => a.mapv_inplace(|v| f(v, v)),
-    }
-    a
+/// An operand of an elementwise node as the kernels receive it.
+pub enum Operand {
+    /// The operand's values at the whole region.
+    Full(NdData),
+    /// The input of a broadcast, to be stretched to the region by zero strides (a scalar is
+    /// one value): never copied to the region's size.
+    Stretched(NdData),
 }
 
-/// `f(a, b)` elementwise into a new array (`b` is `None` when it is `a` itself).
-fn zip_map<T: Element, U: Element>(
-    a: &ArrayD<T>,
-    b: Option<&ArrayD<T>>,
+impl Operand {
+    fn data(&self) -> &NdData {
+        match self {
+            Operand::Full(d) | Operand::Stretched(d) => d,
+        }
+    }
+
+    /// The operand's values at the whole region of `shape` (a stretched one is copied out).
+    pub fn into_full(self, shape: &[usize]) -> Result<NdData> {
+        match self {
+            Operand::Full(d) => Ok(d),
+            Operand::Stretched(d) => Ok(crate::map_nd!(d, a: T => {
+                a.broadcast(IxDyn(shape))
+                    .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {shape:?}", a.shape())))?
+                    .to_owned()
+            })),
+        }
+    }
+}
+
+/// A typed operand.
+enum Arg<T> {
+    Full(ArrayD<T>),
+    Stretched(ArrayD<T>),
+}
+
+impl<T: Element> Arg<T> {
+    fn of(op: Operand) -> Result<Arg<T>> {
+        Ok(match op {
+            Operand::Full(d) => Arg::Full(T::unwrap(d)?),
+            Operand::Stretched(d) => Arg::Stretched(T::unwrap(d)?),
+        })
+    }
+
+    /// The single value of a stretched scalar.
+    fn scalar(&self) -> Option<T> {
+        match self {
+            Arg::Stretched(a) if a.len() == 1 => a.iter().next().copied(),
+            _ => None,
+        }
+    }
+
+    fn full(self, shape: &[usize]) -> Result<ArrayD<T>> {
+        match self {
+            Arg::Full(a) => Ok(a),
+            Arg::Stretched(a) => Ok(a
+                .broadcast(IxDyn(shape))
+                .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {shape:?}", a.shape())))?
+                .to_owned()),
+        }
+    }
+}
+
+fn stretch<'a, T>(a: &'a ArrayD<T>, shape: &[usize]) -> Result<ndarray::ArrayViewD<'a, T>> {
+    a.broadcast(IxDyn(shape))
+        .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {shape:?}", a.shape())))
+}
+
+/// `f(a, b)` elementwise where the result has the operands' type: written into the buffer of a
+/// full operand (a scalar stays a scalar inside the loop; a stretched operand is a view with
+/// zero strides). `b` is `None` when it is `a` itself.
+fn arith<T: Element>(
+    a: Arg<T>,
+    b: Option<Arg<T>>,
+    shape: &[usize],
+    mut f: impl FnMut(T, T) -> T,
+) -> Result<ArrayD<T>> {
+    let Some(b) = b else {
+        let mut x = a.full(shape)?;
+        x.mapv_inplace(|v| f(v, v));
+        return Ok(x);
+    };
+    Ok(match (a, b) {
+        (Arg::Full(mut x), b) => {
+            if let Some(q) = b.scalar() {
+                x.mapv_inplace(|p| f(p, q));
+            } else {
+                match b {
+                    Arg::Full(y) => Zip::from(&mut x).and(&y).for_each(|p, &q| *p = f(*p, q)),
+                    Arg::Stretched(y) => Zip::from(&mut x)
+                        .and(stretch(&y, shape)?)
+                        .for_each(|p, &q| *p = f(*p, q)),
+                }
+            }
+            x
+        }
+        (a, Arg::Full(mut y)) => {
+            if let Some(p) = a.scalar() {
+                y.mapv_inplace(|q| f(p, q));
+            } else if let Arg::Stretched(x) = a {
+                Zip::from(&mut y)
+                    .and(stretch(&x, shape)?)
+                    .for_each(|q, &p| *q = f(p, *q));
+            }
+            y
+        }
+        (a, b) => arith(Arg::Full(a.full(shape)?), Some(b), shape, f)?,
+    })
+}
+
+/// `f(a, b)` elementwise into a new array of another type (comparisons).
+fn map2<T: Element, U: Element>(
+    a: Arg<T>,
+    b: Option<Arg<T>>,
+    shape: &[usize],
     mut f: impl FnMut(T, T) -> U,
-) -> ArrayD<U> {
-    match b {
-        Some(b) => Zip::from(a).and(b).map_collect(|&x, &y| f(x, y)),
-        None => a.map(|&x| f(x, x)),
+) -> Result<ArrayD<U>> {
+    fn view<'a, T>(x: &'a Arg<T>, shape: &[usize]) -> Result<ndarray::ArrayViewD<'a, T>> {
+        match x {
+            Arg::Full(a) => Ok(a.view()),
+            Arg::Stretched(a) => stretch(a, shape),
+        }
     }
+    let x = view(&a, shape)?;
+    Ok(match &b {
+        None => x.map(|&p| f(p, p)),
+        Some(b) => match (a.scalar(), b.scalar()) {
+            (None, Some(q)) => x.map(|&p| f(p, q)),
+            (Some(p), None) => view(b, shape)?.map(|&q| f(p, q)),
+            _ => Zip::from(x)
+                .and(view(b, shape)?)
+                .map_collect(|&p, &q| f(p, q)),
+        },
+    })
 }
 
-/// Applies a binary operation to two blocks of equal shape and type. The left operand is
-/// consumed: operations whose result has the operands' type write into its buffer, so a
-/// chain of arithmetic allocates no intermediates. `b` is `None` when both operands are the
-/// same node (`a * a`).
-pub fn binary(op: BinaryOp, a: NdData, b: Option<&NdData>) -> Result<NdData> {
-    if let Some(b) = b {
-        if a.dtype() != b.dtype() || a.shape() != b.shape() {
+/// numpy's fast paths of `x ** e` for a scalar exponent of floats (as numpy's
+/// `fast_scalar_power`): `e` of 2 is `x * x`, 0.5 the square root, 1 the value itself, -1 the
+/// reciprocal. The exponent, if it is one of these.
+fn fast_exponent(b: Option<&Operand>) -> Option<f64> {
+    let Some(Operand::Stretched(e)) = b else {
+        return None;
+    };
+    if e.len() != 1 {
+        return None;
+    }
+    let e = e.clone().cast(DType::F64);
+    let e = f64::peek(&e).and_then(|v| v.iter().next().copied())?;
+    [2.0, 1.0, 0.5, -1.0].contains(&e).then_some(e)
+}
+
+/// Applies a binary operation to two operands of one type, each the whole region of `shape`
+/// or a broadcast input stretched to it (see [`Operand`]). Operations whose result has the
+/// operands' type write into a full operand's buffer, so a chain of arithmetic allocates no
+/// intermediates. `b` is `None` when both operands are the same node (`a * a`).
+pub fn binary(op: BinaryOp, a: Operand, b: Option<Operand>, shape: &[usize]) -> Result<NdData> {
+    if let Some(b) = &b {
+        if a.data().dtype() != b.data().dtype() {
             return Err(Error::Internal(format!(
-                "binary {}: operands {} {:?} and {} {:?}",
+                "binary {}: operands {} and {}",
                 op.name(),
-                a.dtype(),
-                a.shape(),
-                b.dtype(),
-                b.shape()
+                a.data().dtype(),
+                b.data().dtype(),
             )));
         }
     }
-    crate::with_nd!(a, x: T => {
-        let y = match b {
-            Some(b) => Some(T::peek(b).ok_or_else(|| Error::Internal("binary operand type".into()))?),
-            None => None,
-        };
+    let dtype = a.data().dtype();
+    if op == BinaryOp::Pow && dtype.is_float() {
+        if let Some(e) = fast_exponent(b.as_ref()) {
+            let x = a.into_full(shape)?;
+            return Ok(match e {
+                2.0 => binary(BinaryOp::Mul, Operand::Full(x), None, shape)?,
+                0.5 => unary(UnaryOp::Sqrt, x)?,
+                -1.0 => crate::map_nd!(x, v: T => {
+                    let mut v = v;
+                    let one = T::from_f64(1.0);
+                    v.mapv_inplace(|q| <T as Arith>::div(one, q));
+                    v
+                }),
+                _ => x,
+            });
+        }
+    }
+    crate::dispatch_dtype!(dtype, T => {
+        let x = Arg::<T>::of(a)?;
+        let y = b.map(Arg::<T>::of).transpose()?;
         let out: NdData = match op {
-            BinaryOp::Add => T::wrap(zip_inplace(x, y, <T as Arith>::add)),
-            BinaryOp::Sub => T::wrap(zip_inplace(x, y, <T as Arith>::sub)),
-            BinaryOp::Mul => T::wrap(zip_inplace(x, y, <T as Arith>::mul)),
-            BinaryOp::Div => T::wrap(zip_inplace(x, y, <T as Arith>::div)),
-            BinaryOp::FloorDiv => T::wrap(zip_inplace(x, y, <T as Arith>::floor_div)),
-            BinaryOp::Rem => T::wrap(zip_inplace(x, y, <T as Arith>::rem)),
+            BinaryOp::Add => T::wrap(arith(x, y, shape, <T as Arith>::add)?),
+            BinaryOp::Sub => T::wrap(arith(x, y, shape, <T as Arith>::sub)?),
+            BinaryOp::Mul => T::wrap(arith(x, y, shape, <T as Arith>::mul)?),
+            BinaryOp::Div => T::wrap(arith(x, y, shape, <T as Arith>::div)?),
+            BinaryOp::FloorDiv => T::wrap(arith(x, y, shape, <T as Arith>::floor_div)?),
+            BinaryOp::Rem => T::wrap(arith(x, y, shape, <T as Arith>::rem)?),
             BinaryOp::Pow => {
                 let mut bad = false;
-                let r = zip_map(&x, y, |p, q| <T as Arith>::pow(p, q).unwrap_or_else(|| { bad = true; p }));
+                let r = arith(x, y, shape, |p, q| <T as Arith>::pow(p, q).unwrap_or_else(|| { bad = true; p }))?;
                 if bad {
                     return Err(Error::Invalid("integers to negative integer powers are not allowed".into()));
                 }
                 T::wrap(r)
             }
-            BinaryOp::Minimum => T::wrap(zip_inplace(x, y, <T as Arith>::minimum)),
-            BinaryOp::Maximum => T::wrap(zip_inplace(x, y, <T as Arith>::maximum)),
-            BinaryOp::And => T::wrap(zip_inplace(x, y, <T as Arith>::and)),
-            BinaryOp::Or => T::wrap(zip_inplace(x, y, <T as Arith>::or)),
-            BinaryOp::Lt => NdData::Bool(zip_map(&x, y, |p, q| p.lt(&q))),
-            BinaryOp::Le => NdData::Bool(zip_map(&x, y, |p, q| p <= q)),
-            BinaryOp::Gt => NdData::Bool(zip_map(&x, y, |p, q| p.gt(&q))),
-            BinaryOp::Ge => NdData::Bool(zip_map(&x, y, |p, q| p >= q)),
-            BinaryOp::Eq => NdData::Bool(zip_map(&x, y, |p, q| p == q)),
-            BinaryOp::Ne => NdData::Bool(zip_map(&x, y, |p, q| p != q)),
+            BinaryOp::Minimum => T::wrap(arith(x, y, shape, <T as Arith>::minimum)?),
+            BinaryOp::Maximum => T::wrap(arith(x, y, shape, <T as Arith>::maximum)?),
+            BinaryOp::And => T::wrap(arith(x, y, shape, <T as Arith>::and)?),
+            BinaryOp::Or => T::wrap(arith(x, y, shape, <T as Arith>::or)?),
+            BinaryOp::Lt => NdData::Bool(map2(x, y, shape, |p, q| p.lt(&q))?),
+            BinaryOp::Le => NdData::Bool(map2(x, y, shape, |p, q| p <= q)?),
+            BinaryOp::Gt => NdData::Bool(map2(x, y, shape, |p, q| p.gt(&q))?),
+            BinaryOp::Ge => NdData::Bool(map2(x, y, shape, |p, q| p >= q)?),
+            BinaryOp::Eq => NdData::Bool(map2(x, y, shape, |p, q| p == q)?),
+            BinaryOp::Ne => NdData::Bool(map2(x, y, shape, |p, q| p != q)?),
         };
         Ok(out)
     })

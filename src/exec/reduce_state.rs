@@ -1,9 +1,9 @@
 //! [`ReduceState`]: the mergeable partial state of the reductions of one input over one set of
 //! axes, for one block of output elements.
 //!
-//! Each sub-block of input is summarized in two passes (count, sum, NaNs, extremes; then the
-//! sum of squared deviations from the sub-block's own mean), and merged into the running state
-//! with Chan's formula, so the result is numerically stable whatever the chunking and order.
+//! Each sub-block of input is folded by the vectorized loops of [`super::fold`] into sums of
+//! deviations from a shift near each element's mean, and states merge with Chan's formula, so
+//! the result is numerically stable whatever the chunking and order.
 //! Floating values accumulate in `f64`; integer sums in wrapping `i64` (numpy's `int64` /
 //! `uint64`). States of disjoint parts of the input merge into the state of their union, so a
 //! plan can be run in partitions (on many machines) and the partial states merged.
@@ -56,7 +56,7 @@ impl Needs {
 
     /// Bytes of state per output element.
     pub fn bytes_per_element(&self) -> usize {
-        16 + 16 * self.moments as usize
+        16 + 24 * self.moments as usize
             + 8 * self.sum as usize
             + 8 * self.isum as usize
             + 32 * self.minmax as usize
@@ -64,15 +64,24 @@ impl Needs {
 }
 
 /// The partial state of reductions for a block of `len` output elements.
+///
+/// Moments are kept as sums of deviations from a per-element shift (the first value seen, moved
+/// to the running mean whenever the mean drifts more than a few standard deviations from it),
+/// so folding data only adds, and no division runs per element. Two states merge with Chan's
+/// formula.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReduceState {
     needs: Needs,
-    /// Non-NaN elements seen.
-    n: Vec<f64>,
-    /// NaN elements seen.
+    /// Values seen, NaN included.
+    count: Vec<u64>,
+    /// NaN values seen.
     nan: Vec<u64>,
-    mean: Vec<f64>,
-    m2: Vec<f64>,
+    /// The shift of the moments.
+    shift: Vec<f64>,
+    /// Sums of deviations of non-NaN values from the shift.
+    s1: Vec<f64>,
+    /// Sums of squared deviations from the shift.
+    s2: Vec<f64>,
     sum: Vec<f64>,
     isum: Vec<i64>,
     fmin: Vec<f64>,
@@ -81,54 +90,70 @@ pub struct ReduceState {
     imax: Vec<i128>,
 }
 
+/// Elements `range` of a state's array, or nothing if the array is not kept.
+fn part<T>(v: &mut [T], range: std::ops::Range<usize>) -> &mut [T] {
+    if v.is_empty() {
+        &mut []
+    } else {
+        &mut v[range]
+    }
+}
+
 impl ReduceState {
     /// An empty state for `len` output elements.
     pub fn new(needs: Needs, len: usize) -> ReduceState {
-        let v = |on: bool, x: f64| if on { vec![x; len] } else { vec![] };
+        fn v<T: Clone>(on: bool, x: T, len: usize) -> Vec<T> {
+            if on {
+                vec![x; len]
+            } else {
+                vec![]
+            }
+        }
         ReduceState {
             needs,
-            n: vec![0.0; len],
+            count: vec![0; len],
             nan: vec![0; len],
-            mean: v(needs.moments, 0.0),
-            m2: v(needs.moments, 0.0),
-            sum: v(needs.sum, 0.0),
-            isum: if needs.isum { vec![0; len] } else { vec![] },
-            fmin: v(needs.minmax, f64::INFINITY),
-            fmax: v(needs.minmax, f64::NEG_INFINITY),
-            imin: if needs.minmax {
-                vec![i128::MAX; len]
-            } else {
-                vec![]
-            },
-            imax: if needs.minmax {
-                vec![i128::MIN; len]
-            } else {
-                vec![]
-            },
+            shift: v(needs.moments, 0.0, len),
+            s1: v(needs.moments, 0.0, len),
+            s2: v(needs.moments, 0.0, len),
+            sum: v(needs.sum, 0.0, len),
+            isum: v(needs.isum, 0, len),
+            fmin: v(needs.minmax, f64::INFINITY, len),
+            fmax: v(needs.minmax, f64::NEG_INFINITY, len),
+            imin: v(needs.minmax, i128::MAX, len),
+            imax: v(needs.minmax, i128::MIN, len),
         }
     }
 
     /// Number of output elements.
     pub fn len(&self) -> usize {
-        self.n.len()
+        self.count.len()
     }
 
     /// True for a state of no output elements.
     pub fn is_empty(&self) -> bool {
-        self.n.is_empty()
+        self.count.is_empty()
+    }
+
+    /// Non-NaN values seen for element `i`.
+    fn n(&self, i: usize) -> f64 {
+        (self.count[i] - self.nan[i]) as f64
+    }
+
+    /// Mean and sum of squared deviations from it, of element `i` (moments kept, `n > 0`).
+    fn moments(&self, i: usize) -> (f64, f64) {
+        let n = self.n(i);
+        let d = self.s1[i] / n;
+        (self.shift[i] + d, (self.s2[i] - self.s1[i] * d).max(0.0))
     }
 
     /// Folds a sub-block of input into the state. `x` has the input's axes; `reduced` lists the
     /// reduced axes of `x`; the other axes, in order, index the state's elements (C order).
     pub fn update(&mut self, x: &NdData, reduced: &[usize]) -> Result<()> {
-        crate::with_nd!(x, a: T => self.update_typed(a.view(), reduced))
-    }
-
-    fn update_typed<T: AccElem>(&mut self, x: ArrayViewD<T>, reduced: &[usize]) -> Result<()> {
-        let nd = x.ndim();
-        let kept: Vec<usize> = (0..nd).filter(|d| !reduced.contains(d)).collect();
-        let k_len: usize = kept.iter().map(|&d| x.shape()[d]).product();
-        let r_len: usize = reduced.iter().map(|&d| x.shape()[d]).product();
+        let k_len: usize = (0..x.shape().len())
+            .filter(|d| !reduced.contains(d))
+            .map(|d| x.shape()[d])
+            .product();
         if k_len != self.len() {
             return Err(Error::Internal(format!(
                 "reduce state of {} elements fed {} kept elements",
@@ -136,7 +161,33 @@ impl ReduceState {
                 k_len
             )));
         }
-        if r_len == 0 {
+        self.update_at(x, reduced, 0)
+    }
+
+    /// [`ReduceState::update`] for a sub-block whose kept elements are the state's elements
+    /// `offset..` (a run of them in C order: a tile of the block, see `exec/tiles.rs`).
+    pub fn update_at(&mut self, x: &NdData, reduced: &[usize], offset: usize) -> Result<()> {
+        crate::with_nd!(x, a: T => self.update_typed(a.view(), reduced, offset))
+    }
+
+    fn update_typed<T: AccElem>(
+        &mut self,
+        x: ArrayViewD<T>,
+        reduced: &[usize],
+        offset: usize,
+    ) -> Result<()> {
+        let nd = x.ndim();
+        let kept: Vec<usize> = (0..nd).filter(|d| !reduced.contains(d)).collect();
+        let k_len: usize = kept.iter().map(|&d| x.shape()[d]).product();
+        let r_len: usize = reduced.iter().map(|&d| x.shape()[d]).product();
+        if offset.checked_add(k_len).is_none_or(|end| end > self.len()) {
+            return Err(Error::Internal(format!(
+                "reduce state of {} elements fed {} kept elements at {offset}",
+                self.len(),
+                k_len
+            )));
+        }
+        if r_len == 0 || k_len == 0 {
             return Ok(());
         }
         let shape_err = |e: ndarray::ShapeError| Error::Internal(e.to_string());
@@ -149,7 +200,7 @@ impl ReduceState {
             let m = lanes
                 .into_shape_with_order((k_len, r_len))
                 .map_err(shape_err)?;
-            self.update_lanes(m);
+            self.update_lanes(m, offset);
             return Ok(());
         }
         let rows = x.view().permuted_axes(IxDyn(&rows_order));
@@ -157,45 +208,76 @@ impl ReduceState {
             let m = rows
                 .into_shape_with_order((r_len, k_len))
                 .map_err(shape_err)?;
-            self.update_rows(m);
+            self.update_rows(m, offset);
         } else if r_len >= 16 {
             let owned = lanes.as_standard_layout();
             let m = owned
                 .view()
                 .into_shape_with_order((k_len, r_len))
                 .map_err(shape_err)?;
-            self.update_lanes(m);
+            self.update_lanes(m, offset);
         } else {
             let owned = rows.as_standard_layout();
             let m = owned
                 .view()
                 .into_shape_with_order((r_len, k_len))
                 .map_err(shape_err)?;
-            self.update_rows(m);
+            self.update_rows(m, offset);
         }
         Ok(())
     }
 
-    /// The shift of output element `i`'s moments: its running mean, or for a fresh element
-    /// the first non-NaN value of `values` (sums of deviations from a value near the mean lose
-    /// no precision to cancellation, unlike raw sums of squares).
-    fn shift_of<T: AccElem>(&self, i: usize, mut values: impl Iterator<Item = T>) -> f64 {
-        if self.n[i] > 0.0 {
-            self.mean[i]
-        } else {
-            values
-                .find(|v| !v.is_nan_value())
-                .map_or(0.0, |v| v.to_f64())
+    /// Gives element `i` its shift if it has seen no value yet: the first non-NaN of `values`
+    /// (sums of deviations from a value near the mean lose no precision to cancellation,
+    /// unlike raw sums of squares).
+    fn start_shift<T: AccElem>(&mut self, i: usize, mut values: impl Iterator<Item = T>) {
+        if self.count[i] == self.nan[i] {
+            if let Some(v) = values.find(|v| !v.is_nan_value()) {
+                self.shift[i] = v.to_f64();
+                self.s1[i] = 0.0;
+                self.s2[i] = 0.0;
+            }
         }
     }
 
-    /// Folds a `(K, R)` matrix (one lane of `R` values per output element) into the state,
-    /// each lane in one vectorized pass ([`fold_lane`]).
-    fn update_lanes<T: AccElem>(&mut self, m: ndarray::ArrayView2<T>) {
+    /// Moves the shift of elements `range` to their running mean where the mean has drifted
+    /// more than four standard deviations from it (the sums then start to cancel).
+    fn recenter(&mut self, range: std::ops::Range<usize>) {
+        for i in range {
+            let n = self.n(i);
+            if n == 0.0 {
+                continue;
+            }
+            let (s1, s2) = (self.s1[i], self.s2[i]);
+            let d = s1 / n;
+            let m2 = s2 - s1 * d;
+            if d * d * n > 16.0 * m2 {
+                self.shift[i] += d;
+                self.s1[i] = 0.0;
+                self.s2[i] = m2.max(0.0);
+            }
+        }
+    }
+
+    /// Merges extremes of element `i`.
+    fn take_extremes<T: AccElem>(&mut self, i: usize, min: T, max: T) {
+        self.fmin[i] = self.fmin[i].min(min.to_f64());
+        self.fmax[i] = self.fmax[i].max(max.to_f64());
+        if !T::DTYPE.is_float() {
+            self.imin[i] = self.imin[i].min(min.to_i128());
+            self.imax[i] = self.imax[i].max(max.to_i128());
+        }
+    }
+
+    /// Folds a `(K, R)` matrix (one lane of `R` values per output element, from element
+    /// `offset` of the state on) into the state, each lane in one vectorized pass
+    /// ([`fold_lane`]).
+    fn update_lanes<T: AccElem>(&mut self, m: ndarray::ArrayView2<T>, offset: usize) {
         let r = m.ncols();
         let needs = self.needs;
         let mut owned: Vec<T> = Vec::new();
-        for (i, lane) in m.outer_iter().enumerate() {
+        for (k, lane) in m.outer_iter().enumerate() {
+            let i = offset + k;
             let values: &[T] = match lane.to_slice() {
                 Some(s) => s,
                 None => {
@@ -205,25 +287,37 @@ impl ReduceState {
                 }
             };
             let shift = if needs.moments {
-                self.shift_of(i, values.iter().copied())
+                self.start_shift(i, values.iter().copied());
+                self.shift[i]
             } else {
                 0.0
             };
-            let s = fold_lane(values, shift, needs);
-            self.absorb(i, r, shift, &s);
+            let s: LaneSums<T> = fold_lane(values, shift, needs);
+            self.count[i] += r as u64;
+            self.nan[i] += s.nan;
+            if needs.moments {
+                self.s1[i] += s.s1;
+                self.s2[i] += s.s2;
+                self.recenter(i..i + 1);
+            }
+            if needs.sum {
+                self.sum[i] += s.sum;
+            }
+            if needs.isum {
+                self.isum[i] = self.isum[i].wrapping_add(s.isum);
+            }
+            if needs.minmax && s.nan < r as u64 {
+                self.take_extremes(i, s.min, s.max);
+            }
         }
     }
 
-    /// Folds an `(R, K)` matrix (each of `R` rows holds one value for every output element)
-    /// into the state in place, in one pass over the data: the moments of each lane are summed
-    /// around a shift (the lane's running mean, or its first value) and merged with Chan's
-    /// formula. Lanes are taken a tile at a time so the tile's sums stay in cache.
-    fn update_rows<T: AccElem>(&mut self, m: ndarray::ArrayView2<T>) {
+    /// Folds an `(R, K)` matrix (each of `R` rows holds one value for output elements
+    /// `offset..offset + K`) into the state in place, in one pass over the data, straight into
+    /// the state's sums. Lanes are taken a tile at a time so the tile's sums stay in cache.
+    fn update_rows<T: AccElem>(&mut self, m: ndarray::ArrayView2<T>, offset: usize) {
         const LANES: usize = 1024;
         let (r, k) = m.dim();
-        if k == 0 {
-            return;
-        }
         // Rows as slices of one contiguous buffer (copied once if the view is not one).
         let owned: Vec<T>;
         let flat: &[T] = match m.to_slice() {
@@ -236,95 +330,58 @@ impl ReduceState {
         let rows: Vec<&[T]> = flat.chunks(k).collect();
         let needs = self.needs;
         let tile = LANES.min(k);
-        let on = |b: bool| if b { tile } else { 0 };
-        let mut shift = vec![0.0f64; tile];
-        let mut nan = vec![0u64; tile];
-        let mut s1 = vec![0.0f64; on(needs.moments)];
-        let mut s2 = vec![0.0f64; on(needs.moments)];
-        let mut sum = vec![0.0f64; on(needs.sum)];
-        let mut isum = vec![0i64; on(needs.isum)];
-        let mut mn = vec![T::HIGHEST; on(needs.minmax)];
-        let mut mx = vec![T::LOWEST; on(needs.minmax)];
+        let mut mn = vec![T::HIGHEST; if needs.minmax { tile } else { 0 }];
+        let mut mx = vec![T::LOWEST; mn.len()];
         for lo in (0..k).step_by(LANES) {
             let w = (lo + LANES).min(k) - lo;
-            let cut = |len: usize| len.min(w);
-            let (n1, ns, ni, nm) = (
-                cut(s1.len()),
-                cut(sum.len()),
-                cut(isum.len()),
-                cut(mn.len()),
-            );
-            nan[..w].fill(0);
-            s1[..n1].fill(0.0);
-            s2[..n1].fill(0.0);
-            sum[..ns].fill(0.0);
-            isum[..ni].fill(0);
-            mn[..nm].fill(T::HIGHEST);
-            mx[..nm].fill(T::LOWEST);
+            let range = offset + lo..offset + lo + w;
             if needs.moments {
-                for (j, sh) in shift[..w].iter_mut().enumerate() {
-                    *sh = self.shift_of(lo + j, rows.iter().map(|row| row[lo + j]));
+                for j in 0..w {
+                    self.start_shift(offset + lo + j, rows.iter().map(|row| row[lo + j]));
                 }
             }
+            for c in &mut self.count[range.clone()] {
+                *c += r as u64;
+            }
+            let nm = mn.len().min(w);
+            mn[..nm].fill(T::HIGHEST);
+            mx[..nm].fill(T::LOWEST);
+            let ReduceState {
+                nan,
+                shift,
+                s1,
+                s2,
+                sum,
+                isum,
+                ..
+            } = self;
             let mut acc = RowAcc {
-                shift: &shift[..w],
-                nan: &mut nan[..w],
-                s1: &mut s1[..n1],
-                s2: &mut s2[..n1],
-                sum: &mut sum[..ns],
-                isum: &mut isum[..ni],
+                shift: if shift.is_empty() {
+                    &[]
+                } else {
+                    &shift[range.clone()]
+                },
+                nan: &mut nan[range.clone()],
+                s1: part(s1, range.clone()),
+                s2: part(s2, range.clone()),
+                sum: part(sum, range.clone()),
+                isum: part(isum, range.clone()),
                 min: &mut mn[..nm],
                 max: &mut mx[..nm],
             };
             fold_rows(&rows, lo, needs, &mut acc);
-            for j in 0..w {
-                let s = LaneSums {
-                    nan: nan[j],
-                    sum: sum.get(j).copied().unwrap_or(0.0),
-                    isum: isum.get(j).copied().unwrap_or(0),
-                    s1: s1.get(j).copied().unwrap_or(0.0),
-                    s2: s2.get(j).copied().unwrap_or(0.0),
-                    min: mn.get(j).copied().unwrap_or(T::HIGHEST),
-                    max: mx.get(j).copied().unwrap_or(T::LOWEST),
-                };
-                self.absorb(lo + j, r, shift[j], &s);
+            if needs.minmax {
+                for j in 0..w {
+                    let i = offset + lo + j;
+                    if self.n(i) > 0.0 {
+                        self.take_extremes(i, mn[j], mx[j]);
+                    }
+                }
+            }
+            if needs.moments {
+                self.recenter(range);
             }
         }
-    }
-
-    /// Merges the sums of `r` values of output element `i` (moments around `shift`) into the
-    /// state: counts and sums add, extremes compare, moments merge with Chan's formula.
-    fn absorb<T: AccElem>(&mut self, i: usize, r: usize, shift: f64, s: &LaneSums<T>) {
-        let needs = self.needs;
-        let nb = (r as u64 - s.nan) as f64;
-        self.nan[i] += s.nan;
-        if needs.sum {
-            self.sum[i] += s.sum;
-        }
-        if needs.isum {
-            self.isum[i] = self.isum[i].wrapping_add(s.isum);
-        }
-        if nb == 0.0 {
-            return;
-        }
-        if needs.minmax {
-            self.fmin[i] = self.fmin[i].min(s.min.to_f64());
-            self.fmax[i] = self.fmax[i].max(s.max.to_f64());
-            if !T::DTYPE.is_float() {
-                self.imin[i] = self.imin[i].min(s.min.to_i128());
-                self.imax[i] = self.imax[i].max(s.max.to_i128());
-            }
-        }
-        let na = self.n[i];
-        let total = na + nb;
-        if needs.moments {
-            let mean_b = shift + s.s1 / nb;
-            let m2_b = (s.s2 - s.s1 * s.s1 / nb).max(0.0);
-            let delta = mean_b - self.mean[i];
-            self.mean[i] += delta * nb / total;
-            self.m2[i] += m2_b + delta * delta * na * nb / total;
-        }
-        self.n[i] = total;
     }
 
     /// Merges the state of a disjoint part of the input (Chan et al.'s parallel formula).
@@ -336,53 +393,57 @@ impl ReduceState {
                 self.len()
             )));
         }
-        self.merge_unchecked(other);
-        Ok(())
-    }
-
-    fn merge_unchecked(&mut self, o: &ReduceState) {
-        let nd = &self.needs;
-        for i in 0..self.n.len() {
-            let (na, nb) = (self.n[i], o.n[i]);
-            let n = na + nb;
+        let nd = self.needs;
+        for i in 0..self.len() {
+            let (na, nb) = (self.n(i), other.n(i));
             if nd.moments && nb > 0.0 {
-                let delta = o.mean[i] - self.mean[i];
-                self.mean[i] += delta * nb / n;
-                self.m2[i] += o.m2[i] + delta * delta * na * nb / n;
+                let (mb, m2b) = other.moments(i);
+                let (ma, m2a) = if na > 0.0 { self.moments(i) } else { (mb, 0.0) };
+                let n = na + nb;
+                let delta = mb - ma;
+                self.shift[i] = ma + delta * nb / n;
+                self.s1[i] = 0.0;
+                self.s2[i] = m2a + m2b + delta * delta * na * nb / n;
             }
-            self.n[i] = n;
-            self.nan[i] += o.nan[i];
+            self.count[i] += other.count[i];
+            self.nan[i] += other.nan[i];
         }
         if nd.sum {
-            self.sum.iter_mut().zip(&o.sum).for_each(|(a, b)| *a += b);
+            self.sum
+                .iter_mut()
+                .zip(&other.sum)
+                .for_each(|(a, b)| *a += b);
         }
         if nd.isum {
             self.isum
                 .iter_mut()
-                .zip(&o.isum)
+                .zip(&other.isum)
                 .for_each(|(a, b)| *a = a.wrapping_add(*b));
         }
         if nd.minmax {
             self.fmin
                 .iter_mut()
-                .zip(&o.fmin)
+                .zip(&other.fmin)
                 .for_each(|(a, b)| *a = a.min(*b));
             self.fmax
                 .iter_mut()
-                .zip(&o.fmax)
+                .zip(&other.fmax)
                 .for_each(|(a, b)| *a = a.max(*b));
             self.imin
                 .iter_mut()
-                .zip(&o.imin)
+                .zip(&other.imin)
                 .for_each(|(a, b)| *a = (*a).min(*b));
             self.imax
                 .iter_mut()
-                .zip(&o.imax)
+                .zip(&other.imax)
                 .for_each(|(a, b)| *a = (*a).max(*b));
         }
+        Ok(())
     }
 
-    /// The result of `op` for these elements, of type `out` and shape `shape`.
+    /// The result of `op` for these elements, of type `out` and shape `shape`. As numpy: the
+    /// minimum or maximum of no values at all is an error; the mean, variance and standard
+    /// deviation of no values are NaN; the sum is 0.
     pub fn finalize(
         &self,
         op: ReduceOp,
@@ -399,30 +460,48 @@ impl ReduceState {
                 "finalize: shape {shape:?} for {len} elements"
             )));
         }
+        let shape_err = |e: ndarray::ShapeError| Error::Internal(e.to_string());
         let float_of = |f: &dyn Fn(usize) -> f64| -> Result<NdData> {
             let a = ArrayD::from_shape_vec(IxDyn(shape), (0..len).map(f).collect())
-                .map_err(|e| Error::Internal(e.to_string()))?;
+                .map_err(shape_err)?;
             Ok(NdData::F64(a).cast(out))
         };
+        let mean_of = |i: usize| -> f64 {
+            if self.n(i) == 0.0 {
+                f64::NAN
+            } else {
+                self.moments(i).0
+            }
+        };
         let var_of = |i: usize| -> f64 {
-            if !op.skips_nan() && self.nan[i] > 0 {
+            if !op.skips_nan() && self.nan[i] > 0 || self.n(i) == 0.0 {
                 return f64::NAN;
             }
-            let dof = (self.n[i] - ddof).max(0.0);
-            self.m2[i] / dof
+            let dof = (self.n(i) - ddof).max(0.0);
+            self.moments(i).1 / dof
         };
+        if matches!(op, Min | Max | NanMin | NanMax) && self.count.contains(&0) {
+            return Err(Error::Invalid(format!(
+                "zero-size array to reduction operation {} which has no identity",
+                if matches!(op, Min | NanMin) {
+                    "minimum"
+                } else {
+                    "maximum"
+                }
+            )));
+        }
         match op {
             Count => {
                 let a = ArrayD::from_shape_vec(
                     IxDyn(shape),
-                    self.n.iter().map(|&n| n as i64).collect(),
+                    (0..len).map(|i| self.n(i) as i64).collect(),
                 )
-                .map_err(|e| Error::Internal(e.to_string()))?;
+                .map_err(shape_err)?;
                 Ok(NdData::I64(a))
             }
             Sum | NanSum if !input.is_float() => {
-                let a = ArrayD::from_shape_vec(IxDyn(shape), self.isum.clone())
-                    .map_err(|e| Error::Internal(e.to_string()))?;
+                let a =
+                    ArrayD::from_shape_vec(IxDyn(shape), self.isum.clone()).map_err(shape_err)?;
                 Ok(if out == DType::U64 {
                     NdData::U64(a.mapv(|v| v as u64))
                 } else {
@@ -438,63 +517,57 @@ impl ReduceState {
             }),
             NanSum => float_of(&|i| self.sum[i]),
             Mean => float_of(&|i| {
-                if self.nan[i] > 0 || self.n[i] == 0.0 {
+                if self.nan[i] > 0 {
                     f64::NAN
                 } else {
-                    self.mean[i]
+                    mean_of(i)
                 }
             }),
             NanMean => float_of(&|i| {
-                let total = self.n[i] + self.nan[i] as f64;
-                if self.n[i] == 0.0 || (self.nan[i] as f64) / total > mdtol {
+                if (self.nan[i] as f64) / (self.count[i] as f64) > mdtol {
                     f64::NAN
                 } else {
-                    self.mean[i]
+                    mean_of(i)
                 }
             }),
             Var | NanVar => float_of(&var_of),
             Std | NanStd => float_of(&|i| var_of(i).sqrt()),
             Min | Max | NanMin | NanMax if !input.is_float() => {
-                if self.n.contains(&0.0) {
-                    return Err(Error::Invalid(format!(
-                        "zero-size array to reduction operation {} which has no identity",
-                        op.name()
-                    )));
-                }
                 let src = if matches!(op, Min | NanMin) {
                     &self.imin
                 } else {
                     &self.imax
                 };
-                let a =
-                    ArrayD::from_shape_vec(IxDyn(shape), src.iter().map(|&v| v as f64).collect())
-                        .map_err(|e| Error::Internal(e.to_string()))?;
-                // Exact for every integer type: go through i128 rather than f64 when wide.
-                if matches!(input, DType::I64 | DType::U64) {
-                    let exact: Vec<i128> = src.clone();
-                    return Ok(match input {
-                        DType::I64 => NdData::I64(
-                            ArrayD::from_shape_vec(
-                                IxDyn(shape),
-                                exact.iter().map(|&v| v as i64).collect(),
-                            )
-                            .map_err(|e| Error::Internal(e.to_string()))?,
-                        ),
-                        _ => NdData::U64(
-                            ArrayD::from_shape_vec(
-                                IxDyn(shape),
-                                exact.iter().map(|&v| v as u64).collect(),
-                            )
-                            .map_err(|e| Error::Internal(e.to_string()))?,
-                        ),
-                    });
-                }
-                Ok(NdData::F64(a).cast(out))
+                // Exact for every integer type: through i128 rather than f64.
+                Ok(match input {
+                    DType::I64 => NdData::I64(
+                        ArrayD::from_shape_vec(
+                            IxDyn(shape),
+                            src.iter().map(|&v| v as i64).collect(),
+                        )
+                        .map_err(shape_err)?,
+                    ),
+                    DType::U64 => NdData::U64(
+                        ArrayD::from_shape_vec(
+                            IxDyn(shape),
+                            src.iter().map(|&v| v as u64).collect(),
+                        )
+                        .map_err(shape_err)?,
+                    ),
+                    _ => NdData::F64(
+                        ArrayD::from_shape_vec(
+                            IxDyn(shape),
+                            src.iter().map(|&v| v as f64).collect(),
+                        )
+                        .map_err(shape_err)?,
+                    )
+                    .cast(out),
+                })
             }
             Min | Max | NanMin | NanMax => {
                 let is_min = matches!(op, Min | NanMin);
                 float_of(&|i| {
-                    if (!op.skips_nan() && self.nan[i] > 0) || self.n[i] == 0.0 {
+                    if (!op.skips_nan() && self.nan[i] > 0) || self.n(i) == 0.0 {
                         f64::NAN
                     } else if is_min {
                         self.fmin[i]

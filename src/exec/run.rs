@@ -136,9 +136,32 @@ pub struct ReduceJob {
     blocks: Vec<Region>,
     pieces: Vec<Vec<Range<usize>>>,
     latency: bool,
-    /// Chunks are kept within a piece (a source read by several uses).
+    /// True when the input computes something (elementwise ops): pieces run tile by tile.
+    tiled: bool,
+    /// True when a tiled piece keeps the chunks it reads for its other tiles.
     keep: bool,
+    /// True when a source is read by several uses: an untiled piece keeps its chunks too.
+    shares: bool,
     io: usize,
+}
+
+/// True when some node below `root` computes values (rather than moving them).
+fn computes(root: &NodeRef) -> bool {
+    let mut stack = vec![root.clone()];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n.id) {
+            continue;
+        }
+        if matches!(
+            n.op,
+            Op::Unary(..) | Op::Binary(..) | Op::Cast(_) | Op::Where(..)
+        ) {
+            return true;
+        }
+        stack.extend(n.inputs().into_iter().cloned());
+    }
+    false
 }
 
 impl ReduceJob {
@@ -159,8 +182,11 @@ impl ReduceJob {
             .into_iter()
             .map(|r| region_ranges(&r))
             .collect();
-        let latency = has_latency_sources(std::slice::from_ref(&red.input));
-        let keep = shares_sources(std::slice::from_ref(&red.input));
+        let input = std::slice::from_ref(&red.input);
+        let latency = has_latency_sources(input);
+        let tiled = computes(&red.input);
+        let keep = any_source(input, &|s| !s.cheap_region_reads());
+        let shares = shares_sources(input);
         Ok(ReduceJob {
             roots,
             red,
@@ -170,7 +196,9 @@ impl ReduceJob {
             blocks,
             pieces,
             latency,
+            tiled,
             keep,
+            shares,
             io: cfg.io_concurrency,
         })
     }
@@ -210,16 +238,37 @@ impl ReduceJob {
 
     fn run_piece(&self, b: usize, p: usize, state: &mut ReduceState) -> Result<()> {
         let region = self.input_region(&self.blocks[b], &self.pieces[p]);
-        let data = eval_task(
-            std::slice::from_ref(&self.red.input),
-            &region,
-            None,
-            &self.plan.shared,
-            self.latency,
-            self.keep,
-            self.io,
-        )?;
-        state.update(&data[0], &self.red.axes)
+        let input = std::slice::from_ref(&self.red.input);
+        let pass = &self.plan.shared;
+        if !self.tiled {
+            let data = eval_task(
+                input,
+                &region,
+                None,
+                pass,
+                self.latency,
+                self.shares,
+                self.io,
+            )?;
+            return state.update(&data[0], &self.red.axes);
+        }
+        // An input that computes (`mean(x - 0.5)`) is evaluated and folded a cache-sized tile
+        // at a time, its chunks read once for the piece: the tile's intermediates never leave
+        // the cache. A tile's kept positions are a run of the block's state (tiles cut outer
+        // axes first), so each tile folds into its part of the state.
+        let ctx = task_ctx(input, &region, None, pass, self.latency, self.keep, self.io)?;
+        let kept: Vec<usize> = (0..region.len())
+            .filter(|d| !self.red.axes.contains(d))
+            .collect();
+        let elem = self.red.input.dtype.size();
+        for tile in block_tiles(&region, elem, TILE_BYTES) {
+            let data = eval(&self.red.input, &tile.region, &ctx)?;
+            let offset = kept
+                .iter()
+                .fold(0, |acc, &d| acc * region[d].len() + tile.within[d].start);
+            state.update_at(&data, &self.red.axes, offset)?;
+        }
+        Ok(())
     }
 
     /// The state of block `b` over the pieces `keep` selects (by task number), pieces run in

@@ -51,11 +51,11 @@ fn scalar_node(value: &Operand, dtype: DType) -> Result<DynArray> {
         Operand::Bool(v) => NdData::from(ndarray::arr0(v).into_dyn()).cast(dtype),
         Operand::Array(ref a) => return a.cast(dtype),
     };
-    Ok(DynArray::from_node(Node::new(
+    Ok(DynArray::from_node(Node::try_new(
         Op::Const(data),
         vec![],
         dtype,
-    )))
+    )?))
 }
 
 fn int_fits(v: i64, t: DType) -> bool {
@@ -104,11 +104,11 @@ impl DynArray {
         if dtype == self.dtype() {
             return Ok(self.clone());
         }
-        Ok(DynArray::from_node(Node::new(
+        Ok(DynArray::from_node(Node::try_new(
             Op::Cast(self.node.clone()),
             self.shape().to_vec(),
             dtype,
-        )))
+        )?))
     }
 
     /// Applies an elementwise function.
@@ -119,11 +119,11 @@ impl DynArray {
         } else {
             self.clone()
         };
-        Ok(DynArray::from_node(Node::new(
+        Ok(DynArray::from_node(Node::try_new(
             Op::Unary(op, input.node),
             self.shape().to_vec(),
             out,
-        )))
+        )?))
     }
 
     /// Applies an elementwise function of two operands, broadcasting and promoting as numpy.
@@ -151,11 +151,11 @@ impl DynArray {
             a.broadcast_to(&shape)?,
             b.broadcast_to(&shape)?,
         );
-        Ok(DynArray::from_node(Node::new(
+        Ok(DynArray::from_node(Node::try_new(
             Op::Where(c.node, a.node, b.node),
             shape,
             common,
-        )))
+        )?))
     }
 }
 
@@ -166,11 +166,11 @@ pub fn binary(op: BinaryOp, a: &Operand, b: &Operand) -> Result<DynArray> {
     let shape = broadcast_shapes(a.shape(), b.shape())?;
     let a = a.cast(compute)?.broadcast_to(&shape)?;
     let b = b.cast(compute)?.broadcast_to(&shape)?;
-    Ok(DynArray::from_node(Node::new(
+    Ok(DynArray::from_node(Node::try_new(
         Op::Binary(op, a.node, b.node),
         shape,
         out,
-    )))
+    )?))
 }
 
 macro_rules! unary_methods {

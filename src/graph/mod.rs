@@ -15,7 +15,7 @@ mod typed;
 
 pub use array::{DynArray, Operand};
 pub use axes::Axes;
-pub use node::{Node, NodeRef, Op, Reduction};
+pub use node::{Node, NodeRef, Op, Reduction, MAX_DEPTH};
 pub use ops::{BinaryOp, ReduceOp, UnaryOp};
 pub use reduce::ReduceOptions;
 pub use typed::{Array, FloatOut, MeanOut, Promote, SumOut};

@@ -1,5 +1,10 @@
 //! The nodes of the lazy expression graph. A node knows its shape and element type; both are
 //! checked when it is built, so a graph that exists is a graph that can run.
+//!
+//! A node also knows its depth (the longest path down to a source or constant): graph
+//! builders refuse a node deeper than [`MAX_DEPTH`] ([`Node::try_new`]), so every walk over
+//! a graph has a known bound. Dropping a graph is a loop, not a recursion, so a deep one can
+//! be dropped on any thread's stack.
 
 use super::ops::{BinaryOp, ReduceOp, UnaryOp};
 use crate::data::NdData;
@@ -22,7 +27,14 @@ pub struct Node {
     pub shape: Vec<usize>,
     /// The result's element type.
     pub dtype: DType,
+    /// 1 for sources and constants, else 1 + the largest depth of the inputs.
+    pub depth: usize,
 }
+
+/// The deepest graph the builders accept: a chain of 10,000 operations, each on the result of
+/// the one before (a sum of about as many terms). A deeper one is refused with
+/// [`crate::Error::Invalid`] when the node that would exceed it is built.
+pub const MAX_DEPTH: usize = 10_000;
 
 /// The parameters of a reduction node.
 #[derive(Clone)]
@@ -78,14 +90,42 @@ pub enum Op {
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl Node {
-    /// A new node with a fresh id.
+    /// A new node with a fresh id (its depth computed from its inputs, not checked: plan
+    /// rules use this to rebuild graphs that were checked when built).
     pub fn new(op: Op, shape: Vec<usize>, dtype: DType) -> NodeRef {
-        Arc::new(Node {
+        Arc::new(Node::build(op, shape, dtype))
+    }
+
+    /// A new node, refused with [`crate::Error::Invalid`] when it would be deeper than
+    /// [`MAX_DEPTH`]. The graph builders build every node this way.
+    pub fn try_new(op: Op, shape: Vec<usize>, dtype: DType) -> crate::Result<NodeRef> {
+        let node = Node::build(op, shape, dtype);
+        if node.depth > MAX_DEPTH {
+            return Err(crate::Error::Invalid(format!(
+                "the expression would be {} operations deep, more than the maximum of {MAX_DEPTH} (each operation applied to the result of the one before): compute part of it first",
+                node.depth
+            )));
+        }
+        Ok(Arc::new(node))
+    }
+
+    fn build(op: Op, shape: Vec<usize>, dtype: DType) -> Node {
+        let mut node = Node {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             op,
             shape,
             dtype,
-        })
+            depth: 1,
+        };
+        let below = node.inputs().iter().map(|n| n.depth).max().unwrap_or(0);
+        node.depth = below.saturating_add(1);
+        node
+    }
+
+    /// The node's operation, taken out of it (for rules that rebuild a node; a `Node` cannot
+    /// be taken apart by a pattern because of its `Drop`).
+    pub fn into_op(mut self) -> Op {
+        std::mem::replace(&mut self.op, Op::Const(NdData::zeros(DType::Bool, &[])))
     }
 
     /// The node's direct inputs.
@@ -193,5 +233,86 @@ impl Node {
             }),
         };
         Ok(Node::new(op, self.shape.clone(), self.dtype))
+    }
+}
+
+impl Drop for Node {
+    /// Drops the inputs this node holds the last reference to with a loop rather than
+    /// recursion: a chain of thousands of operations is a graph thousands of nodes deep.
+    fn drop(&mut self) {
+        let mut unique = Vec::new();
+        take_unique_inputs(&mut self.op, &mut unique);
+        while let Some(mut node) = unique.pop() {
+            take_unique_inputs(&mut node.op, &mut unique);
+            // `node` now holds no last reference to anything: dropping it recurses no further.
+        }
+    }
+}
+
+/// Replaces every input of `op` by a shared placeholder, and moves into `out` the inputs that
+/// nothing else refers to.
+fn take_unique_inputs(op: &mut Op, out: &mut Vec<Node>) {
+    static PLACEHOLDER: std::sync::OnceLock<NodeRef> = std::sync::OnceLock::new();
+    let slots: Vec<&mut NodeRef> = match op {
+        Op::Source(_) | Op::Const(_) => return,
+        Op::Select(a, _)
+        | Op::Transpose(a, _)
+        | Op::Broadcast(a)
+        | Op::Cast(a)
+        | Op::Unary(_, a) => vec![a],
+        Op::Mosaic { tiles, .. } => tiles.iter_mut().collect(),
+        Op::Binary(_, a, b) => vec![a, b],
+        Op::Where(c, a, b) => vec![c, a, b],
+        Op::Reduce(r) => vec![&mut r.input],
+    };
+    let placeholder = PLACEHOLDER.get_or_init(|| {
+        Node::new(
+            Op::Const(NdData::zeros(DType::Bool, &[])),
+            vec![],
+            DType::Bool,
+        )
+    });
+    for slot in slots {
+        let input = std::mem::replace(slot, placeholder.clone());
+        if let Ok(node) = Arc::try_unwrap(input) {
+            out.push(node);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DynArray;
+
+    #[test]
+    fn depth_is_counted_limited_and_a_deep_graph_drops_on_a_small_stack() {
+        let a = DynArray::scalar(1.0f64);
+        assert_eq!(a.node().depth, 1);
+        let mut x = a.clone();
+        for _ in 0..MAX_DEPTH - 1 {
+            x = x.neg().unwrap();
+        }
+        assert_eq!(x.node().depth, MAX_DEPTH);
+        let Err(e) = x.neg() else {
+            panic!("one too deep")
+        };
+        assert!(matches!(e, crate::Error::Invalid(_)), "{e}");
+        assert!(e.to_string().contains("10001 operations deep"), "{e}");
+        // A binary node is one deeper than its deeper input.
+        assert_eq!(
+            x.binary(crate::BinaryOp::Add, &a)
+                .err()
+                .map(|e| e.to_string().contains("deep")),
+            Some(true)
+        );
+        assert_eq!(a.binary(crate::BinaryOp::Add, &a).unwrap().node().depth, 2);
+        // The last reference dropped on a thread with a small stack: recursion would overflow.
+        std::thread::Builder::new()
+            .stack_size(128 << 10)
+            .spawn(move || drop(x))
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

@@ -70,7 +70,11 @@ impl DynArray {
             ddof: opts.ddof,
             mdtol: opts.mdtol,
         };
-        Ok(DynArray::from_node(Node::new(Op::Reduce(r), shape, dtype)))
+        Ok(DynArray::from_node(Node::try_new(
+            Op::Reduce(r),
+            shape,
+            dtype,
+        )?))
     }
 
     /// Sum over `axes` (integers give `int64`/`uint64`).

@@ -83,11 +83,11 @@ impl DynArray {
             return Ok(self.clone());
         }
         let shape = perm.iter().map(|&p| self.shape()[p]).collect();
-        Ok(DynArray::from_node(Node::new(
+        Ok(DynArray::from_node(Node::try_new(
             Op::Transpose(self.node.clone(), perm.to_vec()),
             shape,
             self.dtype(),
-        )))
+        )?))
     }
 
     /// Broadcasts to `shape` by numpy's rules (axes are matched from the end; length-1 axes
@@ -108,11 +108,11 @@ impl DynArray {
         if me == shape {
             return Ok(self.clone());
         }
-        Ok(DynArray::from_node(Node::new(
+        Ok(DynArray::from_node(Node::try_new(
             Op::Broadcast(self.node.clone()),
             shape.to_vec(),
             self.dtype(),
-        )))
+        )?))
     }
 
     /// Inserts an axis of length 1 before axis `axis` (`axis == ndim` appends).
@@ -169,7 +169,7 @@ impl DynArray {
             .collect::<Result<Vec<_>>>()?;
         let mut shape = first.shape().to_vec();
         shape[axis] = edges[tiles.len()];
-        Ok(DynArray::from_node(Node::new(
+        Ok(DynArray::from_node(Node::try_new(
             Op::Mosaic {
                 tiles: nodes,
                 axis,
@@ -177,7 +177,7 @@ impl DynArray {
             },
             shape,
             dtype,
-        )))
+        )?))
     }
 
     /// Joins arrays of equal shape along a new axis.

@@ -1,28 +1,16 @@
-//! Reading a response body without reading more than a cap, or for longer than a deadline.
+//! Reading a response body without reading more than a cap, or for longer than the attempt's
+//! limit.
 
-use super::failure::Failure;
-use std::io::Read;
-use std::time::{Duration, Instant};
+use super::failure::{Failure, Limits};
 
-/// Limits on reading one body.
-pub(crate) struct BodyLimits {
-    /// Largest body accepted, in bytes.
-    pub(crate) cap: u64,
-    /// When the attempt must be over (`None`: never).
-    pub(crate) deadline: Option<Instant>,
-    /// The per-read timeout (for messages).
-    pub(crate) read_timeout: Duration,
-    /// The whole-attempt limit (for messages).
-    pub(crate) attempt_deadline: Duration,
-}
-
-/// Reads the whole body of `response`, refusing one longer than the cap: at once when the
-/// server announces a larger `Content-Length`, otherwise as soon as byte `cap + 1` arrives.
-pub(crate) fn read_capped(
-    response: &mut reqwest::blocking::Response,
-    limits: &BodyLimits,
+/// Reads the whole body of `response`, refusing one longer than `cap` bytes: at once when the
+/// server announces a larger `Content-Length`, otherwise as soon as more than `cap` bytes have
+/// arrived. Timeouts (between reads, or of the whole attempt) are classified by `limits`.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: u64,
+    limits: &Limits,
 ) -> Result<Vec<u8>, Failure> {
-    let cap = limits.cap;
     if let Some(len) = response.content_length() {
         if len > cap {
             return Err(Failure::permanent(format!(
@@ -32,31 +20,37 @@ pub(crate) fn read_capped(
     }
     let expected = response.content_length().unwrap_or(0).min(cap);
     let mut buf = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
-    let mut block = vec![0u8; 64 * 1024];
     loop {
-        if limits.deadline.is_some_and(|d| Instant::now() > d) {
-            return Err(Failure::transient(format!(
-                "the response took longer than {:?} ({} bytes received)",
-                limits.attempt_deadline,
-                buf.len()
-            )));
+        if limits.over() {
+            return Err(limits.attempt_over(buf.len()));
         }
-        // Never ask for more than one byte past the cap.
-        let room = usize::try_from(cap.saturating_add(1).saturating_sub(buf.len() as u64))
-            .unwrap_or(usize::MAX);
-        let want = block.len().min(room.max(1));
-        let n = match response.read(&mut block[..want]) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Failure::reading_body(&e, limits.read_timeout)),
+        let chunk = match response.chunk().await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => return Err(Failure::reading_body(&e, limits, buf.len())),
         };
-        buf.extend_from_slice(&block[..n]);
-        if buf.len() as u64 > cap {
+        if (buf.len() as u64).saturating_add(chunk.len() as u64) > cap {
             return Err(Failure::permanent(format!(
                 "response body too large: more than the cap of {cap} bytes (no Content-Length given)"
             )));
         }
+        buf.extend_from_slice(&chunk);
     }
     Ok(buf)
+}
+
+/// Reads at most `max` bytes of the body, for the start of an error response; a failure ends
+/// the reading quietly.
+pub(crate) async fn read_start(mut response: reqwest::Response, max: usize) -> Vec<u8> {
+    let mut buf = Vec::new();
+    while buf.len() < max {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = max - buf.len();
+                buf.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            _ => break,
+        }
+    }
+    buf
 }

@@ -1,50 +1,63 @@
 //! [`HttpClient`]: one shared connection pool with retries, a size cap and bounded concurrency,
 //! for GETs and form POSTs with extra headers.
 
-use super::body::{read_capped, BodyLimits};
+use super::body::{read_capped, read_start};
 use super::concurrent::bounded_map;
 use super::config::HttpConfig;
-use super::failure::Failure;
+use super::failure::{Failure, Limits};
 use super::limiter::Limiter;
 use super::request::{HttpRequest, HttpResponse};
+use super::runtime::Runtime;
 use super::stats::{HttpStats, StatsCounters};
 use crate::error::{Error, Result};
 use bytes::Bytes;
 use reqwest::header::CONTENT_TYPE;
-use std::io::Read;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// A blocking HTTP client for fetching chunks: one connection pool shared by every caller
 /// (wrap it in an `Arc`), with timeouts, retries, a response size cap, a bound on requests in
 /// flight and statistics. See [`HttpConfig`] for the knobs.
+///
+/// Each request has one deadline over all its attempts ([`HttpConfig::deadline`]); each attempt
+/// is bounded by [`HttpConfig::attempt_deadline`] (or what is left of the deadline) from the
+/// connection to the last byte, and each wait for data by [`HttpConfig::read_timeout`].
 #[derive(Debug)]
 pub struct HttpClient {
-    inner: reqwest::blocking::Client,
+    inner: reqwest::Client,
     config: HttpConfig,
     limiter: Limiter,
     stats: StatsCounters,
+    runtime: Runtime,
 }
 
 /// Bytes of an unsuccessful response's body kept (for the server's `detail` message).
-const ERROR_BODY_BYTES: u64 = 4096;
+const ERROR_BODY_BYTES: usize = 4096;
 
 impl HttpClient {
     /// A client with the given configuration. Makes no request.
     pub fn new(config: HttpConfig) -> Result<Self> {
-        let inner = reqwest::blocking::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.read_timeout)
-            .user_agent(config.user_agent.clone())
-            .retry(reqwest::retry::never())
-            .pool_max_idle_per_host(config.concurrency.max(1))
-            .build()
-            .map_err(|e| Error::Invalid(format!("cannot build the HTTP client: {e}")))?;
+        if config.deadline.is_zero() {
+            return Err(Error::Invalid("the HTTP deadline must be positive".into()));
+        }
+        let runtime = Runtime::start()?;
+        let inner = {
+            let _context = runtime.enter();
+            reqwest::Client::builder()
+                .connect_timeout(config.connect_timeout)
+                .read_timeout(config.read_timeout)
+                .user_agent(config.user_agent.clone())
+                .retry(reqwest::retry::never())
+                .pool_max_idle_per_host(config.concurrency.max(1))
+                .build()
+                .map_err(|e| Error::Invalid(format!("cannot build the HTTP client: {e}")))?
+        };
         let limiter = Limiter::new(config.concurrency);
         Ok(HttpClient {
             inner,
             config,
             limiter,
             stats: StatsCounters::default(),
+            runtime,
         })
     }
 
@@ -81,39 +94,75 @@ impl HttpClient {
 
     /// Sends `request` with the client's retries, size cap and in-flight bound, and returns
     /// the answer with its headers: a success, or a status the request lets through
-    /// ([`HttpRequest::passing`]). Any other outcome is an error naming the URL.
+    /// ([`HttpRequest::passing`]). Any other outcome is an error naming the URL. The whole call
+    /// ends within [`HttpConfig::deadline`] of its first attempt.
     pub fn send(&self, request: &HttpRequest) -> Result<HttpResponse> {
         let mut retry = 0u32;
+        let mut deadline: Option<Instant> = None;
         loop {
             let attempt = {
                 let _permit = self.limiter.acquire();
-                self.attempt(request)
+                // The clock starts when the first attempt gets its place, not while it waits.
+                let end = *deadline.get_or_insert_with(|| {
+                    let now = Instant::now();
+                    // A deadline too far to represent is a century away.
+                    now.checked_add(self.config.deadline)
+                        .unwrap_or(now + Duration::from_secs(3_155_760_000))
+                });
+                let left = end.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    Err(Failure::permanent(format!(
+                        "no answer within the request's deadline of {:?}",
+                        self.config.deadline
+                    )))
+                } else {
+                    self.attempt(request, left)
+                }
             };
             match attempt {
                 Ok(response) => return Ok(response),
                 Err(f) if f.retryable && retry < self.config.max_retries => {
-                    self.stats.retry();
                     let delay = super::backoff_delay(
                         retry,
                         self.config.backoff_base,
                         self.config.backoff_max,
                     );
+                    let left = deadline
+                        .map(|d| d.saturating_duration_since(Instant::now()))
+                        .unwrap_or_default();
+                    if delay >= left {
+                        return Err(self.give_up(
+                            request,
+                            format!(
+                                "{} (gave up after {} attempts: the request's deadline of {:?} leaves no time for another)",
+                                f.message,
+                                retry + 1,
+                                self.config.deadline
+                            ),
+                        ));
+                    }
+                    self.stats.retry();
                     std::thread::sleep(delay);
                     retry += 1;
                 }
                 Err(f) => {
-                    self.stats.failure();
                     let message = if retry > 0 {
                         format!("{} (gave up after {} attempts)", f.message, retry + 1)
                     } else {
                         f.message
                     };
-                    return Err(Error::Http {
-                        url: request.url.clone(),
-                        message,
-                    });
+                    return Err(self.give_up(request, message));
                 }
             }
+        }
+    }
+
+    /// Counts a failed call and makes its error.
+    fn give_up(&self, request: &HttpRequest, message: String) -> Error {
+        self.stats.failure();
+        Error::Http {
+            url: request.url.clone(),
+            message,
         }
     }
 
@@ -149,10 +198,21 @@ impl HttpClient {
         bounded_map(n, self.config.concurrency, f)
     }
 
-    /// One request, no retry.
-    fn attempt(&self, request: &HttpRequest) -> std::result::Result<HttpResponse, Failure> {
+    /// One request, no retry, taking at most `left` (what remains of the request's deadline).
+    fn attempt(
+        &self,
+        request: &HttpRequest,
+        left: Duration,
+    ) -> std::result::Result<HttpResponse, Failure> {
         self.stats.request();
-        let started = Instant::now();
+        let by_deadline = left <= self.config.attempt_deadline;
+        let limits = Limits {
+            started: Instant::now(),
+            limit: left.min(self.config.attempt_deadline),
+            by_deadline,
+            deadline: self.config.deadline,
+            read_timeout: self.config.read_timeout,
+        };
         let mut builder = match &request.form {
             None => self.inner.get(&request.url),
             Some(form) => self
@@ -164,47 +224,50 @@ impl HttpClient {
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let mut response = builder
-            .send()
-            .map_err(|e| Failure::sending(e, self.config.read_timeout))?;
-        let status = response.status();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        if !status.is_success() {
-            // The start of the body, for the server's `detail`; a failed read leaves it out.
-            let mut start = Vec::new();
-            let _ = (&mut response)
-                .take(ERROR_BODY_BYTES)
-                .read_to_end(&mut start);
-            if request.passing.contains(&status.as_u16()) {
-                return Ok(HttpResponse {
-                    status: status.as_u16(),
-                    headers,
-                    body: Bytes::from(start),
-                });
+        // The whole attempt, from connecting to the last byte of the body.
+        let builder = builder.timeout(limits.limit);
+        let passing = request.passing.clone();
+        let cap = self.config.max_body_bytes;
+        let outcome = self.runtime.run(async move {
+            let response = builder
+                .send()
+                .await
+                .map_err(|e| Failure::sending(e, &limits))?;
+            let status = response.status();
+            let headers: Vec<(String, String)> = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            if !status.is_success() {
+                // The start of the body, for the server's `detail`; a failed read leaves it out.
+                let start = read_start(response, ERROR_BODY_BYTES).await;
+                if passing.contains(&status.as_u16()) {
+                    return Ok(HttpResponse {
+                        status: status.as_u16(),
+                        headers,
+                        body: Bytes::from(start),
+                    });
+                }
+                return Err(Failure::status(status, &start));
             }
-            return Err(Failure::status(status, &start));
+            let body = read_capped(response, cap, &limits).await?;
+            Ok(HttpResponse {
+                status: status.as_u16(),
+                headers,
+                body: Bytes::from(body),
+            })
+        });
+        let response = outcome
+            .unwrap_or_else(|| Err(Failure::permanent("the HTTP client's thread has stopped")))?;
+        if response.is_success() {
+            self.stats.bytes(response.body.len());
         }
-        let limits = BodyLimits {
-            cap: self.config.max_body_bytes,
-            deadline: started.checked_add(self.config.attempt_deadline),
-            read_timeout: self.config.read_timeout,
-            attempt_deadline: self.config.attempt_deadline,
-        };
-        let body = read_capped(&mut response, &limits)?;
-        self.stats.bytes(body.len());
-        Ok(HttpResponse {
-            status: status.as_u16(),
-            headers,
-            body: Bytes::from(body),
-        })
+        Ok(response)
     }
 }

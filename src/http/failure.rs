@@ -1,8 +1,8 @@
-//! [`Failure`]: why one attempt at a request failed, in words, and whether a retry may help.
+//! [`Failure`]: why one attempt at a request failed, in words, and whether a retry may help;
+//! [`Limits`]: the time limits of one attempt, to tell which one a timeout was.
 
 use std::error::Error as StdError;
-use std::io;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The outcome of one failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,6 +11,50 @@ pub(crate) struct Failure {
     pub(crate) message: String,
     /// True when the same request may succeed if sent again.
     pub(crate) retryable: bool,
+}
+
+/// The time limits of one attempt.
+#[derive(Debug, Clone)]
+pub(crate) struct Limits {
+    /// When the attempt started.
+    pub(crate) started: Instant,
+    /// How long it may take in all (the attempt deadline, or what is left of the request's
+    /// deadline if that is less).
+    pub(crate) limit: Duration,
+    /// True when `limit` is what is left of the request's deadline.
+    pub(crate) by_deadline: bool,
+    /// The request's deadline (for messages).
+    pub(crate) deadline: Duration,
+    /// The wait allowed between reads (for messages).
+    pub(crate) read_timeout: Duration,
+}
+
+impl Limits {
+    /// True when the attempt has used up its time.
+    pub(crate) fn over(&self) -> bool {
+        self.started.elapsed() >= self.limit
+    }
+
+    /// True when a timeout that fired now was the attempt's limit rather than the wait between
+    /// reads (both are timer-driven; the attempt's limit fires at `limit` after the start).
+    fn whole_attempt(&self) -> bool {
+        self.started.elapsed() + Duration::from_millis(2) >= self.limit
+    }
+
+    /// The failure of an attempt that ran out of time with `received` bytes of the body.
+    pub(crate) fn attempt_over(&self, received: usize) -> Failure {
+        if self.by_deadline {
+            Failure::permanent(format!(
+                "no complete answer within the request's deadline of {:?} ({received} bytes of the body received)",
+                self.deadline
+            ))
+        } else {
+            Failure::transient(format!(
+                "the response took longer than {:?} ({received} bytes received)",
+                self.limit
+            ))
+        }
+    }
 }
 
 impl Failure {
@@ -45,11 +89,16 @@ impl Failure {
     }
 
     /// A failure to send the request or to receive the response headers.
-    pub(crate) fn sending(e: reqwest::Error, read_timeout: Duration) -> Self {
+    pub(crate) fn sending(e: reqwest::Error, limits: &Limits) -> Self {
         if e.is_timeout() {
-            Failure::transient(format!(
-                "timed out after {read_timeout:?} waiting for the response"
-            ))
+            if limits.whole_attempt() {
+                limits.attempt_over(0)
+            } else {
+                Failure::transient(format!(
+                    "timed out after {:?} waiting for the response",
+                    limits.read_timeout
+                ))
+            }
         } else if e.is_builder() {
             Failure::permanent(format!("invalid request: {}", chain(&e.without_url())))
         } else if e.is_connect() {
@@ -62,12 +111,17 @@ impl Failure {
         }
     }
 
-    /// A failure while reading the response body.
-    pub(crate) fn reading_body(e: &io::Error, read_timeout: Duration) -> Self {
+    /// A failure while reading the response body, after `received` bytes of it.
+    pub(crate) fn reading_body(e: &reqwest::Error, limits: &Limits, received: usize) -> Self {
         if is_timeout(e) {
-            Failure::transient(format!(
-                "timed out after {read_timeout:?} reading the response body"
-            ))
+            if limits.whole_attempt() {
+                limits.attempt_over(received)
+            } else {
+                Failure::transient(format!(
+                    "timed out after {:?} reading the response body",
+                    limits.read_timeout
+                ))
+            }
         } else {
             Failure::transient(format!(
                 "connection dropped while reading the response body: {}",
@@ -77,17 +131,26 @@ impl Failure {
     }
 }
 
-/// True when an I/O error from a body read is (or wraps) a timeout.
-fn is_timeout(e: &io::Error) -> bool {
-    if matches!(
-        e.kind(),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-    ) {
+/// True when an error of a body read is (or wraps) a timeout.
+fn is_timeout(e: &reqwest::Error) -> bool {
+    if e.is_timeout() {
         return true;
     }
-    e.get_ref()
-        .and_then(|inner| inner.downcast_ref::<reqwest::Error>())
-        .is_some_and(|r| r.is_timeout())
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
+            }
+        }
+        if s.downcast_ref::<reqwest::Error>()
+            .is_some_and(|r| r.is_timeout())
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
 }
 
 /// An error and its sources, joined by ": ", skipping repeats.

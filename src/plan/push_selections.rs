@@ -159,7 +159,7 @@ fn push_core(sel: &Selection, x: &NodeRef, memo: &mut HashMap<u64, NodeRef>) -> 
 fn rebuild(x: &NodeRef, inputs: Vec<NodeRef>, sel: &Selection) -> Result<NodeRef> {
     let node = x.with_inputs(inputs)?;
     let op = match Arc::try_unwrap(node) {
-        Ok(n) => n.op,
+        Ok(n) => n.into_op(),
         Err(_) => return Err(Error::Internal("rebuild: node shared".into())),
     };
     Ok(Node::new(op, sel.out_shape(), x.dtype))

@@ -6,9 +6,15 @@
 //!   a chunk never fetched is a Blosc2 special zero chunk and reads as zeros in python-blosc2.
 //! - `proxy-stamp`: the source's identity with credentials removed.
 //!
-//! Writing a chunk is one transaction under the undo journal ([`FrameJournal`]): chunk data,
-//! then the bitmap, then the journal is removed. A process killed at any point leaves a file
-//! that reopens as it was before the transaction (the chunk is simply missing).
+//! - `proxy-wasted`: bytes of the file no longer referenced (text, a decimal number).
+//!
+//! Writing a chunk is one transaction ([`B2ndFile::commit`]): the chunk, a new chunk index and a
+//! new trailer (with the new bitmap) are appended after the frame, then one small write of the
+//! header switches to them. The file is a valid frame at every instant, so python-blosc2 can
+//! open it at any time, even right after a killed writer; a chunk whose commit did not finish
+//! is simply missing, and its bytes are cut off when vastarray reopens the cache. When the
+//! unreferenced bytes outgrow the live ones, the file is rewritten compactly under a temporary
+//! name and renamed into place.
 //!
 //! One process at a time: opening takes an exclusive lock (`fs2`) on `<file>.lock` for the
 //! cache's whole life. A second process either waits for the first to close the cache
@@ -16,16 +22,19 @@
 
 use super::pool::ChunkBytes;
 use crate::blosc::{
-    journal_path, B2ndFile, B2ndMeta, ChunkLayout, Compression, FrameJournal, VlValue,
+    journal_path, B2ndFile, B2ndMeta, ChunkLayout, Compression, FrameJournal, FrameUpdate, VlValue,
 };
 use crate::error::{Error, Result};
 use fs2::FileExt;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 const PRESENT: &str = "proxy-present";
 const STAMP: &str = "proxy-stamp";
+const WASTED: &str = "proxy-wasted";
+/// The file is rewritten when its unreferenced bytes exceed both this and its live bytes.
+const COMPACT_ABOVE: u64 = 8 << 20;
 
 /// What a second process does when another one has the cache file open.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -72,12 +81,13 @@ type AfterDataHook = Arc<dyn Fn(usize) + Send + Sync>;
 struct Inner {
     file: B2ndFile,
     present: Vec<u8>,
+    wasted: u64,
 }
 
 /// An open persistent chunk cache.
 pub(crate) struct CacheFile {
     path: PathBuf,
-    inner: Mutex<Inner>,
+    inner: RwLock<Inner>,
     durable: bool,
     recovered: bool,
     after_data: Option<AfterDataHook>,
@@ -106,12 +116,15 @@ impl CacheFile {
         after_data: Option<AfterDataHook>,
     ) -> Result<CacheFile> {
         let path = opts.path.clone();
+        // Checked before anything is allocated per chunk (the bitmap has a bit per chunk).
+        let nchunks = want.validate().map_err(|e| cache_err(&path, e))?;
         let lock = lock_file(&path, opts.lock)?;
-        let recovered = FrameJournal::recover(&path)?;
-        let nchunks = want.grid().num_chunks();
+        // Caches written by older versions updated the frame in place under an undo journal.
+        let mut recovered = FrameJournal::recover(&path)?;
         let bytes = nchunks.div_ceil(8);
-        let (file, present) = if path.exists() {
-            let file = B2ndFile::open(&path).map_err(|e| cache_err(&path, e))?;
+        let (file, present, wasted) = if path.exists() {
+            let (file, cut) = B2ndFile::open_rw_report(&path).map_err(|e| cache_err(&path, e))?;
+            recovered |= cut;
             let got = file.meta();
             if got.shape != want.shape || got.chunks != want.chunks || got.dtype != want.dtype {
                 return Err(cache_err(
@@ -131,8 +144,12 @@ impl CacheFile {
                 Some(VlValue::Text(s)) => Some(s),
                 _ => None,
             };
+            let wasted = match file.vlmeta(WASTED) {
+                Ok(Some(VlValue::Text(t))) => t.parse().unwrap_or(0),
+                _ => 0,
+            };
             match (present, old_stamp) {
-                (Some(p), Some(s)) if s == stamp => (file, p),
+                (Some(p), Some(s)) if s == stamp => (file, p, wasted),
                 (Some(_), Some(s)) if !opts.start_afresh => {
                     return Err(cache_err(
                         &path,
@@ -144,15 +161,30 @@ impl CacheFile {
                 }
                 _ => {
                     drop(file);
-                    create(&path, want, stamp, compression, bytes)?
+                    let (f, p) = create(&path, want, stamp, compression, bytes)?;
+                    (f, p, 0)
                 }
             }
         } else {
-            create(&path, want, stamp, compression, bytes)?
+            let (f, p) = create(&path, want, stamp, compression, bytes)?;
+            (f, p, 0)
         };
+        // A chunk marked present holds data (even an all-zero one, see `write`): a bitmap that
+        // says otherwise (damage, or a cache of an older version, which stored all-zero chunks
+        // as index entries) is corrected, and the chunk read again.
+        let mut present = present;
+        for n in 0..nchunks {
+            if bit(&present, n) && file.chunk_is_special(n).unwrap_or(true) {
+                present[n / 8] &= !(1 << (n % 8));
+            }
+        }
         Ok(CacheFile {
             path,
-            inner: Mutex::new(Inner { file, present }),
+            inner: RwLock::new(Inner {
+                file,
+                present,
+                wasted,
+            }),
             durable: opts.durable,
             recovered,
             after_data,
@@ -160,8 +192,12 @@ impl CacheFile {
         })
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    fn read_lock(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_lock(&self) -> RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The file's path.
@@ -169,33 +205,34 @@ impl CacheFile {
         &self.path
     }
 
-    /// True when opening rolled back an update a killed process left unfinished.
+    /// True when opening found an update a killed process left unfinished (and discarded it).
     pub(crate) fn recovered(&self) -> bool {
         self.recovered
     }
 
     /// The layout of the file's chunks (its own block shape).
     pub(crate) fn layout(&self) -> Result<ChunkLayout> {
-        self.lock().file.meta().layout()
+        Ok(self.read_lock().file.layout().clone())
     }
 
     /// True when chunk `n` has been fetched.
     pub(crate) fn contains(&self, n: usize) -> bool {
-        bit(&self.lock().present, n)
+        bit(&self.read_lock().present, n)
     }
 
     /// Number of chunks fetched.
     pub(crate) fn count(&self) -> usize {
-        self.lock()
+        self.read_lock()
             .present
             .iter()
             .map(|b| b.count_ones() as usize)
             .sum()
     }
 
-    /// The compressed bytes of chunk `n`, if it has been fetched.
+    /// The compressed bytes of chunk `n`, if it has been fetched (checked as every chunk read
+    /// from a file is: header, sizes and block starts).
     pub(crate) fn read(&self, n: usize) -> Result<Option<ChunkBytes>> {
-        let g = self.lock();
+        let g = self.read_lock();
         if !bit(&g.present, n) {
             return Ok(None);
         }
@@ -207,49 +244,63 @@ impl CacheFile {
 
     /// Stores chunk `n` and marks it present, as one transaction.
     pub(crate) fn write(&self, n: usize, raw: &[u8]) -> Result<()> {
-        let mut g = self.lock();
+        let mut g = self.write_lock();
         if bit(&g.present, n) {
             return Ok(());
         }
-        let journal = FrameJournal::begin(&self.path, self.durable)?;
-        let result: Result<Vec<u8>> = (|| {
-            if !g.file.chunk_is_special(n)? {
-                g.file.clear_chunk(n)?;
-            }
-            g.file.update_chunk(n, raw)?;
-            if let Some(hook) = &self.after_data {
-                hook(n);
-            }
-            let mut present = g.present.clone();
-            if let Some(b) = present.get_mut(n / 8) {
-                *b |= 1 << (n % 8);
-            }
-            g.file
-                .set_vlmeta(PRESENT, &VlValue::Bytes(present.clone()))?;
-            Ok(present)
-        })();
-        match result {
-            Ok(present) => {
-                g.present = present;
-                journal.commit(&self.path, self.durable)
-            }
-            Err(e) => {
-                // Roll the file back to its state before this chunk and reopen the handle, so
-                // memory and disk agree again.
-                let reopened =
-                    FrameJournal::recover(&self.path).and_then(|_| B2ndFile::open(&self.path));
-                match reopened {
-                    Ok(f) => g.file = f,
-                    Err(e2) => {
-                        return Err(cache_err(
-                            &self.path,
-                            format!("writing chunk {n}: {e}; rolling back: {e2}"),
-                        ))
-                    }
-                }
-                Err(cache_err(&self.path, format!("writing chunk {n}: {e}")))
-            }
+        let mut present = g.present.clone();
+        if let Some(b) = present.get_mut(n / 8) {
+            *b |= 1 << (n % 8);
         }
+        let wasted = g.wasted + g.file.waste_of(&[n]);
+        let bitmap = VlValue::Bytes(present.clone()).pack();
+        let waste_text = VlValue::Text(wasted.to_string()).pack();
+        let update = FrameUpdate {
+            chunks: vec![(n, raw)],
+            vlmeta: vec![(PRESENT, &bitmap), (WASTED, &waste_text)],
+            durable: self.durable,
+            // An all-zero chunk is stored as data, so "present" always means "holds data".
+            store_special: true,
+        };
+        let hook = self.after_data.as_ref().map(|h| {
+            let h = h.clone();
+            move || h(n)
+        });
+        let result = g
+            .file
+            .commit(&update, hook.as_ref().map(|h| h as &dyn Fn()));
+        if let Err(e) = result {
+            // The frame on disk is the old one or the new one; reopen to agree with it.
+            let reopened = B2ndFile::open_rw(&self.path).and_then(|f| {
+                let p = match f.vlmeta(PRESENT)? {
+                    Some(VlValue::Bytes(b)) if b.len() == g.present.len() => b,
+                    _ => g.present.clone(),
+                };
+                Ok((f, p))
+            });
+            return match reopened {
+                Ok((f, p)) => {
+                    g.file = f;
+                    g.present = p;
+                    Err(cache_err(&self.path, format!("writing chunk {n}: {e}")))
+                }
+                Err(e2) => Err(cache_err(
+                    &self.path,
+                    format!("writing chunk {n}: {e}; reopening: {e2}"),
+                )),
+            };
+        }
+        g.present = present;
+        g.wasted = wasted;
+        let live = g.file.frame_len().saturating_sub(wasted);
+        if wasted > COMPACT_ABOVE && wasted > live {
+            let zero = VlValue::Text("0".into()).pack();
+            g.file
+                .compact(&[(WASTED, &zero)])
+                .map_err(|e| cache_err(&self.path, format!("compacting: {e}")))?;
+            g.wasted = 0;
+        }
+        Ok(())
     }
 }
 
@@ -302,8 +353,16 @@ fn create(
     let present = vec![0u8; bitmap_bytes];
     let made = (|| {
         let mut f = B2ndFile::create_zeros(&tmp, meta, compression)?;
-        f.set_vlmeta(STAMP, &VlValue::Text(stamp.to_string()))?;
-        f.set_vlmeta(PRESENT, &VlValue::Bytes(present.clone()))?;
+        let stamp = VlValue::Text(stamp.to_string()).pack();
+        let bitmap = VlValue::Bytes(present.clone()).pack();
+        let zero = VlValue::Text("0".into()).pack();
+        f.commit(
+            &FrameUpdate {
+                vlmeta: vec![(STAMP, &stamp), (PRESENT, &bitmap), (WASTED, &zero)],
+                ..FrameUpdate::default()
+            },
+            None,
+        )?;
         Ok::<_, Error>(())
     })();
     if let Err(e) = made {
@@ -313,6 +372,6 @@ fn create(
     let _ = std::fs::remove_file(journal_path(path));
     std::fs::rename(&tmp, path)
         .map_err(|e| cache_err(path, format!("cannot move the new cache into place: {e}")))?;
-    let file = B2ndFile::open(path).map_err(|e| cache_err(path, e))?;
+    let file = B2ndFile::open_rw(path).map_err(|e| cache_err(path, e))?;
     Ok((file, present))
 }

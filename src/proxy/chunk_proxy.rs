@@ -2,7 +2,7 @@
 
 use super::builder::ProxyBuilder;
 use super::cache_file::CacheFile;
-use super::flight::{Role, SingleFlight};
+use super::flight::{Landed, Role, SingleFlight};
 use super::pool::{ChunkBytes, MemoryPool};
 use crate::blosc::{decode_chunk, decode_chunk_region, encode_chunk, ChunkLayout, Compression};
 use crate::data::NdData;
@@ -167,7 +167,7 @@ impl Proxy {
             || self
                 .pool
                 .as_ref()
-                .is_some_and(|p| p.get(self.owner, n).is_some())
+                .is_some_and(|p| p.peek(self.owner, n).is_some())
     }
 
     /// Counters over the proxy's life.
@@ -210,6 +210,17 @@ impl Proxy {
         }
         let chunks = self.grid.chunks_in_box(selection);
         let (bytes, _) = self.ensure_many(&chunks)?;
+        if let ([idx], [raw]) = (chunks.as_slice(), bytes.as_slice()) {
+            // One chunk: decode the selection straight out of it, no copy.
+            let cbox = self.grid.chunk_box(idx);
+            let local: Vec<Range<usize>> = selection
+                .iter()
+                .zip(&cbox)
+                .map(|(s, c)| (s.start - c.start)..(s.end - c.start))
+                .collect();
+            return decode_chunk_region(raw, &self.layout, &local)
+                .map_err(|e| self.cache_error(idx, e));
+        }
         let parts: Vec<(Vec<Range<usize>>, NdData)> = chunks
             .par_iter()
             .zip(bytes.par_iter())
@@ -258,6 +269,11 @@ impl Proxy {
     }
 
     /// The compressed bytes of every chunk in `chunks` (same order), reading missing ones.
+    ///
+    /// Missing chunks are read concurrently, but they enter the memory pool afterwards, in the
+    /// order asked for, so the pool's contents and recency never depend on which read finished
+    /// first. Until then their flights stay open: another caller asking for one of them gets
+    /// it from the flight, never from a second read.
     fn ensure_many(&self, chunks: &[Vec<usize>]) -> Result<(Vec<ChunkBytes>, FetchReport)> {
         let mut report = FetchReport {
             chunks_total: chunks.len(),
@@ -266,15 +282,19 @@ impl Proxy {
         let mut found: Vec<Option<ChunkBytes>> = Vec::with_capacity(chunks.len());
         let mut missing = Vec::new();
         for (k, idx) in chunks.iter().enumerate() {
-            let hit = self.lookup(self.grid.linear_index(idx), idx, true)?;
+            let hit = self.lookup(self.grid.linear_index(idx), idx, true, true)?;
             if hit.is_none() {
                 missing.push(k);
             }
             found.push(hit);
         }
         report.chunks_cached = chunks.len() - missing.len();
-        let results: Mutex<Vec<(usize, ChunkBytes, Origin)>> =
-            Mutex::new(Vec::with_capacity(missing.len()));
+        if missing.is_empty() {
+            let bytes = found.into_iter().flatten().collect();
+            return Ok((bytes, report));
+        }
+        type Done<'a> = (usize, ChunkBytes, Origin, Option<Landed<'a>>);
+        let results: Mutex<Vec<Done<'_>>> = Mutex::new(Vec::with_capacity(missing.len()));
         let first_error: Mutex<Option<Error>> = Mutex::new(None);
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
@@ -286,10 +306,10 @@ impl Proxy {
             let Some(&k) = missing.get(i) else { break };
             let Some(idx) = chunks.get(k) else { break };
             match self.ensure_one(idx) {
-                Ok((b, o)) => results
+                Ok((b, o, landed)) => results
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push((k, b, o)),
+                    .push((k, b, o, landed)),
                 Err(e) => {
                     failed.store(true, Ordering::Relaxed);
                     let mut fe = first_error.lock().unwrap_or_else(|p| p.into_inner());
@@ -309,10 +329,20 @@ impl Proxy {
                 }
             });
         }
+        let mut done = results.into_inner().unwrap_or_else(|p| p.into_inner());
+        done.sort_by_key(|d| d.0);
+        // Into the pool in the order asked for (a follower's chunk is its leader's to store).
+        if let Some(pool) = &self.pool {
+            for (k, b, origin, _) in &done {
+                if *origin != Origin::Shared {
+                    pool.insert(self.owner, self.grid.linear_index(&chunks[*k]), b.clone());
+                }
+            }
+        }
         if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
             return Err(e);
         }
-        for (k, b, origin) in results.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        for (k, b, origin, landed) in done {
             match origin {
                 Origin::Source { bytes } => {
                     report.chunks_read += 1;
@@ -322,6 +352,7 @@ impl Proxy {
                 Origin::Shared => report.chunks_shared += 1,
                 Origin::Cache => report.chunks_cached += 1,
             }
+            drop(landed);
             if let Some(slot) = found.get_mut(k) {
                 *slot = Some(b);
             }
@@ -339,8 +370,15 @@ impl Proxy {
     }
 
     /// The chunk from the memory pool or the cache file, if cached. `count` says whether the
-    /// pool counts the lookup in its hit/miss statistics (not when re-checking).
-    fn lookup(&self, n: usize, idx: &[usize], count: bool) -> Result<Option<ChunkBytes>> {
+    /// pool counts the lookup in its hit/miss statistics (not when re-checking); `fill` whether
+    /// a chunk found in the file enters the pool now (else the caller stores it, in order).
+    fn lookup(
+        &self,
+        n: usize,
+        idx: &[usize],
+        count: bool,
+        fill: bool,
+    ) -> Result<Option<ChunkBytes>> {
         if let Some(pool) = &self.pool {
             let hit = if count {
                 pool.get(self.owner, n)
@@ -355,7 +393,7 @@ impl Proxy {
         if let Some(file) = &self.file {
             if let Some(b) = file.read(n).map_err(|e| self.cache_error(idx, e))? {
                 self.counters.file_hits.fetch_add(1, Ordering::Relaxed);
-                if let Some(pool) = &self.pool {
+                if let (Some(pool), true) = (&self.pool, fill) {
                     pool.insert(self.owner, n, b.clone());
                 }
                 return Ok(Some(b));
@@ -364,16 +402,17 @@ impl Proxy {
         Ok(None)
     }
 
-    /// One missing chunk: read once (single flight), compressed, stored in both tiers.
-    fn ensure_one(&self, idx: &[usize]) -> Result<(ChunkBytes, Origin)> {
+    /// One missing chunk: read once (single flight), compressed, written to the cache file.
+    /// The caller puts it into the memory pool, then drops the landed flight.
+    fn ensure_one(&self, idx: &[usize]) -> Result<(ChunkBytes, Origin, Option<Landed<'_>>)> {
         let n = self.grid.linear_index(idx);
         let read_bytes = AtomicUsize::new(0);
         let mut cached = false;
-        let (bytes, role) = self.flights.run(
+        let (bytes, role, landed) = self.flights.run(
             n,
             || {
                 // Another flight may have finished between our lookup and this one.
-                if let Some(b) = self.lookup(n, idx, false)? {
+                if let Some(b) = self.lookup(n, idx, false, false)? {
                     cached = true;
                     return Ok(b);
                 }
@@ -397,11 +436,7 @@ impl Proxy {
                 if let Some(file) = &self.file {
                     file.write(n, &raw)?;
                 }
-                let raw = Arc::new(raw);
-                if let Some(pool) = &self.pool {
-                    pool.insert(self.owner, n, raw.clone());
-                }
-                Ok(raw)
+                Ok(Arc::new(raw))
             },
             |msg| Error::read(self.source.name(), Some(idx), msg),
         )?;
@@ -415,7 +450,7 @@ impl Proxy {
                 bytes: read_bytes.load(Ordering::Relaxed),
             },
         };
-        Ok((bytes, origin))
+        Ok((bytes, origin, landed))
     }
 
     fn source_error(&self, idx: &[usize], e: Error) -> Error {

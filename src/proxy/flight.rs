@@ -28,9 +28,8 @@ pub(crate) struct SingleFlight {
 
 /// Completes a flight even if the leader panics, so followers never wait forever.
 struct Finish<'a> {
-    table: &'a SingleFlight,
-    key: usize,
     flight: Arc<Flight>,
+    landed: Option<Landed<'a>>,
     result: Option<std::result::Result<ChunkBytes, String>>,
 }
 
@@ -44,21 +43,41 @@ impl Drop for Finish<'_> {
             *d = Some(r);
         }
         self.flight.cv.notify_all();
+    }
+}
+
+/// A finished flight still in the table: until it is dropped, whoever asks for the same chunk
+/// gets the leader's result at once instead of starting a read of its own. The leader keeps
+/// it until the chunk is where later lookups find it (the memory pool).
+pub(crate) struct Landed<'a> {
+    table: &'a SingleFlight,
+    key: usize,
+    flight: Arc<Flight>,
+}
+
+impl Drop for Landed<'_> {
+    fn drop(&mut self) {
         if let Ok(mut m) = self.table.flights.lock() {
-            m.remove(&self.key);
+            if m.get(&self.key)
+                .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+            {
+                m.remove(&self.key);
+            }
         }
     }
 }
 
 impl SingleFlight {
-    /// Runs `load` for `key` unless another thread is already running it, in which case this
-    /// waits for that result. `describe` names the chunk in a follower's error.
+    /// Runs `load` for `key` unless another thread is already running it (or has just run it),
+    /// in which case this waits for that result. `describe` names the chunk in a follower's
+    /// error. A leader also gets the [`Landed`] flight, which keeps the result available to
+    /// late askers until it is dropped.
     pub(crate) fn run(
         &self,
         key: usize,
         load: impl FnOnce() -> Result<ChunkBytes>,
         describe: impl Fn(String) -> Error,
-    ) -> Result<(ChunkBytes, Role)> {
+    ) -> Result<(ChunkBytes, Role, Option<Landed<'_>>)> {
         let (flight, leader) = {
             let mut m = self.flights.lock().unwrap_or_else(|p| p.into_inner());
             match m.get(&key) {
@@ -72,9 +91,12 @@ impl SingleFlight {
         };
         if leader {
             let mut finish = Finish {
-                table: self,
-                key,
-                flight,
+                flight: flight.clone(),
+                landed: Some(Landed {
+                    table: self,
+                    key,
+                    flight,
+                }),
                 result: None,
             };
             let out = load();
@@ -82,14 +104,16 @@ impl SingleFlight {
                 Ok(b) => Ok(b.clone()),
                 Err(e) => Err(e.to_string()),
             });
+            // A failed read leaves the table at once, so the next ask tries again.
+            let landed = finish.landed.take().filter(|_| out.is_ok());
             drop(finish);
-            return out.map(|b| (b, Role::Leader));
+            return out.map(|b| (b, Role::Leader, landed));
         }
         let mut d = flight.done.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if let Some(r) = d.as_ref() {
                 return match r {
-                    Ok(b) => Ok((b.clone(), Role::Follower)),
+                    Ok(b) => Ok((b.clone(), Role::Follower, None)),
                     Err(m) => Err(describe(format!("read by another thread failed: {m}"))),
                 };
             }

@@ -2,14 +2,13 @@
 //! file, buffer by buffer in bounded memory.
 
 use super::{ChunkAlignedBuffers, RegionCompute};
-use crate::blosc::{default_blocks, encode_chunk, B2ndFile, B2ndMeta, Compression};
+use crate::blosc::{default_blocks, encode_chunk, B2ndFile, B2ndMeta, Compression, FrameUpdate};
 use crate::data::NdData;
 use crate::error::{Error, Result};
 use crate::source::{copy_overlap, ChunkGrid};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Default bytes of one buffer (a box of whole target chunks computed at once).
 pub const DEFAULT_BUFFER_BYTES: usize = 64 << 20;
@@ -57,20 +56,9 @@ pub struct StoreReport {
     pub file_bytes: u64,
 }
 
-static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-fn temp_path(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::file(path, "not a file path"))?;
-    let mut tmp = std::ffi::OsString::from(".");
-    tmp.push(name);
-    tmp.push(format!(
-        ".tmp-{}-{}",
-        std::process::id(),
-        TMP_COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    Ok(path.with_file_name(tmp))
+/// A temporary name beside `path`, locked while the store runs (see [`super::temp`]).
+fn temp_path(path: &Path) -> Result<super::temp::TempFile> {
+    super::temp::TempFile::claim(path)
 }
 
 /// Writes `src` into a new contiguous `.b2nd` file at `path` (replacing any file there).
@@ -156,15 +144,20 @@ pub fn store_b2nd(
                 })
                 .collect::<Result<_>>()
                 .map_err(fail)?;
-            for (idx, raw) in ids.iter().zip(encoded) {
-                match raw {
-                    Some(raw) => {
-                        file.update_chunk(grid.linear_index(idx), &raw)
-                            .map_err(fail)?;
-                        report.chunks_written += 1;
-                    }
-                    None => report.zero_chunks += 1,
-                }
+            // The buffer's chunks in one commit: one new chunk index per buffer, not per chunk.
+            let chunks: Vec<(usize, &[u8])> = ids
+                .iter()
+                .zip(&encoded)
+                .filter_map(|(idx, raw)| raw.as_deref().map(|r| (grid.linear_index(idx), r)))
+                .collect();
+            report.chunks_written += chunks.len();
+            report.zero_chunks += ids.len() - chunks.len();
+            if !chunks.is_empty() {
+                let update = FrameUpdate {
+                    chunks,
+                    ..FrameUpdate::default()
+                };
+                file.commit(&update, None).map_err(fail)?;
             }
             report.buffers += 1;
         }

@@ -160,16 +160,9 @@ pub fn store_hdf5(
     result
 }
 
-/// A temporary name beside `path`: `.NAME.vastarray-tmp-PID-N`.
-fn temp_path(path: &Path) -> Result<PathBuf> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static COUNTER: AtomicUsize = AtomicUsize::new(0);
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::file(path, "is not a file path"))?
-        .to_string_lossy();
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    Ok(path.with_file_name(format!(".{name}.vastarray-tmp-{}-{n}", std::process::id())))
+/// A temporary name beside `path`, locked while the store runs (see [`super::temp`]).
+fn temp_path(path: &Path) -> Result<super::temp::TempFile> {
+    super::temp::TempFile::claim(path)
 }
 
 /// Creates (or opens) the dataset in an open file and writes everything into it.

@@ -8,6 +8,7 @@ mod b2nd;
 mod buffers;
 pub mod hdf5;
 pub mod npy;
+pub mod temp;
 
 pub use b2nd::{store_b2nd, B2ndOptions, StoreReport, DEFAULT_BUFFER_BYTES, DEFAULT_CHUNK_BYTES};
 pub use buffers::ChunkAlignedBuffers;

@@ -5,8 +5,10 @@
 //! buffer is one contiguous stretch of the file and the buffers come in file order: the file is
 //! written front to back, one buffer in memory at a time. Everything goes to a temporary file
 //! in the target's directory, which is renamed into place only after the last byte was written
-//! and synced: a failed or interrupted store leaves no file that looks complete.
+//! and synced: a failed or interrupted store leaves no file that looks complete, and the
+//! temporary file of a killed store goes at the next store of the same file ([`super::temp`]).
 
+use super::temp::TempFile;
 use super::{ChunkAlignedBuffers, RegionCompute};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -81,35 +83,27 @@ pub fn store_npy(
     let shape = src.region_shape();
     let dtype = src.region_dtype();
     let buffers = npy_buffers(&shape, dtype, options.buffer_bytes)?;
-    let temp = temp_path(path)?;
+    // Dropping `temp` removes the temporary file unless it was renamed into place.
+    let temp = TempFile::claim(path)?;
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(&temp)
         .map_err(|e| Error::file(&temp, format!("cannot create temporary file: {e}")))?;
-    let result = write_all(src, file, &temp, &shape, dtype, buffers, options);
-    match result {
-        Ok((done, file_bytes)) => {
-            std::fs::rename(&temp, path).map_err(|e| {
-                let _ = std::fs::remove_file(&temp);
-                Error::file(
-                    path,
-                    format!("cannot rename the finished temporary file into place: {e}"),
-                )
-            })?;
-            Ok(NpyStoreReport {
-                path: path.to_path_buf(),
-                shape,
-                dtype,
-                buffers: done,
-                file_bytes,
-            })
-        }
-        Err(e) => {
-            let _ = std::fs::remove_file(&temp);
-            Err(e)
-        }
-    }
+    let (done, file_bytes) = write_all(src, file, &temp, &shape, dtype, buffers, options)?;
+    std::fs::rename(&temp, path).map_err(|e| {
+        Error::file(
+            path,
+            format!("cannot rename the finished temporary file into place: {e}"),
+        )
+    })?;
+    Ok(NpyStoreReport {
+        path: path.to_path_buf(),
+        shape,
+        dtype,
+        buffers: done,
+        file_bytes,
+    })
 }
 
 /// Writes the header and every buffer into `file`, then syncs it.
@@ -157,26 +151,6 @@ fn write_all(
     let file = out.into_inner().map_err(|e| io(e.into_error()))?;
     file.sync_all().map_err(io)?;
     Ok((done, written))
-}
-
-/// A new temporary name next to `path`: `.NAME.tmp-PID-RANDOM`.
-fn temp_path(path: &Path) -> Result<PathBuf> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::file(path, "is not a file name"))?
-        .to_string_lossy();
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(Error::file(path, "its directory does not exist"));
-    }
-    Ok(dir.join(format!(
-        ".{name}.tmp-{}-{:08x}",
-        std::process::id(),
-        fastrand::u32(..)
-    )))
 }
 
 #[cfg(test)]

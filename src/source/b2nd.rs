@@ -1,25 +1,22 @@
 //! [`B2ndSource`]: a contiguous `.b2nd` file (python-blosc2's format) as a lazy chunk source.
 
-use super::ChunkSource;
-use crate::blosc::{decode_chunk, nd_from_bytes, B2ndFile, B2ndMeta, ChunkLayout};
+use super::{copy_overlap, ChunkSource};
+use crate::blosc::{decode_chunk, decode_chunk_region, B2ndFile, B2ndMeta, ChunkLayout};
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::UNIX_EPOCH;
-
-/// At most this many idle handles are kept for reuse.
-const MAX_IDLE_HANDLES: usize = 64;
 
 /// A `.b2nd` file read lazily, chunk by chunk or box by box.
 ///
-/// Opening reads only the header: shape, chunk and block shapes and element type. Reads run in
-/// parallel from any number of threads: C-Blosc2 handles cannot be shared between threads, so
-/// each read borrows a handle of its own from a small pool (opening one more when all are in
-/// use). Region reads decompress only the Blosc2 blocks the box touches
-/// ([`ChunkSource::prefers_region_reads`] is true).
+/// Opening reads and checks the frame's header, metadata and chunk index (not the chunk data):
+/// shape, chunk and block shapes and element type. Reads run in parallel from any number of
+/// threads on one shared handle (`pread` of exactly the bytes a checked chunk header
+/// announces, decompressed by C-Blosc2 into a buffer of the exact size). Region reads
+/// decompress only the Blosc2 blocks the box touches ([`ChunkSource::prefers_region_reads`]
+/// is true). A damaged file gives an error naming the file and the chunk.
 ///
 /// ```no_run
 /// use vastarray::{ChunkSource, source::B2ndSource};
@@ -31,7 +28,7 @@ pub struct B2ndSource {
     meta: B2ndMeta,
     layout: ChunkLayout,
     identity: String,
-    idle: Mutex<Vec<B2ndFile>>,
+    file: B2ndFile,
 }
 
 impl B2ndSource {
@@ -39,8 +36,8 @@ impl B2ndSource {
     /// element type (complex, strings, big-endian, half floats, structured).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let first = B2ndFile::open(&path)?;
-        let meta = first.meta().clone();
+        let file = B2ndFile::open(&path)?;
+        let meta = file.meta().clone();
         let layout = meta.layout().map_err(|e| Error::file(&path, e))?;
         let identity = file_identity(&path)?;
         Ok(B2ndSource {
@@ -48,7 +45,7 @@ impl B2ndSource {
             meta,
             layout,
             identity,
-            idle: Mutex::new(vec![first]),
+            file,
         })
     }
 
@@ -65,22 +62,6 @@ impl B2ndSource {
     /// The file's geometry.
     pub fn meta(&self) -> &B2ndMeta {
         &self.meta
-    }
-
-    /// Runs `f` with a handle of this thread's own, borrowed from the pool.
-    fn with_handle<R>(&self, f: impl FnOnce(&B2ndFile) -> Result<R>) -> Result<R> {
-        let pooled = self.idle.lock().ok().and_then(|mut v| v.pop());
-        let handle = match pooled {
-            Some(h) => h,
-            None => B2ndFile::open(&self.path)?,
-        };
-        let out = f(&handle);
-        if let Ok(mut v) = self.idle.lock() {
-            if v.len() < MAX_IDLE_HANDLES {
-                v.push(handle);
-            }
-        }
-        out
     }
 
     fn check_index(&self, index: &[usize]) -> Result<usize> {
@@ -123,21 +104,43 @@ impl ChunkSource for B2ndSource {
     fn read_chunk(&self, index: &[usize]) -> Result<NdData> {
         let n = self.check_index(index)?;
         let raw = self
-            .with_handle(|h| h.chunk_bytes(n))
+            .file
+            .chunk_bytes(n)
             .map_err(|e| Error::read(self.name(), Some(index), e))?;
         let extent = self.grid().chunk_extent(index);
         decode_chunk(&raw, &self.layout, &extent)
             .map_err(|e| Error::read(self.name(), Some(index), e))
     }
     fn read_region(&self, region: &[Range<usize>]) -> Result<NdData> {
-        self.grid()
-            .check_region(region)
+        let grid = self.grid();
+        grid.check_region(region)
             .map_err(|e| Error::read(self.name(), None, e))?;
         let shape: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
-        let bytes = self
-            .with_handle(|h| h.read_slice_bytes(region))
-            .map_err(|e| Error::read(self.name(), None, e))?;
-        nd_from_bytes(self.meta.dtype, &shape, &bytes)
+        let mut out = NdData::zeros(self.meta.dtype, &shape);
+        if out.is_empty() {
+            return Ok(out);
+        }
+        for idx in grid.chunks_in_box(region) {
+            let cbox = grid.chunk_box(&idx);
+            let overlap: Vec<Range<usize>> = cbox
+                .iter()
+                .zip(region)
+                .map(|(c, r)| c.start.max(r.start)..c.end.min(r.end))
+                .collect();
+            let local: Vec<Range<usize>> = overlap
+                .iter()
+                .zip(&cbox)
+                .map(|(o, c)| o.start - c.start..o.end - c.start)
+                .collect();
+            let n = grid.linear_index(&idx);
+            let part = self
+                .file
+                .chunk_bytes(n)
+                .and_then(|raw| decode_chunk_region(&raw, &self.layout, &local))
+                .map_err(|e| Error::read(self.name(), Some(&idx), e))?;
+            copy_overlap(&part, &overlap, &mut out, region)?;
+        }
+        Ok(out)
     }
     fn prefers_region_reads(&self) -> bool {
         true

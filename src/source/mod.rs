@@ -16,6 +16,7 @@ mod grid;
 pub mod hdf5;
 mod memory;
 pub mod npy;
+pub mod path_check;
 pub mod tiles;
 
 pub use b2nd::{file_identity, B2ndSource};

@@ -91,6 +91,21 @@ impl NpyHeader {
             )
         })?;
         let big_endian = dict.descr.starts_with('>') && dtype.size() > 1;
+        // Every size computed from the shape (elements, bytes, chunk counts, also with empty
+        // axes counted as 1) must fit in a signed 64-bit integer.
+        let fits = dict
+            .shape
+            .iter()
+            .try_fold(dtype.size() as u64, |acc, &n| {
+                acc.checked_mul(n.max(1) as u64)
+            })
+            .is_some_and(|b| b <= i64::MAX as u64);
+        if !fits {
+            return Err(format!(
+                "shape {:?} of {dtype} is too large (more than 2^63 bytes)",
+                dict.shape
+            ));
+        }
         Ok(NpyHeader {
             version,
             descr: dict.descr,
@@ -241,8 +256,8 @@ impl NpySource {
     /// Opens a `.npy` file with the given chunk shape (`None`: the default choice).
     pub fn open_with_chunks(path: impl AsRef<Path>, chunks: Option<&[usize]>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
-        let file =
-            File::open(&path).map_err(|e| Error::file(&path, format!("cannot open: {e}")))?;
+        // A named pipe or a device is refused before it could block or stream for ever.
+        let file = super::path_check::open_regular_file(&path, "a .npy file")?;
         let header = NpyHeader::read(&file, &path)?;
         let meta = file
             .metadata()

@@ -5,7 +5,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
-pub use common::run_python;
+#[allow(unused_imports)] // not every test binary uses both
+pub use common::{fuzz_cases, run_python};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,6 +3,7 @@
 
 use super::super::args::CopyArgs;
 use super::super::error::CliError;
+use super::super::output::outln;
 use super::super::output::shape_text;
 use super::super::settings::Settings;
 use super::super::sinks::{self, parse_chunks, StoreOptions};
@@ -12,7 +13,12 @@ use super::{open_selected, print_plan};
 /// Runs `copy`.
 pub fn run(args: &CopyArgs, settings: &Settings) -> Result<(), CliError> {
     let dest = DestSpec::parse(&args.dest)?;
-    let (array, _) = open_selected(&args.source, args.select.as_deref(), args.cache.as_deref())?;
+    let (array, _) = open_selected(
+        &args.source,
+        args.select.as_deref(),
+        args.cache.as_deref(),
+        settings,
+    )?;
     let chunks = args
         .chunks
         .as_deref()
@@ -28,8 +34,8 @@ pub fn run(args: &CopyArgs, settings: &Settings) -> Result<(), CliError> {
         print_plan(
             "plan (nothing was read or written):",
             &array.explain(&settings.cfg)?,
-        );
-        println!("  {}", sinks::explain(&dest, &array, settings)?);
+        )?;
+        outln!("  {}", sinks::explain(&dest, &array, settings)?)?;
         return Ok(());
     }
     sinks::check(&dest, &opts)?;

@@ -14,6 +14,7 @@
 
 use super::super::args::DemoArgs;
 use super::super::error::CliError;
+use super::super::output::outln;
 use super::super::png::write_png;
 use super::super::settings::{parse_bytes, Settings};
 use super::mosaic::{cached_level, select_region, tile_level};
@@ -58,10 +59,10 @@ pub fn run(args: &DemoArgs, settings: &Settings) -> Result<(), CliError> {
     let dir = &args.dir;
     tiles(dir, &settings)?;
     stream(dir, size, &settings)?;
-    println!("\nfiles written to {}/:", dir.display());
+    outln!("\nfiles written to {}/:", dir.display())?;
     for name in ["region.png", "tiles-z9.b2nd", "plan.txt", "plan.dot"] {
         if dir.join(name).exists() {
-            println!("  {name}");
+            outln!("  {name}")?;
         }
     }
     Ok(())
@@ -69,10 +70,10 @@ pub fn run(args: &DemoArgs, settings: &Settings) -> Result<(), CliError> {
 
 /// Part 1: a region of a zoom-9 pyramid, drawn twice through a persistent tile cache.
 fn tiles(dir: &Path, settings: &Settings) -> Result<(), CliError> {
-    println!("== 1. A zoom-{ZOOM} tile pyramid over HTTP, as a lazy mosaic of mosaics");
+    outln!("== 1. A zoom-{ZOOM} tile pyramid over HTTP, as a lazy mosaic of mosaics")?;
     let server = TileServer::start(TileServerConfig::default())?;
     let template = server.url_template(TileFormat::Png);
-    println!("   tile server: {}", template);
+    outln!("   tile server: {}", template)?;
     let cache = dir.join("tiles-z9.b2nd");
     // A fresh cache each run, so the first draw shows what it fetches.
     for stale in [cache.clone(), crate::blosc::journal_path(&cache)] {
@@ -91,18 +92,18 @@ fn tiles(dir: &Path, settings: &Settings) -> Result<(), CliError> {
         let built = t0.elapsed();
         let region = select_region(&mosaic, REGION)?;
         if draw == 1 {
-            println!(
+            outln!(
                 "   level shape {:?} {}: {} tiles, built in {:.0?} without a request",
                 mosaic.shape(),
                 mosaic.dtype(),
                 tiles_total,
                 built
-            );
+            )?;
             if settings.explain {
                 print_plan(
                     "   plan of the draw (no tile requested):",
                     &region.explain(&settings.cfg)?,
-                );
+                )?;
                 return Ok(());
             }
         }
@@ -112,16 +113,16 @@ fn tiles(dir: &Path, settings: &Settings) -> Result<(), CliError> {
         let took = t1.elapsed();
         let requests = server.stats().total_requests - before;
         let (hits, misses) = counter.map(|c| (c.hits(), c.misses())).unwrap_or((0, 0));
-        println!(
+        outln!(
             "   draw {draw}: region [{REGION}] -> {} x {} pixels in {:.0?}; server requests {requests}, tiles from the server {misses}, from the cache file {hits}",
             data.shape()[1],
             data.shape()[0],
             took
-        );
+        )?;
         match &first {
             None => {
                 write_png(data.clone(), &png, true)?;
-                println!("   wrote {}", png.display());
+                outln!("   wrote {}", png.display())?;
                 first = Some(data);
             }
             Some(f) => {
@@ -131,12 +132,12 @@ fn tiles(dir: &Path, settings: &Settings) -> Result<(), CliError> {
                     ));
                 }
                 if requests == 0 {
-                    println!(
+                    outln!(
                         "   the second draw requested nothing: every tile came from {}",
                         cache.display()
-                    );
+                    )?;
                 } else {
-                    println!("   the second draw made {requests} request(s) (expected none)");
+                    outln!("   the second draw made {requests} request(s) (expected none)")?;
                 }
             }
         }
@@ -152,12 +153,12 @@ fn stream(dir: &Path, size: usize, settings: &Settings) -> Result<(), CliError> 
     let shape = [rows, 1024usize, 1024usize];
     let n = (rows * plane) as u64;
     let budget = settings.cfg.budget;
-    println!(
+    outln!(
         "\n== 2. Mean and std of {} of float32 ({:?}) in a {} budget, one streaming pass",
         human(n as usize * 4),
         shape,
         human(budget)
-    );
+    )?;
     let src = GeneratedSource::new(&shape, &[1, 1024, 1024], DType::F32, move |region| {
         let ext: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
         let mut v = Vec::with_capacity(ext.iter().product());
@@ -179,7 +180,7 @@ fn stream(dir: &Path, size: usize, settings: &Settings) -> Result<(), CliError> 
     let (mean, std) = (a.mean(None::<usize>)?, a.std(None::<usize>, 0.0)?);
     let plan = Plan::new(&[&mean, &std], &settings.cfg)?;
     if settings.explain {
-        print_plan("   plan (nothing was computed):", &plan.explain()?);
+        print_plan("   plan (nothing was computed):", &plan.explain()?)?;
         return Ok(());
     }
     let bar = settings.progress_bar("   streaming");
@@ -206,15 +207,15 @@ fn stream(dir: &Path, size: usize, settings: &Settings) -> Result<(), CliError> 
         .copied()
         .unwrap_or(f32::NAN);
     let (em, es) = exact_mean_std(n);
-    println!("   mean {m} (exact {em:.6}), std {s} (exact {es:.6})");
-    println!(
+    outln!("   mean {m} (exact {em:.6}), std {s} (exact {es:.6})")?;
+    outln!(
         "   {:.2} s, {:.2} GB/s; the array is {:.1}x the budget",
         secs,
         (n * 4) as f64 / secs / 1e9,
         (n * 4) as f64 / budget as f64
-    );
+    )?;
     if let Some(peak) = peak_rss() {
-        println!("   peak resident memory of this process: {}", human(peak));
+        outln!("   peak resident memory of this process: {}", human(peak))?;
     }
     let rel = |x: f64, y: f64| (x - y).abs() / y.abs().max(1e-300);
     if rel(m as f64, em) > 1e-5 || rel(s as f64, es) > 1e-5 {
@@ -222,10 +223,10 @@ fn stream(dir: &Path, size: usize, settings: &Settings) -> Result<(), CliError> 
             "streamed mean/std {m}/{s} differ from the exact {em}/{es}"
         )));
     }
-    println!("\n== 3. The plan it ran");
+    outln!("\n== 3. The plan it ran")?;
     let text = plan.explain()?;
     for line in text.lines() {
-        println!("   {line}");
+        outln!("   {line}")?;
     }
     let write = |name: &str, body: &str| {
         std::fs::write(dir.join(name), body).map_err(|e| {

@@ -5,6 +5,7 @@ use super::super::args::EvalArgs;
 use super::super::error::CliError;
 use super::super::expr::stages::{compute_stages, StageError};
 use super::super::expr::{parse_expression, Builder};
+use super::super::output::outln;
 use super::super::output::{result_json, result_text, shape_json, shape_text};
 use super::super::settings::Settings;
 use super::super::sinks::{self, StoreOptions};
@@ -68,7 +69,7 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
         } else {
             None
         };
-        inputs.insert(name.clone(), open(spec, cache)?.array);
+        inputs.insert(name.clone(), open(spec, cache, settings)?.array);
     }
     let mut builder = Builder::new(&inputs);
     let array = builder
@@ -85,8 +86,8 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
         print_plan(
             "plan (nothing was read or written):",
             &array.explain(&settings.cfg)?,
-        );
-        println!("  {}", sinks::explain(&dest, &array, settings)?);
+        )?;
+        outln!("  {}", sinks::explain(&dest, &array, settings)?)?;
         return Ok(());
     }
     sinks::check(&dest, &opts)?;
@@ -105,7 +106,7 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
     };
     let stored = sinks::store(&dest, &array, settings, &opts)?;
     if args.json {
-        println!(
+        outln!(
             "{{\"out\": {}, \"shape\": {}, \"dtype\": \"{}\", \"file_bytes\": {}}}",
             serde_json::to_string(&stored.dest).unwrap_or_default(),
             shape_json(&stored.shape),
@@ -114,7 +115,7 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
                 .file_bytes
                 .map(|b| b.to_string())
                 .unwrap_or("null".into())
-        );
+        )?;
     } else {
         settings.note(&format!(
             "wrote {}: shape {} {}",
@@ -135,7 +136,7 @@ fn print_result(array: &DynArray, args: &EvalArgs, settings: &Settings) -> Resul
         )));
     }
     if settings.explain {
-        print_plan("plan (nothing was read):", &array.explain(&settings.cfg)?);
+        print_plan("plan (nothing was read):", &array.explain(&settings.cfg)?)?;
         return Ok(());
     }
     let bar = settings.progress_bar("eval");
@@ -146,9 +147,9 @@ fn print_result(array: &DynArray, args: &EvalArgs, settings: &Settings) -> Resul
     }
     let data = data?;
     if args.json {
-        println!("{}", result_json(&data));
+        outln!("{}", result_json(&data))?;
     } else {
-        println!("{}", result_text(&data));
+        outln!("{}", result_text(&data))?;
     }
     Ok(())
 }

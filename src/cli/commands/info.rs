@@ -2,14 +2,15 @@
 
 use super::super::args::InfoArgs;
 use super::super::error::CliError;
+use super::super::output::outln;
 use super::super::output::shape_text;
 use super::super::settings::Settings;
-use super::super::source_spec::{open, SourceSpec};
+use super::super::source_spec::{check_hdf5_file, open, SourceSpec};
 use crate::source::hdf5::{Hdf5File, Hdf5Group, Hdf5Node};
 use serde_json::{json, Value as Json};
 
 /// Runs `info`.
-pub fn run(args: &InfoArgs, _settings: &Settings) -> Result<(), CliError> {
+pub fn run(args: &InfoArgs, settings: &Settings) -> Result<(), CliError> {
     let spec = SourceSpec::parse(&args.source)?;
     if let SourceSpec::Hdf5 {
         file,
@@ -18,41 +19,52 @@ pub fn run(args: &InfoArgs, _settings: &Settings) -> Result<(), CliError> {
     {
         return hdf5_tree(file, args.json);
     }
-    let opened = open(&spec, args.cache.as_deref())?;
+    let opened = open(&spec, args.cache.as_deref(), settings)?;
     let src = &opened.source;
-    let nbytes = src.shape().iter().product::<usize>() * src.dtype().size();
+    // Checked: a file may declare a shape whose size does not fit in 64 bits.
+    let nbytes = src
+        .shape()
+        .iter()
+        .try_fold(src.dtype().size() as u64, |acc, &n| {
+            acc.checked_mul(n as u64)
+        });
+    let nchunks = src
+        .grid()
+        .grid_shape()
+        .iter()
+        .try_fold(1u64, |acc, &n| acc.checked_mul(n as u64));
     let mut obj = serde_json::Map::new();
     obj.insert("source".into(), json!(args.source));
     obj.insert("shape".into(), json!(src.shape()));
     obj.insert("dtype".into(), json!(src.dtype().name()));
     obj.insert("chunks".into(), json!(src.chunk_shape()));
-    obj.insert("nchunks".into(), json!(src.grid().num_chunks()));
+    obj.insert("nchunks".into(), json!(nchunks));
     obj.insert("nbytes".into(), json!(nbytes));
     for (k, v) in &opened.facts {
         obj.insert(k.clone(), v.clone());
     }
-    if let Some(stored) = obj.get("stored_bytes").and_then(Json::as_u64) {
+    if let (Some(stored), Some(n)) = (obj.get("stored_bytes").and_then(Json::as_u64), nbytes) {
         if stored > 0 {
-            obj.insert("ratio".into(), json!(nbytes as f64 / stored as f64));
+            obj.insert("ratio".into(), json!(n as f64 / stored as f64));
         }
     }
     if args.json {
-        println!("{}", Json::Object(obj));
+        outln!("{}", Json::Object(obj))?;
         return Ok(());
     }
-    println!("{}", args.source);
-    let line = |k: &str, v: String| println!("  {k:<14} {v}");
-    line("shape", shape_text(src.shape()));
-    line("dtype", src.dtype().name().to_string());
+    outln!("{}", args.source)?;
+    let line = |k: &str, v: String| outln!("  {k:<14} {v}");
+    line("shape", shape_text(src.shape()))?;
+    line("dtype", src.dtype().name().to_string())?;
     line(
         "chunks",
         format!(
             "{} ({} in all)",
             shape_text(src.chunk_shape()),
-            src.grid().num_chunks()
+            count_text(nchunks)
         ),
-    );
-    line("nbytes", human(nbytes as u64));
+    )?;
+    line("nbytes", nbytes.map(human).unwrap_or_else(too_many))?;
     for (k, v) in &opened.facts {
         let text = match v {
             Json::String(s) => s.clone(),
@@ -61,12 +73,22 @@ pub fn run(args: &InfoArgs, _settings: &Settings) -> Result<(), CliError> {
             }
             other => other.to_string(),
         };
-        line(k, text);
+        line(k, text)?;
     }
     if let Some(r) = obj.get("ratio").and_then(Json::as_f64) {
-        line("ratio", format!("{r:.2}"));
+        line("ratio", format!("{r:.2}"))?;
     }
     Ok(())
+}
+
+/// What is printed for a count that does not fit in 64 bits.
+fn too_many() -> String {
+    "more than 2^64".into()
+}
+
+/// A count, or [`too_many`].
+fn count_text(n: Option<u64>) -> String {
+    n.map(|n| n.to_string()).unwrap_or_else(too_many)
 }
 
 /// Bytes in words: `1.5 MiB (1572864 bytes)`.
@@ -87,19 +109,19 @@ pub fn human(b: u64) -> String {
 
 /// The groups and datasets of an HDF5 file.
 fn hdf5_tree(file: &std::path::Path, as_json: bool) -> Result<(), CliError> {
+    check_hdf5_file(file)?;
     let f = Hdf5File::open(file)?;
     let root = f.root()?;
     let tree = walk(&root, 0)?;
     if as_json {
-        println!(
+        outln!(
             "{}",
             json!({"source": file.display().to_string(), "format": "hdf5", "tree": tree})
-        );
+        )?;
         return Ok(());
     }
-    println!("{}", file.display());
-    print_tree(&tree, 1);
-    Ok(())
+    outln!("{}", file.display())?;
+    print_tree(&tree, 1)
 }
 
 /// The members of a group as JSON, recursively (at most 64 levels deep).
@@ -113,7 +135,11 @@ fn walk(group: &Hdf5Group, depth: usize) -> Result<Vec<Json>, CliError> {
             }
             Hdf5Node::Dataset(d) => {
                 let filters: Vec<String> = d.filters.iter().map(|f| f.to_string()).collect();
-                let nbytes = d.dtype.map(|t| t.size() * d.shape.iter().product::<usize>());
+                let nbytes = d.dtype.and_then(|t| {
+                    d.shape
+                        .iter()
+                        .try_fold(t.size() as u64, |acc, &n| acc.checked_mul(n as u64))
+                });
                 json!({
                     "kind": "dataset",
                     "path": d.path,
@@ -132,15 +158,15 @@ fn walk(group: &Hdf5Group, depth: usize) -> Result<Vec<Json>, CliError> {
     Ok(out)
 }
 
-fn print_tree(nodes: &[Json], depth: usize) {
+fn print_tree(nodes: &[Json], depth: usize) -> Result<(), CliError> {
     let pad = "  ".repeat(depth);
     for n in nodes {
         let path = n["path"].as_str().unwrap_or("?");
         match n["kind"].as_str() {
             Some("group") => {
-                println!("{pad}{path}/");
+                outln!("{pad}{path}/")?;
                 if let Some(m) = n["members"].as_array() {
-                    print_tree(m, depth + 1);
+                    print_tree(m, depth + 1)?;
                 }
             }
             Some("dataset") => {
@@ -172,7 +198,7 @@ fn print_tree(nodes: &[Json], depth: usize) {
                             .join(", ")
                     })
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "{pad}{path}  {} {}{chunks}{}",
                     shape_text(&shape),
                     n["dtype"].as_str().unwrap_or("?"),
@@ -181,9 +207,10 @@ fn print_tree(nodes: &[Json], depth: usize) {
                     } else {
                         format!(" [{filters}]")
                     }
-                );
+                )?;
             }
-            _ => println!("{pad}{path}  ({})", n["description"].as_str().unwrap_or("")),
+            _ => outln!("{pad}{path}  ({})", n["description"].as_str().unwrap_or(""))?,
         }
     }
+    Ok(())
 }

@@ -10,6 +10,8 @@ pub mod stats;
 
 use super::error::CliError;
 use super::expr::{parse_selection, Builder, Span};
+use super::output::write_stdout;
+use super::settings::Settings;
 use super::source_spec::{open, Opened, SourceSpec};
 use crate::DynArray;
 use std::collections::BTreeMap;
@@ -20,6 +22,7 @@ pub fn open_selected(
     source: &str,
     select: Option<&str>,
     cache: Option<&Path>,
+    settings: &Settings,
 ) -> Result<(DynArray, Opened), CliError> {
     let spec = SourceSpec::parse(source)?;
     // A bad selection is a usage error: parse it before touching the source.
@@ -27,7 +30,7 @@ pub fn open_selected(
         Some(sel) => Some(parse_selection(sel).map_err(|e| CliError::selection(sel, e))?),
         None => None,
     };
-    let opened = open(&spec, cache)?;
+    let opened = open(&spec, cache, settings)?;
     let array = match (select, items) {
         (Some(sel), Some(items)) => {
             let inputs = BTreeMap::new();
@@ -41,9 +44,10 @@ pub fn open_selected(
 }
 
 /// Prints a plan, indented, on standard output.
-pub fn print_plan(title: &str, plan: &str) {
-    println!("{title}");
+pub fn print_plan(title: &str, plan: &str) -> Result<(), CliError> {
+    let mut text = format!("{title}\n");
     for line in plan.lines() {
-        println!("  {line}");
+        text.push_str(&format!("  {line}\n"));
     }
+    write_stdout(&text)
 }

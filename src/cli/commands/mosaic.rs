@@ -1,16 +1,21 @@
 //! `vastarray mosaic TEMPLATE --zoom Z --region Y0:Y1,X0:X1 --out FILE.png`: one zoom level of
-//! a slippy-map tile server as a lazy mosaic of mosaics; the region's tiles (and only they)
-//! are fetched, concurrently, and drawn into a PNG.
+//! a slippy-map tile server as one lazy array chunked by tile; the region's tiles (and only
+//! they) are fetched, concurrently, and drawn into a PNG.
+//!
+//! The drawing is held in memory, so a region whose pixels do not fit the budget (or a PNG) is
+//! refused before anything is fetched, with its size in numbers. The level is read as one
+//! source rather than a mosaic of one view per tile, which would need 4^zoom objects.
 
 use super::super::args::MosaicArgs;
 use super::super::error::CliError;
 use super::super::expr::{parse_selection, Builder, Span};
+use super::super::output::outln;
 use super::super::png::write_png;
 use super::super::settings::Settings;
+use super::super::source_spec::check_cache_file;
 use super::print_plan;
 use crate::http::{HttpClient, HttpConfig};
 use crate::proxy::Proxy;
-use crate::remote::tile_mosaic;
 use crate::source::tiles::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate};
 use crate::{ChunkSource, DType, DynArray};
 use std::collections::BTreeMap;
@@ -51,6 +56,26 @@ pub fn select_region(level: &DynArray, text: &str) -> Result<DynArray, CliError>
         .map_err(|e| CliError::selection(text, e))
 }
 
+/// Checks that a drawing of `shape` (rows, columns, channels of `uint8`) can be made: a PNG
+/// has at most `u32::MAX` pixels on a side, and the pixels (held twice while the PNG is
+/// encoded) must fit in `budget` bytes.
+pub fn check_drawing_size(shape: &[usize], region: &str, budget: usize) -> Result<(), CliError> {
+    let (h, w, c) = (shape[0], shape[1], shape[2]);
+    if u32::try_from(h).is_err() || u32::try_from(w).is_err() {
+        return Err(CliError::Usage(format!(
+            "--region {region}: {h} x {w} pixels; a PNG has at most {} pixels on a side",
+            u32::MAX
+        )));
+    }
+    let bytes = (h as u128) * (w as u128) * (c as u128);
+    if bytes.saturating_mul(2) > budget as u128 {
+        return Err(CliError::Usage(format!(
+            "--region {region}: {h} x {w} pixels x {c} channel(s) is {bytes} bytes, drawn in memory (twice that while the PNG is encoded): more than the budget of {budget} bytes; choose a smaller region or raise --budget"
+        )));
+    }
+    Ok(())
+}
+
 /// Runs `mosaic`.
 pub fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError> {
     if !args
@@ -70,9 +95,15 @@ pub fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError> {
     if args.concurrency == 0 {
         return Err(CliError::Usage("--concurrency must be at least 1".into()));
     }
+    if args.out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: is a directory",
+            args.out.display()
+        )));
+    }
     let client = Arc::new(HttpClient::new(HttpConfig {
         concurrency: args.concurrency,
-        ..HttpConfig::default()
+        ..settings.http.clone()
     })?);
     let level = tile_level(
         &args.template,
@@ -81,20 +112,26 @@ pub fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError> {
         args.channels,
         client.clone(),
     )?;
-    let (source, cache) = cached_level(level.clone(), args.cache.as_deref())?;
-    let mosaic = tile_mosaic(source)?;
-    let region = select_region(&mosaic, &args.region)?;
-    if region.ndim() != 3 {
+    // The region's size is known before any cache is opened or tile requested.
+    let level_array = DynArray::from_source_arc(level.clone());
+    let probe = select_region(&level_array, &args.region)?;
+    if probe.ndim() != 3 {
         return Err(CliError::Usage(format!(
             "--region {}: selects an array of shape {:?}; a PNG needs rows, columns and channels (write Y0:Y1,X0:X1)",
             args.region,
-            region.shape()
+            probe.shape()
         )));
     }
+    check_drawing_size(probe.shape(), &args.region, settings.cfg.budget)?;
+    if let Some(c) = &args.cache {
+        check_cache_file(c)?;
+    }
+    let (source, cache) = cached_level(level.clone(), args.cache.as_deref())?;
+    let region = select_region(&DynArray::from_source_arc(source), &args.region)?;
     let mut cfg = settings.cfg.clone();
     cfg.io_concurrency = args.concurrency;
     if settings.explain {
-        print_plan("plan (no tile was requested):", &region.explain(&cfg)?);
+        print_plan("plan (no tile was requested):", &region.explain(&cfg)?)?;
         return Ok(());
     }
     if args.out.exists() && !args.overwrite {
@@ -119,7 +156,7 @@ pub fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError> {
     let stats = client.stats();
     let fetched = stats.requests - stats.retries;
     let from_cache = cache.map(|c| c.hits()).unwrap_or(0);
-    println!(
+    outln!(
         "wrote {} ({} x {} pixels, {} channel(s)): {} tile(s) fetched over HTTP, {} from the cache",
         args.out.display(),
         shape[1],
@@ -127,7 +164,7 @@ pub fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError> {
         shape[2],
         fetched,
         from_cache
-    );
+    )?;
     Ok(())
 }
 

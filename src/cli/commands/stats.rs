@@ -4,6 +4,7 @@
 
 use super::super::args::StatsArgs;
 use super::super::error::CliError;
+use super::super::output::outln;
 use super::super::output::{scalar_json, scalar_text, shape_json, shape_text};
 use super::super::settings::Settings;
 use super::{open_selected, print_plan};
@@ -17,7 +18,12 @@ pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
             args.ddof
         )));
     }
-    let (a, _) = open_selected(&args.source, args.select.as_deref(), args.cache.as_deref())?;
+    let (a, _) = open_selected(
+        &args.source,
+        args.select.as_deref(),
+        args.cache.as_deref(),
+        settings,
+    )?;
     let all = None::<usize>;
     let with_ddof = ReduceOptions {
         ddof: args.ddof,
@@ -57,7 +63,7 @@ pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
     let refs: Vec<&DynArray> = arrays.iter().collect();
     if settings.explain {
         let plan = Plan::new(&refs, &settings.cfg)?;
-        print_plan("plan (nothing was read):", &plan.explain()?);
+        print_plan("plan (nothing was read):", &plan.explain()?)?;
         return Ok(());
     }
     let bar = settings.progress_bar("stats");
@@ -93,17 +99,17 @@ pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
             serde_json::to_string(&args.ddof).unwrap_or_default(),
             args.skipna
         ));
-        println!("{out}");
+        outln!("{out}")?;
         return Ok(());
     }
-    println!("{}", args.source);
-    let line = |k: &str, v: String| println!("  {k:<10} {v}");
-    line("shape", shape_text(a.shape()));
-    line("dtype", a.dtype().name().into());
-    line("count", count.to_string());
+    outln!("{}", args.source)?;
+    let line = |k: &str, v: String| outln!("  {k:<10} {v}");
+    line("shape", shape_text(a.shape()))?;
+    line("dtype", a.dtype().name().into())?;
+    line("count", count.to_string())?;
     for (name, v) in names.iter().zip(&r[1..]) {
-        line(name, scalar_text(v));
+        line(name, scalar_text(v))?;
     }
-    line("nan_count", nan_count.to_string());
+    line("nan_count", nan_count.to_string())?;
     Ok(())
 }

@@ -1,5 +1,9 @@
 //! The syntax tree of an expression. Every node carries the byte span of its text, so errors
 //! can point at it, and a number unique within its expression.
+//!
+//! A chain of terms (`a + b + c + ...`) is a tree as deep as it is long, so nothing walks a
+//! tree by plain recursion: dropping is a loop ([`Expr`]'s `Drop`), the builder grows its stack
+//! as needed, and the other walks use explicit stacks.
 
 /// A byte range `start..end` of the expression text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -190,6 +194,58 @@ pub enum ExprKind {
     List(Vec<Expr>),
 }
 
+impl Drop for Expr {
+    /// Drops the tree with a loop rather than recursion (a long chain is a deep tree).
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        take_children(&mut self.kind, &mut stack);
+        while let Some(mut e) = stack.pop() {
+            take_children(&mut e.kind, &mut stack);
+        }
+    }
+}
+
+/// Moves the children of a node into `out`, leaving the node a leaf.
+fn take_children(kind: &mut ExprKind, out: &mut Vec<Expr>) {
+    let has_children = matches!(
+        kind,
+        ExprKind::Unary(..)
+            | ExprKind::Binary(..)
+            | ExprKind::Call { .. }
+            | ExprKind::Index { .. }
+            | ExprKind::Tuple(_)
+            | ExprKind::List(_)
+    );
+    if !has_children {
+        return;
+    }
+    match std::mem::replace(kind, ExprKind::Int(0)) {
+        ExprKind::Unary(_, x) => out.push(*x),
+        ExprKind::Binary(_, a, b) => {
+            out.push(*a);
+            out.push(*b);
+        }
+        ExprKind::Call { args, kwargs, .. } => {
+            out.extend(args);
+            out.extend(kwargs.into_iter().map(|k| k.value));
+        }
+        ExprKind::Index { target, items } => {
+            out.push(*target);
+            for item in items {
+                match item {
+                    IndexItem::Expr(e) => out.push(e),
+                    IndexItem::Slice {
+                        start, stop, step, ..
+                    } => out.extend([start, stop, step].into_iter().flatten()),
+                    IndexItem::Ellipsis(_) => {}
+                }
+            }
+        }
+        ExprKind::Tuple(xs) | ExprKind::List(xs) => out.extend(xs),
+        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Name(_) => {}
+    }
+}
+
 impl Expr {
     /// The direct children of the node.
     pub fn children(&self) -> Vec<&Expr> {
@@ -215,5 +271,36 @@ impl Expr {
             }
             ExprKind::Tuple(xs) | ExprKind::List(xs) => xs.iter().collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_very_deep_tree_drops_without_recursion() {
+        // A chain of a million unary nodes: recursive dropping would overflow any stack.
+        let leaf = |id| Expr {
+            kind: ExprKind::Name("a".into()),
+            span: Span::default(),
+            id,
+        };
+        let mut e = leaf(0);
+        for id in 1..1_000_000 {
+            e = Expr {
+                kind: ExprKind::Unary(UnOp::Neg, Box::new(e)),
+                span: Span::default(),
+                id,
+            };
+        }
+        assert_eq!(e.children().len(), 1);
+        // Run in a thread with a small stack, so a recursive drop would certainly fail.
+        std::thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn(move || drop(e))
+            .unwrap()
+            .join()
+            .unwrap();
     }
 }

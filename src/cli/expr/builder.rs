@@ -57,6 +57,11 @@ pub struct Builder<'a> {
     computed: HashMap<usize, DynArray>,
 }
 
+/// Stack left below which [`Builder::eval`] continues on a new stack segment.
+const STACK_RED_ZONE: usize = 256 << 10;
+/// Size of each new stack segment.
+const STACK_GROWTH: usize = 4 << 20;
+
 /// Turns a library error into an error about `span`.
 pub fn lib<T>(r: crate::Result<T>, span: Span) -> Result<T, ExprError> {
     r.map_err(|e| ExprError::new(e.to_string(), span))
@@ -92,8 +97,13 @@ impl<'a> Builder<'a> {
         to_array(v, e.span)
     }
 
-    /// The value of a node.
+    /// The value of a node. Recursive over the tree, so the stack grows as needed: a chain of
+    /// thousands of terms is a tree thousands of levels deep.
     pub fn eval(&self, e: &Expr) -> Result<Value, ExprError> {
+        stacker::maybe_grow(STACK_RED_ZONE, STACK_GROWTH, || self.eval_node(e))
+    }
+
+    fn eval_node(&self, e: &Expr) -> Result<Value, ExprError> {
         if let Some(a) = self.computed.get(&e.id) {
             return Ok(Value::Array(a.clone()));
         }

@@ -2,6 +2,11 @@
 //! comparisons (not chained), `|`, `&`, `+ -`, `* / // %`, unary `- + ~`, `**` (right
 //! associative; binds tighter than a unary operator on its left), then indexing, calls and
 //! attributes (`a[...]`, `f(...)`, `a.f(...)`, `a.T`, `np.f`).
+//!
+//! Nesting (parentheses, brackets, calls, unary operators, `**` chains) is limited to
+//! [`MAX_NESTING`] levels, so absurd input is an error with a position, never a stack
+//! overflow. Chains at one level (`a + b + c + ...`, `a.T.T`, `a[0][1]`) are parsed in a loop
+//! and may be as long as the text.
 
 use super::ast::{BinOp, Expr, ExprKind, IndexItem, Keyword, Span, UnOp};
 use super::lexer::{tokenize, Tok, Token};
@@ -68,6 +73,11 @@ fn infix(tok: &Tok) -> Option<(BinOp, u8, u8)> {
     Some((op, l, r))
 }
 
+/// The deepest nesting the parser accepts: parentheses, brackets, calls, unary operators and
+/// `**` chains inside one another. Beyond it the expression is refused with an error pointing
+/// at the token that went one level too deep.
+pub const MAX_NESTING: usize = 256;
+
 /// The binding power of a unary operator's operand.
 const UNARY_BP: u8 = 12;
 /// The binding power of postfix indexing, calls and attributes.
@@ -77,6 +87,8 @@ struct Parser {
     toks: Vec<Token>,
     pos: usize,
     next_id: usize,
+    /// Calls of [`Parser::expr`] in progress (the nesting level).
+    depth: usize,
 }
 
 impl Parser {
@@ -85,6 +97,7 @@ impl Parser {
             toks: tokenize(text)?,
             pos: 0,
             next_id: 0,
+            depth: 0,
         })
     }
 
@@ -149,8 +162,24 @@ impl Parser {
         }
     }
 
-    /// An expression whose operators bind at least as tightly as `min_bp`.
+    /// An expression whose operators bind at least as tightly as `min_bp`, one nesting level
+    /// deeper than the caller's (refused beyond [`MAX_NESTING`]).
     fn expr(&mut self, min_bp: u8) -> Result<Expr, ExprError> {
+        if self.depth >= MAX_NESTING {
+            return Err(ExprError::new(
+                format!(
+                    "the expression nests more than {MAX_NESTING} levels deep (parentheses, brackets, calls, unary operators or ** inside one another)"
+                ),
+                self.span(),
+            ));
+        }
+        self.depth += 1;
+        let result = self.expr_at_level(min_bp);
+        self.depth -= 1;
+        result
+    }
+
+    fn expr_at_level(&mut self, min_bp: u8) -> Result<Expr, ExprError> {
         let mut lhs = self.prefix()?;
         loop {
             lhs = match self.peek() {
@@ -575,6 +604,40 @@ mod tests {
         assert_eq!(e.span, Span::new(7, 8));
         let e = parse_expression("a)").unwrap_err();
         assert!(e.message.contains("unmatched"));
+    }
+
+    #[test]
+    fn nesting_is_limited_and_long_chains_are_not() {
+        let ok = format!(
+            "{}a{}",
+            "(".repeat(MAX_NESTING - 1),
+            ")".repeat(MAX_NESTING - 1)
+        );
+        assert_eq!(p(&ok), "a");
+        for deep in [
+            format!("{}a{}", "(".repeat(5000), ")".repeat(5000)),
+            "(".repeat(10_000),
+            format!("{}a", "-".repeat(1500)),
+            format!("{}x{}", "sqrt(".repeat(5000), ")".repeat(5000)),
+            format!("{}1{}", "[".repeat(400), "]".repeat(400)),
+            vec!["a"; 400].join(" ** "),
+            format!("a[{}0{}]", "(".repeat(300), ")".repeat(300)),
+        ] {
+            let e = parse_expression(&deep).unwrap_err();
+            assert!(e.message.contains("nests more than 256"), "{}", e.message);
+            assert!(e.span.start < deep.len(), "{:?}", e.span);
+        }
+        let e = parse_selection(&"(".repeat(5000)).unwrap_err();
+        assert!(e.message.contains("nests"), "{}", e.message);
+        // The first '(' too many is the one pointed at.
+        let e = parse_expression(&"(".repeat(300)).unwrap_err();
+        assert_eq!(e.span, Span::new(MAX_NESTING, MAX_NESTING + 1));
+        // Long chains at one level parse, left-associated.
+        let sum = vec!["a"; 5000].join(" + ");
+        let e = parse_expression(&sum).unwrap();
+        assert!(matches!(e.kind, ExprKind::Binary(BinOp::Add, _, _)));
+        let t = format!("a{}", ".T".repeat(3000));
+        assert!(parse_expression(&t).is_ok());
     }
 
     #[test]

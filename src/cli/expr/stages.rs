@@ -9,13 +9,27 @@ use super::ast::{Expr, ExprKind};
 use super::builder::Builder;
 use super::{funcs, ExprError};
 use crate::{evaluate, DynArray, EvalConfig};
+use std::collections::HashSet;
 
 /// The reduction calls below `root` (not `root` itself) that can be computed now: not computed
-/// yet, with no reduction still to compute among their arguments.
+/// yet, with no reduction still to compute among their arguments. Walks the tree with explicit
+/// stacks (a long chain of terms is a deep tree).
 pub fn ready_stages<'e>(root: &'e Expr, b: &Builder) -> Vec<&'e Expr> {
+    let pending = pending_nodes(root, b);
     let mut out = Vec::new();
-    for c in root.children() {
-        visit(c, b, &mut out);
+    let mut stack: Vec<&Expr> = root.children();
+    stack.reverse();
+    while let Some(e) = stack.pop() {
+        if b.is_computed(e.id) {
+            continue;
+        }
+        let children = e.children();
+        let inner_pending = children.iter().any(|c| pending.contains(&c.id));
+        if is_reduction_call(e) && !inner_pending {
+            out.push(e);
+            continue;
+        }
+        stack.extend(children.into_iter().rev());
     }
     out
 }
@@ -24,26 +38,28 @@ fn is_reduction_call(e: &Expr) -> bool {
     matches!(&e.kind, ExprKind::Call { func, .. } if funcs::is_reduction(func))
 }
 
-/// True when `e`'s subtree holds a reduction call not computed yet (`e` included).
-fn pending(e: &Expr, b: &Builder) -> bool {
-    if b.is_computed(e.id) {
-        return false;
+/// The ids of the nodes whose subtree holds a reduction call not computed yet (the node
+/// included), children decided before parents.
+fn pending_nodes(root: &Expr, b: &Builder) -> HashSet<usize> {
+    let mut preorder = Vec::new();
+    let mut stack = vec![root];
+    while let Some(e) = stack.pop() {
+        preorder.push(e);
+        if !b.is_computed(e.id) {
+            stack.extend(e.children());
+        }
     }
-    is_reduction_call(e) || e.children().into_iter().any(|c| pending(c, b))
-}
-
-fn visit<'e>(e: &'e Expr, b: &Builder, out: &mut Vec<&'e Expr>) {
-    if b.is_computed(e.id) {
-        return;
+    let mut pending = HashSet::new();
+    // Reversed preorder puts every node after all of its descendants.
+    for e in preorder.into_iter().rev() {
+        if b.is_computed(e.id) {
+            continue;
+        }
+        if is_reduction_call(e) || e.children().iter().any(|c| pending.contains(&c.id)) {
+            pending.insert(e.id);
+        }
     }
-    let inner_pending = e.children().into_iter().any(|c| pending(c, b));
-    if is_reduction_call(e) && !inner_pending {
-        out.push(e);
-        return;
-    }
-    for c in e.children() {
-        visit(c, b, out);
-    }
+    pending
 }
 
 /// Computes every reduction feeding `root`, stage by stage, into `b`. Returns how many were

@@ -1,6 +1,6 @@
 //! [`Caterva2Info`]: the geometry of a dataset, parsed from the JSON of `GET api/info/{path}`.
 
-use crate::blosc::{parse_numpy_dtype, ChunkLayout};
+use crate::blosc::{parse_numpy_dtype, B2ndMeta, ChunkLayout};
 use crate::dtype::DType;
 use crate::source::ChunkGrid;
 use serde::Deserialize;
@@ -67,7 +67,16 @@ impl Caterva2Info {
         if shape.is_empty() {
             return Err("zero-dimensional arrays are not supported".into());
         }
-        ChunkLayout::new(&chunks, &blocks, dtype).map_err(|e| e.to_string())?;
+        // Geometry checked with checked arithmetic before anything is sized by it: a claimed
+        // shape of 2^62 rows is refused here, not when a per-chunk table is allocated.
+        let expected = B2ndMeta {
+            shape: shape.clone(),
+            chunks: chunks.clone(),
+            blocks: blocks.clone(),
+            dtype,
+        }
+        .validate()
+        .map_err(|e| e.to_string())?;
         let nchunks = raw.schunk.and_then(|s| s.nchunks);
         let info = Caterva2Info {
             shape,
@@ -81,7 +90,6 @@ impl Caterva2Info {
                 other => other.to_string(),
             }),
         };
-        let expected = info.grid().num_chunks();
         if let Some(n) = nchunks {
             if n != expected && !info.shape.contains(&0) {
                 return Err(format!(
@@ -126,6 +134,11 @@ mod tests {
             (br#"{"shape":[3],"chunks":[2],"blocks":[4],"dtype":"uint8"}"#, "larger"),
             (br#"{"shape":[5],"chunks":[2],"blocks":[1],"dtype":"uint8","schunk":{"nchunks":2}}"#, "makes 3"),
             (b"<html>", "JSON"),
+            (br#"{"shape":[4611686018427387904,60,70],"chunks":[1,60,70],"blocks":[1,60,70],"dtype":"uint8"}"#, "too large"),
+            (br#"{"shape":[4611686018427387904],"chunks":[1],"blocks":[1],"dtype":"uint8"}"#, "chunks"),
+            (br#"{"shape":[10],"chunks":[0],"blocks":[1],"dtype":"uint8"}"#, "zero"),
+            (br#"{"shape":[10],"chunks":[3000000000],"blocks":[1],"dtype":"uint8"}"#, "2 GiB"),
+            (br#"{"shape":[10],"chunks":[5],"blocks":[5],"dtype":"uint8","schunk":{"nchunks":99}}"#, "makes 2"),
         ] {
             let e = Caterva2Info::parse(bad).unwrap_err();
             assert!(e.contains(why), "{e}");

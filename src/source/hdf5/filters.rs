@@ -2,8 +2,8 @@
 //! lock: deflate (zlib), shuffle (a byte transpose) and Fletcher32 (a checksum appended to the
 //! chunk). Each works on one chunk's bytes and is safe to run on many threads at once.
 
+pub use super::shuffle::{shuffle, unshuffle, unshuffle_into};
 use std::fmt;
-use std::io::Read;
 
 /// One step of a dataset's filter pipeline, as far as the raw-chunk reader is concerned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,30 +54,206 @@ pub fn decode_pipeline(
     elem_size: usize,
     expected_len: usize,
 ) -> Result<Vec<u8>, String> {
-    let mut data = stored;
-    for (pos, filter) in pipeline.iter().enumerate().rev() {
-        if pos < 32 && filter_mask & (1 << pos) != 0 {
-            continue;
-        }
-        data = match filter {
-            PipelineFilter::Deflate(_) => inflate(&data, expected_len)?,
-            PipelineFilter::Shuffle => unshuffle(&data, elem_size),
-            PipelineFilter::Fletcher32 => fletcher32_strip(data)?,
-            PipelineFilter::Other { .. } => {
-                return Err(format!(
-                    "filter {filter} cannot be decoded outside the HDF5 library"
-                ));
-            }
-        };
-    }
-    if data.len() != expected_len {
+    let mut out = vec![0u8; expected_len];
+    decode_pipeline_into(&stored, pipeline, filter_mask, elem_size, &mut out)?;
+    Ok(out)
+}
+
+/// The filters of `pipeline` still applied to a chunk stored with `filter_mask`, in the order
+/// they are undone (the reverse of the pipeline).
+fn active_in_decode_order(
+    pipeline: &[PipelineFilter],
+    filter_mask: u32,
+) -> impl Iterator<Item = &PipelineFilter> {
+    pipeline
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(move |(pos, _)| *pos >= 32 || filter_mask & (1 << pos) == 0)
+        .map(|(_, f)| f)
+}
+
+/// Where the bytes of the current decoding stage are.
+#[derive(Clone, Copy)]
+enum At {
+    Stored,
+    Scratch(usize),
+    Out,
+}
+
+/// [`decode_pipeline`] into `out`, whose length is the decoded chunk's size. The last stage
+/// that writes (inflate or unshuffle) writes straight into `out`; earlier ones use per-thread
+/// scratch buffers that are kept between chunks, so a chunk costs no allocation and no copy
+/// beyond its filters. Fletcher32 checks and trims in place.
+pub fn decode_pipeline_into(
+    stored: &[u8],
+    pipeline: &[PipelineFilter],
+    filter_mask: u32,
+    elem_size: usize,
+    out: &mut [u8],
+) -> Result<(), String> {
+    let stages: Vec<&PipelineFilter> = active_in_decode_order(pipeline, filter_mask).collect();
+    if let Some(other) = stages
+        .iter()
+        .find(|f| matches!(f, PipelineFilter::Other { .. }))
+    {
         return Err(format!(
-            "decoded chunk has {} bytes, expected {} (corrupt chunk or wrong chunk size)",
-            data.len(),
-            expected_len
+            "filter {other} cannot be decoded outside the HDF5 library"
         ));
     }
-    Ok(data)
+    // The size each stage must produce, known from the end: Fletcher32 strips 4 bytes,
+    // shuffle keeps the size, so the output of an inflate is known exactly unless another
+    // inflate follows it (a pipeline no HDF5 writer makes, but a file can declare); then it is
+    // only bounded.
+    let mut sizes: Vec<Option<usize>> = vec![None; stages.len()];
+    let mut after = Some(out.len());
+    for (k, f) in stages.iter().enumerate().rev() {
+        sizes[k] = after;
+        after = match f {
+            PipelineFilter::Fletcher32 => match after {
+                Some(n) => Some(
+                    n.checked_add(4)
+                        .ok_or("chunk size overflows with its checksum")?,
+                ),
+                None => None,
+            },
+            PipelineFilter::Deflate(_) => None,
+            _ => after,
+        };
+    }
+    // A stage writes into `out` when no later stage writes or changes the size.
+    let last_writer = stages
+        .iter()
+        .rposition(|f| !matches!(f, PipelineFilter::Fletcher32));
+    let direct = last_writer.filter(|&k| stages[k + 1..].is_empty());
+    SCRATCH.with(|cell| {
+        let mut scratch = cell.take();
+        let result = run_stages(
+            stored,
+            &stages,
+            &sizes,
+            direct,
+            elem_size,
+            out,
+            &mut scratch,
+        );
+        scratch.iter_mut().for_each(trim_scratch);
+        cell.set(scratch);
+        result
+    })
+}
+
+thread_local! {
+    /// Two reusable intermediate buffers per thread (ping-pong between stages).
+    static SCRATCH: std::cell::Cell<[Vec<u8>; 2]> = const { std::cell::Cell::new([Vec::new(), Vec::new()]) };
+}
+
+/// Scratch buffers larger than this are freed after use instead of kept for the next chunk.
+const KEEP_SCRATCH_BYTES: usize = 64 << 20;
+
+fn trim_scratch(buf: &mut Vec<u8>) {
+    if buf.capacity() > KEEP_SCRATCH_BYTES {
+        *buf = Vec::new();
+    }
+}
+
+/// A scratch buffer of exactly `len` bytes (contents unspecified: every stage overwrites all of
+/// its output).
+fn sized(buf: &mut Vec<u8>, len: usize) -> &mut [u8] {
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    &mut buf[..len]
+}
+
+fn run_stages(
+    stored: &[u8],
+    stages: &[&PipelineFilter],
+    sizes: &[Option<usize>],
+    direct: Option<usize>,
+    elem_size: usize,
+    out: &mut [u8],
+    scratch: &mut [Vec<u8>; 2],
+) -> Result<(), String> {
+    let mut at = At::Stored;
+    let mut len = stored.len();
+    for (k, filter) in stages.iter().enumerate() {
+        if let PipelineFilter::Fletcher32 = filter {
+            let data = match at {
+                At::Stored => &stored[..len],
+                At::Scratch(i) => &scratch[i][..len],
+                At::Out => &out[..len],
+            };
+            len = fletcher32_check(data)?;
+            continue;
+        }
+        // An inflate of unknown output size gets room for any honest encoding of the chunk
+        // (stored deflate blocks add 5 bytes per 64 KiB) and reports how much it wrote.
+        let want = match (sizes[k], filter) {
+            (Some(n), _) => n,
+            (None, PipelineFilter::Deflate(_)) => unknown_size_bound(out.len(), stages.len()),
+            (None, _) => len,
+        };
+        // Split the borrows: the input is in `stored` or one scratch buffer, the output in
+        // `out` or the other scratch buffer.
+        let (input, output, next): (&[u8], &mut [u8], At) = {
+            let target = match at {
+                At::Scratch(i) => 1 - i,
+                _ => 0,
+            };
+            let [s0, s1] = scratch;
+            let (mine, other) = if target == 0 { (s0, s1) } else { (s1, s0) };
+            let input: &[u8] = match at {
+                At::Stored => &stored[..len],
+                At::Scratch(_) => &other[..len],
+                At::Out => unreachable!("no stage runs after the one writing the output"),
+            };
+            if direct == Some(k) {
+                if out.len() != want {
+                    return Err("internal: output size".into());
+                }
+                (input, &mut *out, At::Out)
+            } else {
+                (input, sized(mine, want), At::Scratch(target))
+            }
+        };
+        let mut produced = want;
+        match filter {
+            PipelineFilter::Deflate(_) if sizes[k].is_some() => inflate_into(input, output)?,
+            PipelineFilter::Deflate(_) => produced = inflate_bounded(input, output)?,
+            PipelineFilter::Shuffle => {
+                if input.len() != output.len() {
+                    return Err(format!(
+                        "shuffled data has {} bytes, expected {} (corrupt chunk or wrong chunk size)",
+                        input.len(),
+                        output.len()
+                    ));
+                }
+                unshuffle_into(input, elem_size, output);
+            }
+            PipelineFilter::Fletcher32 | PipelineFilter::Other { .. } => {
+                unreachable!("handled above")
+            }
+        }
+        at = next;
+        len = produced;
+    }
+    if !matches!(at, At::Out) {
+        let data = match at {
+            At::Stored => &stored[..len],
+            At::Scratch(i) => &scratch[i][..len],
+            At::Out => unreachable!(),
+        };
+        if data.len() != out.len() {
+            return Err(format!(
+                "decoded chunk has {} bytes, expected {} (corrupt chunk or wrong chunk size)",
+                data.len(),
+                out.len()
+            ));
+        }
+        out.copy_from_slice(data);
+    }
+    Ok(())
 }
 
 /// Applies the pipeline to one chunk's bytes as the HDF5 library would when writing (filters
@@ -107,89 +283,79 @@ pub fn encode_pipeline(
     Ok(data)
 }
 
-/// Decompresses a zlib stream that should yield `expected_len` bytes. More output than that
-/// (plus a little slack for a checksum another filter strips) is an error, so a corrupt stream
-/// cannot exhaust memory.
-pub fn inflate(compressed: &[u8], expected_len: usize) -> Result<Vec<u8>, String> {
-    let limit = expected_len.saturating_add(64);
-    let mut out = Vec::with_capacity(expected_len);
-    let decoder = flate2::bufread::ZlibDecoder::new(compressed);
-    decoder
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("deflate stream is corrupt: {e}"))?;
-    if out.len() > limit {
-        return Err(format!(
-            "deflate stream decodes to more than the {expected_len} bytes of a chunk"
-        ));
+thread_local! {
+    /// libdeflate's decompressor state (about 10 KiB), one per thread.
+    static INFLATER: std::cell::RefCell<libdeflater::Decompressor> =
+        std::cell::RefCell::new(libdeflater::Decompressor::new());
+}
+
+/// Decompresses a zlib stream (one HDF5 deflate chunk) into `out`, which must be filled
+/// exactly: a stream that decodes to fewer or more bytes, or fails its checksum, is an error.
+/// The output never exceeds `out`, so a corrupt stream cannot exhaust memory.
+///
+/// libdeflate (through `libdeflater`) decodes whole buffers; it measured faster than zlib-rs
+/// on h5py's chunks (`benches/hdf5.rs`, figures in `benches/README.md`).
+pub fn inflate_into(compressed: &[u8], out: &mut [u8]) -> Result<(), String> {
+    use libdeflater::DecompressionError;
+    let got = INFLATER.with(|d| d.borrow_mut().zlib_decompress(compressed, out));
+    match got {
+        Ok(n) if n == out.len() => Ok(()),
+        Ok(n) => Err(format!(
+            "deflate stream decodes to {n} bytes, expected {} (corrupt chunk or wrong chunk size)",
+            out.len()
+        )),
+        Err(DecompressionError::InsufficientSpace) => Err(format!(
+            "deflate stream decodes to more than the {} bytes expected",
+            out.len()
+        )),
+        Err(DecompressionError::BadData) => {
+            Err("deflate stream is corrupt (bad data or checksum)".into())
+        }
     }
+}
+
+/// Decompresses a zlib stream into `out`, which bounds its size; returns the bytes written.
+fn inflate_bounded(compressed: &[u8], out: &mut [u8]) -> Result<usize, String> {
+    use libdeflater::DecompressionError;
+    match INFLATER.with(|d| d.borrow_mut().zlib_decompress(compressed, out)) {
+        Ok(n) => Ok(n),
+        Err(DecompressionError::InsufficientSpace) => Err(format!(
+            "deflate stream decodes to more than the {} bytes a stage of this chunk can hold",
+            out.len()
+        )),
+        Err(DecompressionError::BadData) => {
+            Err("deflate stream is corrupt (bad data or checksum)".into())
+        }
+    }
+}
+
+/// Room for an intermediate stage whose size is not known (an inflate feeding another
+/// inflate): the chunk's size with the overhead of `stages` nested honest encodings.
+fn unknown_size_bound(chunk: usize, stages: usize) -> usize {
+    let mut n = chunk;
+    for _ in 0..stages {
+        n = n.saturating_add(n / 8).saturating_add(1024);
+    }
+    n
+}
+
+/// [`inflate_into`] into a new buffer of `expected_len` bytes.
+pub fn inflate(compressed: &[u8], expected_len: usize) -> Result<Vec<u8>, String> {
+    let mut out = vec![0u8; expected_len];
+    inflate_into(compressed, &mut out)?;
     Ok(out)
 }
 
-/// Compresses bytes as HDF5's deflate filter stores them (a zlib stream).
+/// Compresses bytes as HDF5's deflate filter stores them (a zlib stream), with libdeflate at
+/// `level` (0 to 9 as in HDF5; 0 stores uncompressed blocks).
 pub fn deflate(data: &[u8], level: u8) -> Vec<u8> {
-    use std::io::Write;
-    let mut enc = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(data.len() / 2 + 64),
-        flate2::Compression::new(u32::from(level.min(9))),
-    );
-    // Writing into a Vec cannot fail.
-    let _ = enc.write_all(data);
-    enc.finish().unwrap_or_default()
-}
-
-/// Undoes HDF5's shuffle filter: the stored bytes hold byte 0 of every element, then byte 1
-/// of every element, and so on; trailing bytes that do not make a whole element are kept as is.
-pub fn unshuffle(data: &[u8], elem_size: usize) -> Vec<u8> {
-    if elem_size <= 1 || data.len() < elem_size {
-        return data.to_vec();
-    }
-    let n = data.len() / elem_size;
-    let mut out = vec![0u8; data.len()];
-    match elem_size {
-        2 => unshuffle_fixed::<2>(data, n, &mut out),
-        4 => unshuffle_fixed::<4>(data, n, &mut out),
-        8 => unshuffle_fixed::<8>(data, n, &mut out),
-        _ => {
-            for (b, plane) in data.chunks_exact(n).take(elem_size).enumerate() {
-                for (o, &v) in out.iter_mut().skip(b).step_by(elem_size).zip(plane) {
-                    *o = v;
-                }
-            }
-        }
-    }
-    let tail = n * elem_size;
-    out[tail..].copy_from_slice(&data[tail..]);
-    out
-}
-
-/// [`unshuffle`] for an element size known at compile time, so the inner loop unrolls.
-fn unshuffle_fixed<const N: usize>(data: &[u8], n: usize, out: &mut [u8]) {
-    let mut planes = [&data[..0]; N];
-    for (b, plane) in planes.iter_mut().enumerate() {
-        *plane = &data[b * n..(b + 1) * n];
-    }
-    for (i, elem) in out[..n * N].chunks_exact_mut(N).enumerate() {
-        for (b, o) in elem.iter_mut().enumerate() {
-            *o = planes[b][i];
-        }
-    }
-}
-
-/// Applies HDF5's shuffle filter (the inverse of [`unshuffle`]).
-pub fn shuffle(data: &[u8], elem_size: usize) -> Vec<u8> {
-    if elem_size <= 1 || data.len() < elem_size {
-        return data.to_vec();
-    }
-    let n = data.len() / elem_size;
-    let mut out = vec![0u8; data.len()];
-    for (b, plane) in out.chunks_exact_mut(n).take(elem_size).enumerate() {
-        for (i, v) in plane.iter_mut().enumerate() {
-            *v = data[i * elem_size + b];
-        }
-    }
-    let tail = n * elem_size;
-    out[tail..].copy_from_slice(&data[tail..]);
+    let lvl = libdeflater::CompressionLvl::new(i32::from(level.min(9)))
+        .unwrap_or_else(|_| libdeflater::CompressionLvl::default());
+    let mut c = libdeflater::Compressor::new(lvl);
+    let mut out = vec![0u8; c.zlib_compress_bound(data.len())];
+    // The bound is libdeflate's own worst case, so compression into it cannot fail.
+    let n = c.zlib_compress(data, &mut out).unwrap_or(0);
+    out.truncate(n);
     out
 }
 
@@ -230,6 +396,14 @@ pub fn fletcher32(data: &[u8]) -> u32 {
 /// Checks and removes the 4-byte little-endian Fletcher-32 checksum at the end of a chunk.
 /// Like the HDF5 library, also accepts the byte-swapped checksum older versions wrote.
 pub fn fletcher32_strip(mut data: Vec<u8>) -> Result<Vec<u8>, String> {
+    let body_len = fletcher32_check(&data)?;
+    data.truncate(body_len);
+    Ok(data)
+}
+
+/// Checks the Fletcher-32 checksum at the end of `data` (see [`fletcher32_strip`]) and returns
+/// the length of the data before it.
+pub fn fletcher32_check(data: &[u8]) -> Result<usize, String> {
     if data.len() < 4 {
         return Err(format!(
             "chunk of {} bytes is too short to hold a Fletcher32 checksum",
@@ -248,8 +422,7 @@ pub fn fletcher32_strip(mut data: Vec<u8>) -> Result<Vec<u8>, String> {
             "Fletcher32 checksum mismatch (stored {stored:#010x}, computed {computed:#010x}): the chunk is corrupt"
         ));
     }
-    data.truncate(body_len);
-    Ok(data)
+    Ok(body_len)
 }
 
 #[cfg(test)]

@@ -20,11 +20,14 @@ mod fill;
 pub mod filters;
 mod meta;
 mod raw;
+mod shuffle;
 mod source;
 mod tree;
 
 pub use attrs::AttrValue;
-pub use chunk_index::{ChunkIndex, ChunkLocation};
+pub use chunk_index::{
+    ChunkEntry, ChunkIndex, ChunkLocation, ListMode, LIST_HARD_LIMIT, LIST_LIMIT,
+};
 pub use fd::close_on_exec;
 pub use fill::MissingValues;
 pub use filters::PipelineFilter;

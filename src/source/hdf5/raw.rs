@@ -1,18 +1,17 @@
 //! The raw-chunk reader: reads a chunk's stored bytes with `pread` (no HDF5 call, no global
-//! lock), undoes its filters and turns the bytes into a typed array. Many threads can run it at
-//! once on the same file.
+//! lock), undoes its filters into the typed array's own buffer (no copy in between) and fixes
+//! the byte order in place. Many threads can run it at once on the same file.
 
 use super::chunk_index::ChunkLocation;
-use super::filters::{decode_pipeline, PipelineFilter};
+use super::filters::{decode_pipeline_into, PipelineFilter};
 use crate::data::NdData;
 use crate::dtype::DType;
 use ndarray::{ArrayD, IxDyn, Slice, SliceInfoElem};
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 
-/// Reads `len` bytes at `offset` of `file`, whose length was `file_len` when it was opened.
-/// A range past the end is reported as a truncated file, not read.
-pub fn pread(file: &File, file_len: u64, offset: u64, len: u64) -> Result<Vec<u8>, String> {
+/// Checks that `len` bytes at `offset` lie inside a file of `file_len` bytes; returns the end.
+fn check_range(file_len: u64, offset: u64, len: u64) -> Result<u64, String> {
     let end = offset
         .checked_add(len)
         .ok_or_else(|| format!("byte range {offset}+{len} overflows"))?;
@@ -21,16 +20,30 @@ pub fn pread(file: &File, file_len: u64, offset: u64, len: u64) -> Result<Vec<u8
             "stored bytes {offset}..{end} lie beyond the end of the file ({file_len} bytes): the file is truncated or corrupt"
         ));
     }
-    let len =
-        usize::try_from(len).map_err(|_| format!("chunk of {len} bytes does not fit in memory"))?;
-    let mut buf = vec![0u8; len];
-    file.read_exact_at(&mut buf, offset).map_err(|e| {
+    Ok(end)
+}
+
+/// Reads `buf.len()` bytes at `offset` of `file`, whose length was `file_len` when it was
+/// opened. A range past the end is reported as a truncated file, not read.
+pub fn pread_into(file: &File, file_len: u64, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+    let end = check_range(file_len, offset, buf.len() as u64)?;
+    file.read_exact_at(buf, offset).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
             format!("the file ends before byte {end}, where this chunk ends: it was truncated")
         } else {
             format!("reading bytes {offset}..{end}: {e}")
         }
-    })?;
+    })
+}
+
+/// [`pread_into`] a new buffer of `len` bytes (checked against the file's length before any
+/// allocation).
+pub fn pread(file: &File, file_len: u64, offset: u64, len: u64) -> Result<Vec<u8>, String> {
+    check_range(file_len, offset, len)?;
+    let len =
+        usize::try_from(len).map_err(|_| format!("chunk of {len} bytes does not fit in memory"))?;
+    let mut buf = vec![0u8; len];
+    pread_into(file, file_len, offset, &mut buf)?;
     Ok(buf)
 }
 
@@ -43,7 +56,69 @@ pub fn chunk_decodable(pipeline: &[PipelineFilter], filter_mask: u32) -> bool {
         .all(|(pos, f)| f.decodable() || (pos < 32 && filter_mask & (1 << pos) != 0))
 }
 
+/// True when no filter of the pipeline is applied to a chunk stored with `filter_mask`.
+fn unfiltered(pipeline: &[PipelineFilter], filter_mask: u32) -> bool {
+    (0..pipeline.len()).all(|pos| pos < 32 && filter_mask & (1 << pos) != 0)
+}
+
+/// The decoded size in bytes of a chunk of `shape` and `dtype`, checked.
+pub fn chunk_bytes(shape: &[usize], dtype: DType) -> Result<usize, String> {
+    shape
+        .iter()
+        .try_fold(dtype.size(), |acc, &n| acc.checked_mul(n))
+        .ok_or_else(|| format!("a chunk of shape {shape:?} has more bytes than memory can hold"))
+}
+
+thread_local! {
+    /// A reusable buffer per thread for the stored (filtered) bytes of one chunk.
+    static STORED: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Stored-bytes buffers larger than this are freed after use instead of kept.
+const KEEP_STORED_BYTES: usize = 64 << 20;
+
+/// This thread's buffer for the stored bytes of one chunk, taken out of its slot; give it back
+/// with [`StoredBuffer::give_back`] so the next chunk reuses it (a buffer not given back is
+/// simply freed).
+pub struct StoredBuffer {
+    buf: Vec<u8>,
+}
+
+/// Takes this thread's stored-bytes buffer (empty the first time).
+pub fn take_stored_buffer() -> StoredBuffer {
+    StoredBuffer {
+        buf: STORED.with(|cell| cell.take()),
+    }
+}
+
+impl StoredBuffer {
+    /// The first `len` bytes of the buffer, grown if needed (contents unspecified).
+    pub fn sized(&mut self, len: usize) -> &mut [u8] {
+        if self.buf.len() < len {
+            self.buf.resize(len, 0);
+        }
+        &mut self.buf[..len]
+    }
+
+    /// Puts the buffer back for the next chunk read on this thread (unless it is very large).
+    pub fn give_back(self) {
+        if self.buf.capacity() <= KEEP_STORED_BYTES {
+            STORED.with(|cell| cell.set(self.buf));
+        }
+    }
+}
+
+/// Runs `f` with this thread's stored-bytes buffer, `len` bytes long (contents unspecified).
+pub fn with_stored_buffer<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    let mut buf = take_stored_buffer();
+    let r = f(buf.sized(len));
+    buf.give_back();
+    r
+}
+
 /// Reads and decodes one stored chunk into an array of the full chunk shape `chunk_shape`.
+/// Unfiltered chunks are read straight into the array's buffer; filtered ones are read into a
+/// per-thread buffer and decoded into the array's buffer.
 pub fn read_stored_chunk(
     file: &File,
     file_len: u64,
@@ -53,89 +128,94 @@ pub fn read_stored_chunk(
     big_endian: bool,
     chunk_shape: &[usize],
 ) -> Result<NdData, String> {
-    let expected = chunk_shape
-        .iter()
-        .product::<usize>()
-        .saturating_mul(dtype.size());
-    let stored = pread(file, file_len, loc.offset, loc.size)?;
-    let bytes = decode_pipeline(stored, pipeline, loc.filter_mask, dtype.size(), expected)?;
-    bytes_to_array(&bytes, dtype, big_endian, chunk_shape)
+    let expected = chunk_bytes(chunk_shape, dtype)?;
+    check_range(file_len, loc.offset, loc.size)?;
+    if unfiltered(pipeline, loc.filter_mask) {
+        if loc.size != expected as u64 {
+            return Err(format!(
+                "unfiltered chunk is stored in {} bytes, expected {expected}",
+                loc.size
+            ));
+        }
+        return decode_into_array(dtype, big_endian, chunk_shape, |buf| {
+            pread_into(file, file_len, loc.offset, buf)
+        });
+    }
+    let len = usize::try_from(loc.size)
+        .map_err(|_| format!("chunk of {} bytes does not fit in memory", loc.size))?;
+    with_stored_buffer(len, |stored| {
+        pread_into(file, file_len, loc.offset, stored)?;
+        decode_stored(
+            stored,
+            loc.filter_mask,
+            pipeline,
+            dtype,
+            big_endian,
+            chunk_shape,
+        )
+    })
 }
 
-macro_rules! decode_numbers {
-    ($bytes:expr, $t:ty, $big:expr) => {{
-        const N: usize = std::mem::size_of::<$t>();
-        let words = $bytes.chunks_exact(N);
-        let v: Vec<$t> = if $big {
-            words
-                .map(|c| {
-                    let mut a = [0u8; N];
-                    a.copy_from_slice(c);
-                    <$t>::from_be_bytes(a)
-                })
-                .collect()
-        } else {
-            words
-                .map(|c| {
-                    let mut a = [0u8; N];
-                    a.copy_from_slice(c);
-                    <$t>::from_le_bytes(a)
-                })
-                .collect()
-        };
-        v
-    }};
+/// Decodes the stored bytes of one chunk (read by any means) into an array of the full chunk
+/// shape.
+pub fn decode_stored(
+    stored: &[u8],
+    filter_mask: u32,
+    pipeline: &[PipelineFilter],
+    dtype: DType,
+    big_endian: bool,
+    chunk_shape: &[usize],
+) -> Result<NdData, String> {
+    decode_into_array(dtype, big_endian, chunk_shape, |buf| {
+        decode_pipeline_into(stored, pipeline, filter_mask, dtype.size(), buf)
+    })
 }
 
-/// Interprets bytes (C order, the file's byte order) as an array of `shape`. Booleans are
-/// bytes, any nonzero byte being `true` (h5py stores numpy `bool` as an enum of 0 and 1).
-pub fn bytes_to_array(
-    bytes: &[u8],
+/// Builds an array of `shape` and `dtype` whose bytes `fill` writes (C order, the file's byte
+/// order: swapped here when it is not the machine's). Booleans are bytes, any nonzero byte
+/// being `true` (h5py stores numpy `bool` as an enum of 0 and 1).
+pub fn decode_into_array(
     dtype: DType,
     big_endian: bool,
     shape: &[usize],
+    fill: impl FnOnce(&mut [u8]) -> Result<(), String>,
 ) -> Result<NdData, String> {
+    chunk_bytes(shape, dtype)?;
     let n: usize = shape.iter().product();
-    if bytes.len() != n.saturating_mul(dtype.size()) {
-        return Err(format!(
-            "{} bytes cannot hold {n} {dtype} values",
-            bytes.len()
-        ));
-    }
     let dim = IxDyn(shape);
     let err = |e: ndarray::ShapeError| format!("building a {shape:?} array: {e}");
+    let swap = big_endian != cfg!(target_endian = "big");
+    macro_rules! numbers {
+        ($t:ty, $variant:ident, $x:ident => $swapped:expr) => {{
+            let mut v: Vec<$t> = vec![<$t>::default(); n];
+            fill(bytemuck::cast_slice_mut(&mut v))?;
+            if swap {
+                for $x in v.iter_mut() {
+                    *$x = $swapped;
+                }
+            }
+            NdData::$variant(ArrayD::from_shape_vec(dim, v).map_err(err)?)
+        }};
+    }
     Ok(match dtype {
-        DType::Bool => NdData::Bool(
-            ArrayD::from_shape_vec(dim, bytes.iter().map(|&b| b != 0).collect()).map_err(err)?,
-        ),
-        DType::I8 => NdData::I8(
-            ArrayD::from_shape_vec(dim, decode_numbers!(bytes, i8, big_endian)).map_err(err)?,
-        ),
-        DType::U8 => NdData::U8(ArrayD::from_shape_vec(dim, bytes.to_vec()).map_err(err)?),
-        DType::I16 => NdData::I16(
-            ArrayD::from_shape_vec(dim, decode_numbers!(bytes, i16, big_endian)).map_err(err)?,
-        ),
-        DType::U16 => NdData::U16(
-            ArrayD::from_shape_vec(dim, decode_numbers!(bytes, u16, big_endian)).map_err(err)?,
-        ),
-        DType::I32 => NdData::I32(
-            ArrayD::from_shape_vec(dim, decode_numbers!(bytes, i32, big_endian)).map_err(err)?,
-        ),
-        DType::U32 => NdData::U32(
-            ArrayD::from_shape_vec(dim, decode_numbers!(bytes, u32, big_endian)).map_err(err)?,
-        ),
-        DType::I64 => NdData::I64(
-            ArrayD::from_shape_vec(dim, decode_numbers!(bytes, i64, big_endian)).map_err(err)?,
-        ),
-        DType::U64 => NdData::U64(
-            ArrayD::from_shape_vec(dim, decode_numbers!(bytes, u64, big_endian)).map_err(err)?,
-        ),
-        DType::F32 => NdData::F32(
-            ArrayD::from_shape_vec(dim, decode_numbers!(bytes, f32, big_endian)).map_err(err)?,
-        ),
-        DType::F64 => NdData::F64(
-            ArrayD::from_shape_vec(dim, decode_numbers!(bytes, f64, big_endian)).map_err(err)?,
-        ),
+        DType::Bool => {
+            let mut v = vec![0u8; n];
+            fill(&mut v)?;
+            NdData::Bool(
+                ArrayD::from_shape_vec(dim, v.into_iter().map(|b| b != 0).collect())
+                    .map_err(err)?,
+            )
+        }
+        DType::U8 => numbers!(u8, U8, x => *x),
+        DType::I8 => numbers!(i8, I8, x => *x),
+        DType::I16 => numbers!(i16, I16, x => x.swap_bytes()),
+        DType::U16 => numbers!(u16, U16, x => x.swap_bytes()),
+        DType::I32 => numbers!(i32, I32, x => x.swap_bytes()),
+        DType::U32 => numbers!(u32, U32, x => x.swap_bytes()),
+        DType::I64 => numbers!(i64, I64, x => x.swap_bytes()),
+        DType::U64 => numbers!(u64, U64, x => x.swap_bytes()),
+        DType::F32 => numbers!(f32, F32, x => f32::from_bits(x.to_bits().swap_bytes())),
+        DType::F64 => numbers!(f64, F64, x => f64::from_bits(x.to_bits().swap_bytes())),
     })
 }
 

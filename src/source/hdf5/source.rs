@@ -1,20 +1,26 @@
 //! [`Hdf5Source`]: one HDF5 dataset as a lazy [`ChunkSource`].
 //!
-//! Chunks are read, where possible, without the HDF5 library: the chunk index (file offset,
-//! stored size and filter mask of every chunk) is read once under the library's global lock
-//! on first use, then each chunk is `pread` from a plain file handle and decoded (deflate,
-//! shuffle, Fletcher32) on the calling thread, so reads from many threads scale with cores.
-//! Chunks with other filters, and datasets the raw path cannot handle (compact, virtual,
-//! scalar, exotic byte order), go through the library.
+//! Chunks are read, where possible, without the HDF5 library: on first use the stored chunks
+//! are counted and, when there are few enough, listed (file offset, stored size and filter
+//! mask) under the library's global lock; then each chunk is `pread` from a plain file handle
+//! and decoded (deflate, shuffle, Fletcher32) on the calling thread, so reads from many threads
+//! scale with cores. Datasets with more stored chunks look each chunk up when it is read and
+//! read its stored bytes through the library, decoding them outside the lock
+//! ([`ChunkIndex`](crate::source::hdf5::ChunkIndex)). Memory and time never depend on the number of chunks the shape
+//! declares, only on those stored and those read. Chunks with other filters, and datasets the
+//! raw path cannot handle (compact, virtual, scalar, exotic byte order), go through the library.
 
-use super::chunk_index::ChunkIndex;
+use super::chunk_index::{chunk_coords, read_direct, ChunkEntry, ChunkIndex, ListMode};
 use super::fill::{dataset_fill_value, filled, MissingValues};
 use super::meta::{Hdf5ByteOrder, Hdf5DatasetInfo, Hdf5Layout};
-use super::raw::{chunk_decodable, crop, pread, read_stored_chunk};
+use super::raw::{
+    chunk_bytes, chunk_decodable, crop, decode_into_array, decode_stored, pread_into,
+    read_stored_chunk,
+};
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::source::{read_checked, ChunkGrid, ChunkSource};
+use crate::source::{copy_overlap, read_checked, ChunkGrid, ChunkSource};
 use hdf5::{Hyperslab, SliceOrIndex};
 use ndarray::IxDyn;
 use rayon::prelude::*;
@@ -23,15 +29,18 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// Which HDF5 query builds the chunk index (see [`ChunkIndex::read`]).
+/// How stored chunks are found (see [`ChunkIndex`](crate::source::hdf5::ChunkIndex)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChunkIndexQuery {
-    /// The cheaper of the two for the dataset's numbers of stored and possible chunks.
+    /// List the stored chunks up front when there are at most
+    /// [`LIST_LIMIT`](crate::source::hdf5::LIST_LIMIT), else look each up when it is read.
     #[default]
     Auto,
-    /// List stored chunks one by one (`H5Dget_chunk_info`).
+    /// List the stored chunks up front (`H5Dget_chunk_info`; refused beyond
+    /// [`LIST_HARD_LIMIT`](crate::source::hdf5::LIST_HARD_LIMIT)).
     ByIndex,
-    /// Look every chunk of the grid up by its coordinates (`H5Dget_chunk_info_by_coord`).
+    /// Look each chunk up by its coordinates when it is read, and read its stored bytes
+    /// through the library (`H5Dget_chunk_storage_size`, `H5Dread_chunk`).
     ByCoord,
 }
 
@@ -69,7 +78,8 @@ impl Default for Hdf5Options {
 /// How the reads of a [`Hdf5Source`] were served so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Hdf5ReadStats {
-    /// Chunks read with `pread` and decoded outside the library.
+    /// Chunks decoded outside the library (stored bytes read with `pread`, or through the
+    /// library's direct chunk read when chunks are looked up one by one).
     pub raw_chunks: usize,
     /// Chunks read through the HDF5 library (under its global lock).
     pub library_chunks: usize,
@@ -79,6 +89,8 @@ pub struct Hdf5ReadStats {
     pub raw_bytes: u64,
     /// Times the chunk index was read from the file (0 before the first read, then 1).
     pub index_loads: usize,
+    /// Chunks looked up one by one in the library's index (stored chunks not listed).
+    pub lookups: usize,
 }
 
 #[derive(Debug, Default)]
@@ -88,6 +100,7 @@ struct Counters {
     fill_chunks: AtomicUsize,
     raw_bytes: AtomicU64,
     index_loads: AtomicUsize,
+    lookups: AtomicUsize,
 }
 
 /// How chunks of this dataset are read.
@@ -226,6 +239,8 @@ impl Hdf5Source {
             ),
         };
         let grid = ChunkGrid::new(info.shape.clone(), chunk_shape);
+        check_declared_size(&grid, stored_dtype)
+            .map_err(|e| Error::file(path, format!("dataset {dataset}: {e}")))?;
         let raw_file = std::fs::File::open(path)
             .map_err(|e| Error::file(path, format!("cannot open for reading: {e}")))?;
         let meta = raw_file.metadata().map_err(|e| Error::file(path, e))?;
@@ -319,6 +334,7 @@ impl Hdf5Source {
             fill_chunks: self.counters.fill_chunks.load(Ordering::Relaxed),
             raw_bytes: self.counters.raw_bytes.load(Ordering::Relaxed),
             index_loads: self.counters.index_loads.load(Ordering::Relaxed),
+            lookups: self.counters.lookups.load(Ordering::Relaxed),
         }
     }
 
@@ -341,15 +357,15 @@ impl Hdf5Source {
         self.index
             .get_or_init(|| {
                 self.counters.index_loads.fetch_add(1, Ordering::Relaxed);
-                let by_coord = match self.index_query {
-                    ChunkIndexQuery::Auto => None,
-                    ChunkIndexQuery::ByIndex => Some(false),
-                    ChunkIndexQuery::ByCoord => Some(true),
+                let mode = match self.index_query {
+                    ChunkIndexQuery::Auto => ListMode::Auto,
+                    ChunkIndexQuery::ByIndex => ListMode::Always,
+                    ChunkIndexQuery::ByCoord => ListMode::Never,
                 };
                 ChunkIndex::read(
                     &self.ds,
                     &self.grid,
-                    by_coord,
+                    mode,
                     userblock,
                     &self.raw_file,
                     self.file_len,
@@ -364,7 +380,7 @@ impl Hdf5Source {
     /// Reads one chunk of the stored type (before missing values become NaN).
     fn read_stored(&self, index: &[usize]) -> Result<NdData> {
         let extent = self.grid.chunk_extent(index);
-        if extent.iter().any(|&n| n == 0) {
+        if extent.contains(&0) {
             return Ok(NdData::zeros(self.stored_dtype, &extent));
         }
         match self.path {
@@ -373,11 +389,17 @@ impl Hdf5Source {
                 ..
             } => {
                 let idx = self.chunk_index().map_err(|e| self.read_error(index, e))?;
-                let Some(loc) = idx.get(self.grid.linear_index(index)) else {
-                    self.counters.fill_chunks.fetch_add(1, Ordering::Relaxed);
-                    return Ok(filled(&self.fill, &extent));
-                };
                 let partial = extent.as_slice() != self.grid.chunk_shape();
+                let loc = match idx.get(self.grid.linear_index(index)) {
+                    ChunkEntry::Absent => return Ok(self.fill_chunk(&extent)),
+                    ChunkEntry::Unlisted => {
+                        if partial && partial_edges_unfiltered {
+                            return self.read_library(index);
+                        }
+                        return self.read_looked_up(index, &extent);
+                    }
+                    ChunkEntry::Stored(loc) => loc,
+                };
                 if (partial && partial_edges_unfiltered)
                     || !chunk_decodable(&self.info.filters, loc.filter_mask)
                 {
@@ -408,16 +430,97 @@ impl Hdf5Source {
                 let bx = self.grid.chunk_box(index);
                 let first = linear_offset(self.grid.shape(), &bx);
                 let size = self.stored_dtype.size() as u64;
+                // The dataset's byte count was checked to fit in u64 when it was opened.
                 let len = extent.iter().product::<usize>() as u64 * size;
-                let bytes = pread(&self.raw_file, self.file_len, offset + first * size, len)
-                    .map_err(|e| self.read_error(index, e))?;
+                let at = offset
+                    .checked_add(first * size)
+                    .ok_or_else(|| self.read_error(index, "the dataset's file offset overflows"))?;
+                let data = decode_into_array(self.stored_dtype, self.big_endian, &extent, |buf| {
+                    pread_into(&self.raw_file, self.file_len, at, buf)
+                })
+                .map_err(|e| self.read_error(index, e))?;
                 self.counters.raw_chunks.fetch_add(1, Ordering::Relaxed);
                 self.counters.raw_bytes.fetch_add(len, Ordering::Relaxed);
-                super::raw::bytes_to_array(&bytes, self.stored_dtype, self.big_endian, &extent)
-                    .map_err(|e| self.read_error(index, e))
+                Ok(data)
             }
             ReadPath::Library => self.read_library(index),
         }
+    }
+
+    /// A chunk never written: the fill value, without I/O.
+    fn fill_chunk(&self, extent: &[usize]) -> NdData {
+        self.counters.fill_chunks.fetch_add(1, Ordering::Relaxed);
+        filled(&self.fill, extent)
+    }
+
+    /// Reads a chunk that was not listed: looks it up and reads its stored bytes through the
+    /// library (under the lock), then decodes them here (outside it).
+    fn read_looked_up(&self, index: &[usize], extent: &[usize]) -> Result<NdData> {
+        self.counters.lookups.fetch_add(1, Ordering::Relaxed);
+        let coords = chunk_coords(&self.grid, index);
+        let decoded = read_direct(&self.ds, &coords, self.file_len, |stored, mask| {
+            if !chunk_decodable(&self.info.filters, mask) {
+                return None;
+            }
+            Some(
+                decode_stored(
+                    stored,
+                    mask,
+                    &self.info.filters,
+                    self.stored_dtype,
+                    self.big_endian,
+                    self.grid.chunk_shape(),
+                )
+                .map(|d| (d, stored.len())),
+            )
+        })
+        .map_err(|e| self.read_error(index, e))?;
+        match decoded {
+            None => Ok(self.fill_chunk(extent)),
+            Some(None) => self.read_library(index),
+            Some(Some(result)) => {
+                let (full, stored) = result.map_err(|e| {
+                    self.read_error(index, format!("stored chunk read through the library: {e}"))
+                })?;
+                self.counters.raw_chunks.fetch_add(1, Ordering::Relaxed);
+                self.counters
+                    .raw_bytes
+                    .fetch_add(stored as u64, Ordering::Relaxed);
+                Ok(crop(full, extent))
+            }
+        }
+    }
+
+    /// Reads a box of the stored type: starts from the fill value and copies in the chunks
+    /// that were written, so unwritten chunks cost nothing (when the chunks are listed, not
+    /// even a visit: only the listed chunks inside the box are read).
+    fn read_stored_region(&self, region: &[Range<usize>]) -> Result<NdData> {
+        let shape: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
+        let mut out = filled(&self.fill, &shape);
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let listed = match self.path {
+            ReadPath::RawChunked { .. } => {
+                let idx = self
+                    .chunk_index()
+                    .map_err(|e| Error::read(self.name(), None, e))?;
+                idx.listed_in_box(&self.grid, region)
+            }
+            _ => None,
+        };
+        let chunks: Vec<Vec<usize>> = match listed {
+            Some(stored) => stored
+                .into_iter()
+                .map(|(linear, _)| self.grid.multi_index(linear))
+                .collect(),
+            None => self.grid.chunks_in_box(region),
+        };
+        for idx in chunks {
+            let chunk = self.read_stored(&idx)?;
+            copy_overlap(&chunk, &self.grid.chunk_box(&idx), &mut out, region)?;
+        }
+        Ok(out)
     }
 
     /// Reads one chunk through the HDF5 library (under its global lock).
@@ -445,13 +548,41 @@ impl Hdf5Source {
     }
 }
 
-/// The C-order element offset of a box's first element in an array of `shape`.
+/// The C-order element offset of a box's first element in an array of `shape` (whose element
+/// count fits in u64, checked when the dataset was opened).
 fn linear_offset(shape: &[usize], bx: &[Range<usize>]) -> u64 {
     let mut off: u64 = 0;
     for (n, r) in shape.iter().zip(bx) {
         off = off * (*n as u64) + r.start as u64;
     }
     off
+}
+
+/// Refuses, before anything is read or allocated, a dataset whose declared size cannot be
+/// addressed: more elements, bytes or chunks than 64-bit counts hold, or a chunk larger than
+/// memory can hold.
+fn check_declared_size(grid: &ChunkGrid, dtype: DType) -> std::result::Result<(), String> {
+    let shape = grid.shape();
+    let elements = shape
+        .iter()
+        .try_fold(1u64, |acc, &n| acc.checked_mul(n as u64));
+    let bytes = elements.and_then(|e| e.checked_mul(dtype.size() as u64));
+    if bytes.is_none() {
+        return Err(format!(
+            "its shape {shape:?} of {dtype} holds more than 2^64 bytes"
+        ));
+    }
+    let chunks = grid
+        .grid_shape()
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n));
+    if chunks.is_none() {
+        return Err(format!(
+            "its shape {shape:?} in chunks of {:?} has more than 2^64 chunks",
+            grid.chunk_shape()
+        ));
+    }
+    chunk_bytes(grid.chunk_shape(), dtype).map(|_| ())
 }
 
 /// A chunk shape for unchunked data of `shape`: whole trailing axes while a chunk stays within
@@ -496,6 +627,17 @@ impl ChunkSource for Hdf5Source {
             .checked_linear_index(index)
             .map_err(|e| self.read_error(index, e))?;
         let data = self.read_stored(index)?;
+        Ok(match &self.missing {
+            Some(m) => m.apply(data),
+            None => data,
+        })
+    }
+
+    fn read_region(&self, region: &[Range<usize>]) -> Result<NdData> {
+        self.grid
+            .check_region(region)
+            .map_err(|e| Error::read(self.name(), None, e))?;
+        let data = self.read_stored_region(region)?;
         Ok(match &self.missing {
             Some(m) => m.apply(data),
             None => data,
