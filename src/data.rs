@@ -198,6 +198,11 @@ impl NdData {
         self.len() == 0
     }
 
+    /// True when the elements lie in memory in C order, without gaps.
+    pub fn is_standard_layout(&self) -> bool {
+        crate::with_nd!(self, a: T => a.is_standard_layout())
+    }
+
     /// Bytes held by the elements.
     pub fn nbytes(&self) -> usize {
         self.len() * self.dtype().size()

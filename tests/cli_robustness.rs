@@ -620,3 +620,63 @@ fn the_fixtures_are_untouched_by_the_harness() {
     assert_eq!(out["shape"], serde_json::json!([6, 8]));
     assert!(fixture("a.npy").exists());
 }
+
+/// Huge declared HDF5 shapes (issue 11, item 4): a pass over all of one is refused up front
+/// with the shape and the budget named (its block edges alone would not fit the budget),
+/// quickly and without growing; a small selection of the same dataset gives numpy's figures
+/// (computed here by hand: the written values and the fill value).
+#[test]
+fn huge_declared_hdf5_shapes_are_refused_up_front_and_small_selections_work() {
+    let (_dir, name) = scratch();
+    let file = fixtures().join(&name).join("huge.h5");
+    run_python(
+        r#"
+import sys, numpy as np, h5py
+with h5py.File(sys.argv[1], "w") as f:
+    d = f.create_dataset("big2d", shape=(2**40, 2**20), dtype="f4", chunks=(1024, 1024),
+                         fillvalue=-1.5, compression="gzip", shuffle=True)
+    d[5:7, 1000:1030] = np.arange(60, dtype="f4").reshape(2, 30)
+    e = f.create_dataset("bytes", shape=(2**50,), dtype="u1", chunks=(1,))
+    e[10] = 3
+"#,
+        &[file.to_str().unwrap()],
+    );
+    for ds in ["big2d", "bytes"] {
+        let source = format!("{name}/huge.h5:/{ds}");
+        let e = expect(run(&["stats", &source, "--json"]), 1);
+        assert!(
+            e.stderr.contains("memory budget") && e.stderr.contains("block edges"),
+            "{ds}: {}",
+            e.stderr
+        );
+    }
+    let big = format!("{name}/huge.h5:/big2d");
+    let e = expect(
+        run(&["stats", &big, "--json", "--select", "0:8, 990:1040"]),
+        0,
+    );
+    let v: serde_json::Value = serde_json::from_str(e.stdout.trim()).unwrap();
+    // 60 written values 0..59 and 340 fill values of -1.5.
+    let sum = (0..60).sum::<i32>() as f64 - 1.5 * 340.0;
+    assert_eq!(v["count"].as_u64(), Some(400), "{v}");
+    assert_eq!(
+        (v["min"].as_f64(), v["max"].as_f64()),
+        (Some(-1.5), Some(59.0))
+    );
+    let mean = v["mean"].as_f64().unwrap();
+    assert!(
+        (mean - sum / 400.0).abs() < 1e-9,
+        "{mean} vs {}",
+        sum / 400.0
+    );
+    let e = expect(
+        run(&[
+            "eval",
+            "sum(x[0:20])",
+            "-i",
+            &format!("x={name}/huge.h5:/bytes"),
+        ]),
+        0,
+    );
+    assert_eq!(e.stdout.trim(), "3", "{}", e.stdout);
+}

@@ -391,7 +391,9 @@ fn huge_declared_shapes_stay_in_bounded_memory() {
     );
     let peak_mib = ru.ru_maxrss / 1024;
     eprintln!("child peak RSS {peak_mib} MiB");
-    assert!(peak_mib < 64, "peak RSS {peak_mib} MiB");
+    // A per-chunk table of these shapes would need terabytes; the reads need a few chunks,
+    // plus what the allocator keeps per busy thread (more arenas on a loaded machine).
+    assert!(peak_mib < 256, "peak RSS {peak_mib} MiB");
 }
 
 /// A file with a user block: chunk and contiguous addresses are offset by it.

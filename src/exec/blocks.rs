@@ -6,11 +6,13 @@ use super::reduce_state::Needs;
 use super::regions::input_regions;
 use crate::error::{Error, Result};
 use crate::graph::{NodeRef, Op, Reduction};
-use crate::select::{full_region, Dim, Stride};
+use crate::select::{full_region, Dim};
 use std::sync::Arc;
 
+pub mod block_list;
 pub mod grid;
 
+pub use block_list::{checked_edges, BlockList};
 pub use grid::AxisGrid;
 use grid::Grids;
 
@@ -31,34 +33,36 @@ pub fn preferred_grid(node: &NodeRef) -> Vec<AxisGrid> {
 /// Projected peak bytes of evaluating `region` of `node` (reduction-free graphs): its output,
 /// its inputs' peaks, and the chunks sources hold while they are copied.
 pub fn estimate(node: &NodeRef, region: &[Dim]) -> Result<usize> {
-    let out = region.iter().map(|d| d.len()).product::<usize>() * node.dtype.size();
-    Ok(match &node.op {
-        Op::Source(s) => {
-            let chunk = s.chunk_shape().iter().product::<usize>() * s.dtype().size();
-            if s.latency_bound() {
-                // Prefetched chunks are all held at once.
-                let n: usize = region
-                    .iter()
-                    .zip(s.chunk_shape())
-                    .map(|(d, &c)| super::read::axis_pieces(d, c).len())
-                    .product();
-                out + n * chunk
-            } else if s.prefers_region_reads() {
-                out * 2
-            } else {
-                out + chunk
+    crate::graph::deep(|| {
+        let out = region.iter().map(|d| d.len()).product::<usize>() * node.dtype.size();
+        Ok(match &node.op {
+            Op::Source(s) => {
+                let chunk = s.chunk_shape().iter().product::<usize>() * s.dtype().size();
+                if s.latency_bound() {
+                    // Prefetched chunks are all held at once.
+                    let n: usize = region
+                        .iter()
+                        .zip(s.chunk_shape())
+                        .map(|(d, &c)| super::read::axis_pieces(d, c).len())
+                        .product();
+                    out + n * chunk
+                } else if s.prefers_region_reads() {
+                    out * 2
+                } else {
+                    out + chunk
+                }
             }
-        }
-        Op::Const(_) => out,
-        Op::Reduce(_) => return Err(Error::Internal("estimate of a nested reduction".into())),
-        _ => {
-            let inputs = node.inputs();
-            let mut sum = out;
-            for (k, r) in input_regions(node, region)? {
-                sum += estimate(inputs[k], &r)?;
+            Op::Const(_) => out,
+            Op::Reduce(_) => return Err(Error::Internal("estimate of a nested reduction".into())),
+            _ => {
+                let inputs = node.inputs();
+                let mut sum = out;
+                for (k, r) in input_regions(node, region)? {
+                    sum += estimate(inputs[k], &r)?;
+                }
+                sum
             }
-            sum
-        }
+        })
     })
 }
 
@@ -109,34 +113,6 @@ pub fn count_blocks(grids: &[AxisGrid], block: &[usize], cap: usize) -> usize {
         }
     }
     n.min(cap)
-}
-
-/// The block edges of about `block` (per axis) over `grids`.
-pub fn grid_edges(grids: &[AxisGrid], block: &[usize]) -> Vec<Vec<usize>> {
-    grids.iter().zip(block).map(|(g, &b)| g.edges(b)).collect()
-}
-
-/// The blocks between `edges` (per axis: `0`, the cuts, the axis length), as regions, in C
-/// order.
-pub fn block_regions(edges: &[Vec<usize>]) -> Vec<Vec<Dim>> {
-    let per_axis: Vec<Vec<usize>> = edges
-        .iter()
-        .map(|e| (0..e.len().saturating_sub(1)).collect())
-        .collect();
-    crate::source::cartesian(&per_axis)
-        .into_iter()
-        .map(|idx| {
-            idx.iter()
-                .enumerate()
-                .map(|(d, &i)| Dim::Stride(Stride::range(edges[d][i], edges[d][i + 1])))
-                .collect()
-        })
-        .collect()
-}
-
-/// The number of blocks between `edges`.
-pub fn regions_count(edges: &[Vec<usize>]) -> usize {
-    edges.iter().map(|e| e.len().saturating_sub(1)).product()
 }
 
 /// The region of a block of `block` shape at the origin of an array of `shape` (clipped).
@@ -245,7 +221,7 @@ pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<B
     };
     let peak = peak_of(&block)? * workers + shared.bytes();
     Ok(BlockPlan {
-        edges: grid_edges(&grid, &block),
+        edges: checked_edges(&grid, &block, budget, "the result")?,
         block,
         shared: Arc::new(shared),
         workers,
@@ -371,8 +347,8 @@ pub fn plan_reduce(
     })?;
     let peak = peak(&block, &piece, par_blocks)? + shared.bytes();
     Ok(ReducePlan {
-        edges: grid_edges(&out_grid, &block),
-        piece_edges: grid_edges(&piece_grid, &piece),
+        edges: checked_edges(&out_grid, &block, budget, "the reduction's result")?,
+        piece_edges: checked_edges(&piece_grid, &piece, budget, "the reduced axes")?,
         block,
         piece,
         shared: Arc::new(shared),

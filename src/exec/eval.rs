@@ -85,75 +85,77 @@ impl ChunkLookup for NodeLookup<'_> {
 
 /// Computes `region` of `node`.
 pub fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
-    let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
-    if shape.contains(&0) {
-        return Ok(NdData::zeros(node.dtype, &shape));
-    }
-    let inputs = node.inputs();
-    let regions = input_regions(node, region)?;
-    let input = |i: usize| -> Result<NdData> {
-        let (k, r) = &regions[i];
-        eval(inputs[*k], r, ctx)
-    };
-    let out = match &node.op {
-        Op::Source(src) => read_region(
-            src.as_ref(),
-            region,
-            &NodeLookup {
-                ctx,
-                key: source_key(src),
-            },
-        )?,
-        Op::Const(v) => v.clone(),
-        Op::Select(_, sel) => reshape_selected(input(0)?, sel.items(), &shape)?,
-        Op::Transpose(_, perm) => {
-            crate::map_nd!(input(0)?, a: T => a.permuted_axes(IxDyn(perm)).as_standard_layout().into_owned())
+    crate::graph::deep(|| {
+        let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
+        if shape.contains(&0) {
+            return Ok(NdData::zeros(node.dtype, &shape));
         }
-        Op::Broadcast(_) => {
-            let x = input(0)?;
-            crate::with_nd!(x, a: T => {
-                let b = a
-                    .broadcast(IxDyn(&shape))
-                    .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {:?}", a.shape(), shape)))?
-                    .to_owned();
-                T::wrap(b)
-            })
-        }
-        Op::Cast(_) => kernels::cast(input(0)?, node.dtype),
-        Op::Unary(op, _) => kernels::unary(*op, input(0)?)?,
-        Op::Binary(op, a, b) => {
-            let x = operand(a, region, ctx)?;
-            if Arc::ptr_eq(a, b) {
-                kernels::binary(*op, x, None, &shape)?
-            } else {
-                kernels::binary(*op, x, Some(operand(b, region, ctx)?), &shape)?
+        let inputs = node.inputs();
+        let regions = input_regions(node, region)?;
+        let input = |i: usize| -> Result<NdData> {
+            let (k, r) = &regions[i];
+            eval(inputs[*k], r, ctx)
+        };
+        let out = match &node.op {
+            Op::Source(src) => read_region(
+                src.as_ref(),
+                region,
+                &NodeLookup {
+                    ctx,
+                    key: source_key(src),
+                },
+            )?,
+            Op::Const(v) => v.clone(),
+            Op::Select(_, sel) => reshape_selected(input(0)?, sel.items(), &shape)?,
+            Op::Transpose(_, perm) => {
+                crate::map_nd!(input(0)?, a: T => a.permuted_axes(IxDyn(perm)).as_standard_layout().into_owned())
             }
+            Op::Broadcast(_) => {
+                let x = input(0)?;
+                crate::with_nd!(x, a: T => {
+                    let b = a
+                        .broadcast(IxDyn(&shape))
+                        .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {:?}", a.shape(), shape)))?
+                        .to_owned();
+                    T::wrap(b)
+                })
+            }
+            Op::Cast(_) => kernels::cast(input(0)?, node.dtype),
+            Op::Unary(op, _) => kernels::unary(*op, input(0)?)?,
+            Op::Binary(op, a, b) => {
+                let x = operand(a, region, ctx)?;
+                if Arc::ptr_eq(a, b) {
+                    kernels::binary(*op, x, None, &shape)?
+                } else {
+                    kernels::binary(*op, x, Some(operand(b, region, ctx)?), &shape)?
+                }
+            }
+            Op::Where(c, a, b) => {
+                let full = |n: &NodeRef| operand(n, region, ctx)?.into_full(&shape);
+                kernels::select_where(&full(c)?, &full(a)?, &full(b)?)?
+            }
+            Op::Mosaic { axis, .. } => {
+                let parts = (0..regions.len()).map(input).collect::<Result<Vec<_>>>()?;
+                concat(parts, *axis)?
+            }
+            Op::Reduce(_) => {
+                return Err(Error::Internal(
+                    "a reduction reached the block evaluator".into(),
+                ))
+            }
+        };
+        if out.shape() != shape.as_slice() || out.dtype() != node.dtype {
+            return Err(Error::Internal(format!(
+                "{} gave {} {:?}, expected {} {:?}",
+                node.label(),
+                out.dtype(),
+                out.shape(),
+                node.dtype,
+                shape
+            )));
         }
-        Op::Where(c, a, b) => {
-            let full = |n: &NodeRef| operand(n, region, ctx)?.into_full(&shape);
-            kernels::select_where(&full(c)?, &full(a)?, &full(b)?)?
-        }
-        Op::Mosaic { axis, .. } => {
-            let parts = (0..regions.len()).map(input).collect::<Result<Vec<_>>>()?;
-            concat(parts, *axis)?
-        }
-        Op::Reduce(_) => {
-            return Err(Error::Internal(
-                "a reduction reached the block evaluator".into(),
-            ))
-        }
-    };
-    if out.shape() != shape.as_slice() || out.dtype() != node.dtype {
-        return Err(Error::Internal(format!(
-            "{} gave {} {:?}, expected {} {:?}",
-            node.label(),
-            out.dtype(),
-            out.shape(),
-            node.dtype,
-            shape
-        )));
-    }
-    Ok(out)
+        Ok(out)
+    })
 }
 
 /// An operand of an elementwise node at `region`: a broadcast input is evaluated at its own
@@ -217,16 +219,18 @@ pub fn collect_reads(
     region: &[Dim],
     out: &mut Vec<(NodeRef, Region)>,
 ) -> Result<()> {
-    if region.iter().any(|d| d.is_empty()) {
-        return Ok(());
-    }
-    if let Op::Source(_) = node.op {
-        out.push((node.clone(), region.to_vec()));
-        return Ok(());
-    }
-    let inputs = node.inputs();
-    for (k, r) in input_regions(node, region)? {
-        collect_reads(inputs[k], &r, out)?;
-    }
-    Ok(())
+    crate::graph::deep(|| {
+        if region.iter().any(|d| d.is_empty()) {
+            return Ok(());
+        }
+        if let Op::Source(_) = node.op {
+            out.push((node.clone(), region.to_vec()));
+            return Ok(());
+        }
+        let inputs = node.inputs();
+        for (k, r) in input_regions(node, region)? {
+            collect_reads(inputs[k], &r, out)?;
+        }
+        Ok(())
+    })
 }

@@ -306,7 +306,9 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
     acc: &mut RowAcc<T>,
 ) {
     let w = acc.nan.len();
-    let int_sum = SUM && !T::DTYPE.is_float();
+    // `SUM` covers both sums; each is kept only where its accumulators were allocated.
+    let float_sum = SUM && acc.sum.len() >= w;
+    let int_sum = SUM && !T::DTYPE.is_float() && acc.isum.len() >= w;
     let shift = if MOM { &acc.shift[..w] } else { &[] };
     for row in rows {
         let row = &row[lo..lo + w];
@@ -342,7 +344,7 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
                 }
             }
         }
-        if SUM {
+        if float_sum {
             let sum = &mut acc.sum[..w];
             if clean {
                 for j in 0..w {

@@ -170,6 +170,58 @@ impl ReduceState {
         crate::with_nd!(x, a: T => self.update_typed(a.view(), reduced, offset))
     }
 
+    /// Folds sub-blocks that together cover one block of input, all with the same kept extent
+    /// (parts split along reduced axes only, such as the chunks of a piece). Rows of every part
+    /// are folded in one pass, as if the parts had been copied into one array first.
+    pub fn update_parts(
+        &mut self,
+        parts: &[NdData],
+        reduced: &[usize],
+        offset: usize,
+    ) -> Result<()> {
+        let Some(first) = parts.first() else {
+            return Ok(());
+        };
+        if parts.len() == 1 {
+            return self.update_at(first, reduced, offset);
+        }
+        let nd = first.shape().len();
+        let kept: Vec<usize> = (0..nd).filter(|d| !reduced.contains(d)).collect();
+        let kept_of = |p: &NdData| -> Vec<usize> { kept.iter().map(|&d| p.shape()[d]).collect() };
+        let k_shape = kept_of(first);
+        let same = parts
+            .iter()
+            .all(|p| p.dtype() == first.dtype() && p.shape().len() == nd && kept_of(p) == k_shape);
+        // Rows need the reduced axes outermost in each part's memory.
+        let rows_first = reduced.iter().enumerate().all(|(i, &d)| d == i);
+        if !same || !rows_first || parts.iter().any(|p| !p.is_standard_layout()) {
+            for p in parts {
+                self.update_at(p, reduced, offset)?;
+            }
+            return Ok(());
+        }
+        let k: usize = k_shape.iter().product();
+        if offset.checked_add(k).is_none_or(|end| end > self.len()) {
+            return Err(Error::Internal(format!(
+                "reduce state of {} elements fed {k} kept elements at {offset}",
+                self.len()
+            )));
+        }
+        if k == 0 {
+            return Ok(());
+        }
+        crate::with_nd!(first, _a: T => {
+            let mut rows: Vec<&[T]> = Vec::new();
+            for p in parts {
+                let a = T::peek(p).ok_or_else(|| Error::Internal("reduce parts of mixed types".into()))?;
+                let flat = a.as_slice().ok_or_else(|| Error::Internal("reduce part not contiguous".into()))?;
+                rows.extend(flat.chunks(k));
+            }
+            self.fold_row_slices(&rows, k, offset);
+            Ok(())
+        })
+    }
+
     fn update_typed<T: AccElem>(
         &mut self,
         x: ArrayViewD<T>,
@@ -316,8 +368,7 @@ impl ReduceState {
     /// `offset..offset + K`) into the state in place, in one pass over the data, straight into
     /// the state's sums. Lanes are taken a tile at a time so the tile's sums stay in cache.
     fn update_rows<T: AccElem>(&mut self, m: ndarray::ArrayView2<T>, offset: usize) {
-        const LANES: usize = 1024;
-        let (r, k) = m.dim();
+        let k = m.ncols();
         // Rows as slices of one contiguous buffer (copied once if the view is not one).
         let owned: Vec<T>;
         let flat: &[T] = match m.to_slice() {
@@ -328,6 +379,14 @@ impl ReduceState {
             }
         };
         let rows: Vec<&[T]> = flat.chunks(k).collect();
+        self.fold_row_slices(&rows, k, offset);
+    }
+
+    /// Folds rows (each holding one value for output elements `offset..offset + k`) into the
+    /// state, a tile of lanes at a time over all rows.
+    fn fold_row_slices<T: AccElem>(&mut self, rows: &[&[T]], k: usize, offset: usize) {
+        const LANES: usize = 1024;
+        let r = rows.len();
         let needs = self.needs;
         let tile = LANES.min(k);
         let mut mn = vec![T::HIGHEST; if needs.minmax { tile } else { 0 }];
@@ -369,7 +428,7 @@ impl ReduceState {
                 min: &mut mn[..nm],
                 max: &mut mx[..nm],
             };
-            fold_rows(&rows, lo, needs, &mut acc);
+            fold_rows(rows, lo, needs, &mut acc);
             if needs.minmax {
                 for j in 0..w {
                     let i = offset + lo + j;

@@ -2,7 +2,8 @@
 //! full evaluation, streaming ([`BlockStream`]) and partial runs ([`PartialResult`]).
 
 use super::blocks::{
-    block_regions, human_bytes, plan_blocks, plan_reduce, regions_count, BlockPlan, ReducePlan,
+    human_bytes, plan_blocks, plan_reduce, preferred_grid, AxisGrid, BlockList, BlockPlan,
+    ReducePlan,
 };
 use super::eval::{collect_reads, eval, ChunkMap, TaskCtx};
 use super::fetch::{prefetch, PassChunks};
@@ -133,8 +134,8 @@ pub struct ReduceJob {
     needs: Needs,
     /// The plan of blocks and pieces.
     pub plan: ReducePlan,
-    blocks: Vec<Region>,
-    pieces: Vec<Vec<Range<usize>>>,
+    blocks: BlockList,
+    pieces: BlockList,
     latency: bool,
     /// True when the input computes something (elementwise ops): pieces run tile by tile.
     tiled: bool,
@@ -142,8 +143,14 @@ pub struct ReduceJob {
     keep: bool,
     /// True when a source is read by several uses: an untiled piece keeps its chunks too.
     shares: bool,
+    /// The input's chunk grid along each reduced axis (an untiled piece is read a run of
+    /// chunks at a time along them).
+    reduced_grid: Vec<AxisGrid>,
     io: usize,
 }
+
+/// The most parts an untiled reduction piece is read in (see `ReduceJob::chunk_parts`).
+const MAX_PARTS: usize = 64;
 
 /// True when some node below `root` computes values (rather than moving them).
 fn computes(root: &NodeRef) -> bool {
@@ -177,16 +184,22 @@ impl ReduceJob {
         });
         let out_shape = roots[0].shape.clone();
         let plan = plan_reduce(&red, &out_shape, needs, cfg.budget, cfg.threads)?;
-        let blocks = block_regions(&plan.edges);
-        let pieces = block_regions(&plan.piece_edges)
-            .into_iter()
-            .map(|r| region_ranges(&r))
-            .collect();
+        let blocks = BlockList::new(plan.edges.clone())?;
+        let pieces = BlockList::new(plan.piece_edges.clone())?;
+        if blocks.len().checked_mul(pieces.len()).is_none() {
+            return Err(Error::Budget(format!(
+                "{} output blocks times {} pieces are more tasks than can be numbered",
+                blocks.len(),
+                pieces.len()
+            )));
+        }
         let input = std::slice::from_ref(&red.input);
         let latency = has_latency_sources(input);
         let tiled = computes(&red.input);
         let keep = any_source(input, &|s| !s.cheap_region_reads());
         let shares = shares_sources(input);
+        let grid = preferred_grid(&red.input);
+        let reduced_grid = red.axes.iter().map(|&d| grid[d].clone()).collect();
         Ok(ReduceJob {
             roots,
             red,
@@ -199,6 +212,7 @@ impl ReduceJob {
             tiled,
             keep,
             shares,
+            reduced_grid,
             io: cfg.io_concurrency,
         })
     }
@@ -232,15 +246,60 @@ impl ReduceJob {
             .collect()
     }
 
+    /// `region` of the input cut at the input's chunk boundaries along the reduced axes (the
+    /// kept axes stay whole), in C order; the whole region when that makes more than
+    /// [`MAX_PARTS`] parts (tiny chunks) or along an axis free of chunks.
+    fn chunk_parts(&self, region: &[Dim]) -> Vec<Region> {
+        let mut per_axis: Vec<Vec<Range<usize>>> = Vec::with_capacity(region.len());
+        let mut total = 1usize;
+        for (d, dim) in region.iter().enumerate() {
+            let r = dim.bounds();
+            let cut = match self.red.axes.iter().position(|&a| a == d) {
+                Some(i) => self.reduced_grid[i].cut(r.clone(), MAX_PARTS),
+                None => None,
+            };
+            let cut = cut.unwrap_or_else(|| vec![r]);
+            total = total.saturating_mul(cut.len());
+            if total > MAX_PARTS {
+                return vec![region.to_vec()];
+            }
+            per_axis.push(cut);
+        }
+        let counts: Vec<Vec<usize>> = per_axis.iter().map(|p| (0..p.len()).collect()).collect();
+        crate::source::cartesian(&counts)
+            .into_iter()
+            .map(|ix| {
+                ix.iter()
+                    .enumerate()
+                    .map(|(d, &i)| {
+                        let r = &per_axis[d][i];
+                        Dim::Stride(Stride::range(r.start, r.end))
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     fn block_len(&self, b: usize) -> usize {
-        self.blocks[b].iter().map(|d| d.len()).product()
+        self.blocks.block_len(b)
     }
 
     fn run_piece(&self, b: usize, p: usize, state: &mut ReduceState) -> Result<()> {
-        let region = self.input_region(&self.blocks[b], &self.pieces[p]);
+        let region = self.input_region(&self.blocks.region(b), &self.pieces.ranges(p));
         let input = std::slice::from_ref(&self.red.input);
         let pass = &self.plan.shared;
         if !self.tiled {
+            if !self.shares {
+                // Read a run of chunks at a time along the reduced axes and fold the parts
+                // together: no array of the whole piece is assembled (nor allocated and
+                // faulted in afresh for each piece).
+                let mut parts = Vec::new();
+                for sub in self.chunk_parts(&region) {
+                    let data = eval_task(input, &sub, None, pass, self.latency, false, self.io)?;
+                    parts.extend(data);
+                }
+                return state.update_parts(&parts, &self.red.axes, 0);
+            }
             let data = eval_task(
                 input,
                 &region,
@@ -281,26 +340,29 @@ impl ReduceJob {
         progress: &(dyn Fn() + Sync),
     ) -> Result<ReduceState> {
         let n = self.pieces.len();
-        let mine: Vec<usize> = (0..n).filter(|&p| keep(b * n + p)).collect();
         let len = self.block_len(b);
-        if !parallel || mine.len() < 2 {
-            let mut st = ReduceState::new(self.needs, len);
-            for p in mine {
-                self.run_piece(b, p, &mut st)?;
+        // The pieces of block `b` that `keep` selects (task numbers `b * n + p` fit: the
+        // task count was checked to fit in a `usize`); no list of them is built.
+        let run = |pieces: Range<usize>, st: &mut ReduceState| -> Result<()> {
+            for p in pieces.filter(|&p| keep(b * n + p)) {
+                self.run_piece(b, p, st)?;
                 progress();
             }
+            Ok(())
+        };
+        if !parallel || n < 2 {
+            let mut st = ReduceState::new(self.needs, len);
+            run(0..n, &mut st)?;
             return Ok(st);
         }
-        let workers = self.plan.workers.min(mine.len());
+        let workers = self.plan.workers.min(n);
+        // Worker `w` takes pieces `w * n / workers ..` (in u128: `w * n` may pass usize).
+        let cut = |w: usize| (w as u128 * n as u128 / workers as u128) as usize;
         let parts: Vec<Result<ReduceState>> = (0..workers)
             .into_par_iter()
             .map(|w| {
                 let mut st = ReduceState::new(self.needs, len);
-                let (lo, hi) = (w * mine.len() / workers, (w + 1) * mine.len() / workers);
-                for &p in &mine[lo..hi] {
-                    self.run_piece(b, p, &mut st)?;
-                    progress();
-                }
+                run(cut(w)..cut(w + 1), &mut st)?;
                 Ok(st)
             })
             .collect();
@@ -313,7 +375,7 @@ impl ReduceJob {
 
     /// The results of every root for block `b`.
     pub fn finalize(&self, b: usize, state: &ReduceState) -> Result<Vec<NdData>> {
-        let shape: Vec<usize> = self.blocks[b].iter().map(|d| d.len()).collect();
+        let shape: Vec<usize> = self.blocks.region(b).iter().map(|d| d.len()).collect();
         self.roots
             .iter()
             .map(|r| match &r.op {
@@ -345,7 +407,7 @@ impl ReduceJob {
                         .lock()
                         .map_err(|_| Error::Internal("result lock".into()))?;
                     for (out, part) in o.iter_mut().zip(&parts) {
-                        place(out, &self.blocks[b], part)?;
+                        place(out, &self.blocks.region(b), part)?;
                     }
                     Ok(())
                 })?;
@@ -353,7 +415,7 @@ impl ReduceJob {
             for b in 0..self.blocks.len() {
                 let st = self.run_block(b, &|_| true, true, &tick)?;
                 for (out, part) in outs.iter_mut().zip(self.finalize(b, &st)?) {
-                    place(out, &self.blocks[b], &part)?;
+                    place(out, &self.blocks.region(b), &part)?;
                 }
             }
         }
@@ -368,8 +430,7 @@ pub struct BlocksJob {
     roots: Vec<NodeRef>,
     /// The plan of blocks.
     pub plan: BlockPlan,
-    blocks: Vec<Region>,
-    edges: Vec<Vec<usize>>,
+    blocks: BlockList,
     /// Bytes of one element of every root together (what a tile's size is counted in).
     elem_bytes: usize,
     latency: bool,
@@ -382,8 +443,7 @@ impl BlocksJob {
     /// Plans the pass for `roots` (of equal shape, reduction-free).
     pub fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<BlocksJob> {
         let plan = plan_blocks(&roots, cfg.budget, cfg.threads)?;
-        let blocks = block_regions(&plan.edges);
-        let edges = plan.edges.clone();
+        let blocks = BlockList::new(plan.edges.clone())?;
         let latency = has_latency_sources(&roots);
         let elem_bytes: usize = roots.iter().map(|r| r.dtype.size()).sum();
         // A block in several tiles reads the chunks of sources other than in-memory ones once
@@ -395,7 +455,6 @@ impl BlocksJob {
             roots,
             plan,
             blocks,
-            edges,
             elem_bytes,
             latency,
             keep,
@@ -411,7 +470,7 @@ impl BlocksJob {
 
     /// Computes block `b` of every root.
     pub fn run_block(&self, b: usize) -> Result<Vec<NdData>> {
-        let region = &self.blocks[b];
+        let region = &self.blocks.region(b);
         let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
         let mut outs: Vec<NdData> = self
             .roots
@@ -432,7 +491,7 @@ impl BlocksJob {
         shared: Option<Arc<ChunkMap>>,
         outs: &mut [NdViewMut],
     ) -> Result<()> {
-        let region = &self.blocks[b];
+        let region = &self.blocks.region(b);
         let ctx = task_ctx(
             &self.roots,
             region,
@@ -466,7 +525,7 @@ impl BlocksJob {
             .map(|b| (b, Vec::with_capacity(self.roots.len())))
             .collect();
         for out in outs.iter_mut() {
-            let views = NdViewMut::split(out, &self.edges);
+            let views = NdViewMut::split(out, self.blocks.edges());
             if views.len() != tasks.len() {
                 return Err(Error::Internal(format!(
                     "{} block views for {} blocks",
@@ -492,7 +551,7 @@ impl BlocksJob {
                 let mut reads = Vec::new();
                 for (b, _) in group.iter() {
                     for n in &self.roots {
-                        collect_reads(n, &self.blocks[*b], &mut reads)?;
+                        collect_reads(n, &self.blocks.region(*b), &mut reads)?;
                     }
                 }
                 Some(Arc::new(prefetch(
@@ -567,10 +626,9 @@ impl Job {
                 human_bytes(j.plan.peak)
             ),
             Job::Blocks(j) => format!(
-                "block pass: {} block(s) of {:?} ({} in all), projected peak {}",
+                "block pass: {} block(s) of {:?}, projected peak {}",
                 j.blocks.len(),
                 j.plan.block,
-                regions_count(&j.plan.edges),
                 human_bytes(j.plan.peak)
             ),
         };
@@ -760,7 +818,7 @@ impl Job {
                     .collect();
                 for (b, st) in states.iter().enumerate() {
                     for (out, part) in outs.iter_mut().zip(j.finalize(b, st)?) {
-                        place(out, &j.blocks[b], &part)?;
+                        place(out, &j.blocks.region(b), &part)?;
                     }
                 }
                 Ok(outs)
@@ -787,7 +845,7 @@ impl Job {
                         }
                         seen[b] = true;
                         for (out, d) in outs.iter_mut().zip(&datas) {
-                            place(out, &j.blocks[b], &d.to_data()?)?;
+                            place(out, &j.blocks.region(b), &d.to_data()?)?;
                         }
                     }
                 }
@@ -843,12 +901,20 @@ impl BlockStream {
         let computed: Vec<Result<(Vec<Range<usize>>, NdData)>> = self.pool.install(|| match job {
             Job::Blocks(j) => range
                 .into_par_iter()
-                .map(|b| Ok((region_ranges(&j.blocks[b]), j.run_block(b)?.remove(0))))
+                .map(|b| {
+                    Ok((
+                        region_ranges(&j.blocks.region(b)),
+                        j.run_block(b)?.remove(0),
+                    ))
+                })
                 .collect(),
             Job::Reduce(j) => range
                 .map(|b| {
                     let st = j.run_block(b, &|_| true, true, &|| {})?;
-                    Ok((region_ranges(&j.blocks[b]), j.finalize(b, &st)?.remove(0)))
+                    Ok((
+                        region_ranges(&j.blocks.region(b)),
+                        j.finalize(b, &st)?.remove(0),
+                    ))
                 })
                 .collect(),
         });

@@ -19,3 +19,10 @@ pub use node::{Node, NodeRef, Op, Reduction, MAX_DEPTH};
 pub use ops::{BinaryOp, ReduceOp, UnaryOp};
 pub use reduce::ReduceOptions;
 pub use typed::{Array, FloatOut, MeanOut, Promote, SumOut};
+
+/// Runs one level of a recursive walk over a graph, growing the stack first when little of it
+/// is left: graphs may be [`node::MAX_DEPTH`] nodes deep, deeper than a thread's stack holds
+/// frames of planning and evaluation.
+pub(crate) fn deep<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(128 << 10, 4 << 20, f)
+}

@@ -122,18 +122,20 @@ fn describe_region(region: &[Dim]) -> String {
 }
 
 fn tree(n: &NodeRef, depth: usize, seen: &mut HashSet<u64>, s: &mut String) {
-    let pad = "  ".repeat(depth);
-    if !seen.insert(n.id) && !is_source(n) {
-        let _ = writeln!(s, "{pad}(shared) {}", n.label());
-        return;
-    }
-    let _ = writeln!(s, "{pad}{} -> {:?} {}", n.label(), n.shape, n.dtype);
-    let inputs = n.inputs();
-    for (i, c) in inputs.iter().enumerate() {
-        if i == MAX_LISTED / 2 && inputs.len() > MAX_LISTED {
-            let _ = writeln!(s, "{pad}  ... {} more tiles", inputs.len() - MAX_LISTED / 2);
-            break;
+    crate::graph::deep(|| {
+        let pad = "  ".repeat(depth);
+        if !seen.insert(n.id) && !is_source(n) {
+            let _ = writeln!(s, "{pad}(shared) {}", n.label());
+            return;
         }
-        tree(c, depth + 1, seen, s);
-    }
+        let _ = writeln!(s, "{pad}{} -> {:?} {}", n.label(), n.shape, n.dtype);
+        let inputs = n.inputs();
+        for (i, c) in inputs.iter().enumerate() {
+            if i == MAX_LISTED / 2 && inputs.len() > MAX_LISTED {
+                let _ = writeln!(s, "{pad}  ... {} more tiles", inputs.len() - MAX_LISTED / 2);
+                break;
+            }
+            tree(c, depth + 1, seen, s);
+        }
+    })
 }

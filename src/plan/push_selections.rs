@@ -12,27 +12,29 @@ use std::sync::Arc;
 
 /// Rewrites a graph with every selection pushed as far down as it goes.
 pub fn push_selections(root: &NodeRef, memo: &mut HashMap<u64, NodeRef>) -> Result<NodeRef> {
-    if let Some(done) = memo.get(&root.id) {
-        return Ok(done.clone());
-    }
-    let out = match &root.op {
-        Op::Select(input, sel) => push(sel, input, memo)?,
-        Op::Source(_) | Op::Const(_) => root.clone(),
-        _ => {
-            let inputs: Vec<NodeRef> = root
-                .inputs()
-                .into_iter()
-                .map(|i| push_selections(i, memo))
-                .collect::<Result<_>>()?;
-            if inputs.iter().zip(root.inputs()).all(|(a, b)| a.id == b.id) {
-                root.clone()
-            } else {
-                root.with_inputs(inputs)?
-            }
+    crate::graph::deep(|| {
+        if let Some(done) = memo.get(&root.id) {
+            return Ok(done.clone());
         }
-    };
-    memo.insert(root.id, out.clone());
-    Ok(out)
+        let out = match &root.op {
+            Op::Select(input, sel) => push(sel, input, memo)?,
+            Op::Source(_) | Op::Const(_) => root.clone(),
+            _ => {
+                let inputs: Vec<NodeRef> = root
+                    .inputs()
+                    .into_iter()
+                    .map(|i| push_selections(i, memo))
+                    .collect::<Result<_>>()?;
+                if inputs.iter().zip(root.inputs()).all(|(a, b)| a.id == b.id) {
+                    root.clone()
+                } else {
+                    root.with_inputs(inputs)?
+                }
+            }
+        };
+        memo.insert(root.id, out.clone());
+        Ok(out)
+    })
 }
 
 fn select(x: NodeRef, sel: Selection) -> NodeRef {
@@ -85,74 +87,79 @@ fn push(sel: &Selection, x: &NodeRef, memo: &mut HashMap<u64, NodeRef>) -> Resul
 
 /// Pushes a selection without new axes.
 fn push_core(sel: &Selection, x: &NodeRef, memo: &mut HashMap<u64, NodeRef>) -> Result<NodeRef> {
-    if sel.is_identity(&x.shape) {
-        return push_selections(x, memo);
-    }
-    let items = sel.items();
-    match &x.op {
-        Op::Select(inner, s0) => match s0.then(sel) {
-            Some(fused) => push(&fused, inner, memo),
-            None => Ok(select(push_selections(x, memo)?, sel.clone())),
-        },
-        Op::Cast(a) | Op::Unary(_, a) => {
-            let a = push_core(sel, a, memo)?;
-            rebuild(x, vec![a], sel)
+    crate::graph::deep(|| {
+        if sel.is_identity(&x.shape) {
+            return push_selections(x, memo);
         }
-        Op::Binary(_, a, b) => {
-            let (a, b) = (push_core(sel, a, memo)?, push_core(sel, b, memo)?);
-            rebuild(x, vec![a, b], sel)
-        }
-        Op::Where(c, a, b) => {
-            let (c, a, b) = (
-                push_core(sel, c, memo)?,
-                push_core(sel, a, memo)?,
-                push_core(sel, b, memo)?,
-            );
-            rebuild(x, vec![c, a, b], sel)
-        }
-        Op::Transpose(input, perm) => {
-            let mut inv = vec![0; perm.len()];
-            for (i, &p) in perm.iter().enumerate() {
-                inv[p] = i;
+        let items = sel.items();
+        match &x.op {
+            Op::Select(inner, s0) => match s0.then(sel) {
+                Some(fused) => push(&fused, inner, memo),
+                None => Ok(select(push_selections(x, memo)?, sel.clone())),
+            },
+            Op::Cast(a) | Op::Unary(_, a) => {
+                let a = push_core(sel, a, memo)?;
+                rebuild(x, vec![a], sel)
             }
-            let in_items: Vec<SelItem> = (0..perm.len()).map(|j| items[inv[j]].clone()).collect();
-            let kept_inputs: Vec<usize> = (0..perm.len())
-                .filter(|&j| matches!(in_items[j], SelItem::Keep(_)))
-                .collect();
-            let new_perm: Vec<usize> = (0..perm.len())
-                .filter(|&i| matches!(items[i], SelItem::Keep(_)))
-                .map(|i| kept_inputs.iter().position(|&j| j == perm[i]).unwrap_or(0))
-                .collect();
-            let inner = push_core(&Selection::from_items(in_items), input, memo)?;
-            if new_perm.iter().enumerate().all(|(i, &p)| i == p) {
-                return Ok(inner);
+            Op::Binary(_, a, b) => {
+                let (a, b) = (push_core(sel, a, memo)?, push_core(sel, b, memo)?);
+                rebuild(x, vec![a, b], sel)
             }
-            let shape = sel.out_shape();
-            Ok(Node::new(Op::Transpose(inner, new_perm), shape, x.dtype))
+            Op::Where(c, a, b) => {
+                let (c, a, b) = (
+                    push_core(sel, c, memo)?,
+                    push_core(sel, a, memo)?,
+                    push_core(sel, b, memo)?,
+                );
+                rebuild(x, vec![c, a, b], sel)
+            }
+            Op::Transpose(input, perm) => {
+                let mut inv = vec![0; perm.len()];
+                for (i, &p) in perm.iter().enumerate() {
+                    inv[p] = i;
+                }
+                let in_items: Vec<SelItem> =
+                    (0..perm.len()).map(|j| items[inv[j]].clone()).collect();
+                let kept_inputs: Vec<usize> = (0..perm.len())
+                    .filter(|&j| matches!(in_items[j], SelItem::Keep(_)))
+                    .collect();
+                let new_perm: Vec<usize> = (0..perm.len())
+                    .filter(|&i| matches!(items[i], SelItem::Keep(_)))
+                    .map(|i| kept_inputs.iter().position(|&j| j == perm[i]).unwrap_or(0))
+                    .collect();
+                let inner = push_core(&Selection::from_items(in_items), input, memo)?;
+                if new_perm.iter().enumerate().all(|(i, &p)| i == p) {
+                    return Ok(inner);
+                }
+                let shape = sel.out_shape();
+                Ok(Node::new(Op::Transpose(inner, new_perm), shape, x.dtype))
+            }
+            Op::Broadcast(input) => {
+                let lead = x.shape.len() - input.shape.len();
+                let mut in_items = Vec::with_capacity(input.shape.len());
+                for (j, &n) in input.shape.iter().enumerate() {
+                    let item = &items[lead + j];
+                    let stretched = n == 1 && x.shape[lead + j] != 1;
+                    in_items.push(match (stretched, item) {
+                        (true, SelItem::Keep(_)) => {
+                            SelItem::Keep(Dim::Stride(Stride::new(0, 1, 1)))
+                        }
+                        (true, SelItem::Index(_)) => SelItem::Index(0),
+                        (_, other) => other.clone(),
+                    });
+                }
+                let inner = push_core(&Selection::from_items(in_items), input, memo)?;
+                let shape = sel.out_shape();
+                if inner.shape == shape {
+                    return Ok(inner);
+                }
+                Ok(Node::new(Op::Broadcast(inner), shape, x.dtype))
+            }
+            Op::Mosaic { tiles, axis, edges } => push_mosaic(sel, x, tiles, *axis, edges, memo),
+            Op::Reduce(r) => push_reduce(sel, x, r, memo),
+            Op::Source(_) | Op::Const(_) => Ok(select(x.clone(), sel.clone())),
         }
-        Op::Broadcast(input) => {
-            let lead = x.shape.len() - input.shape.len();
-            let mut in_items = Vec::with_capacity(input.shape.len());
-            for (j, &n) in input.shape.iter().enumerate() {
-                let item = &items[lead + j];
-                let stretched = n == 1 && x.shape[lead + j] != 1;
-                in_items.push(match (stretched, item) {
-                    (true, SelItem::Keep(_)) => SelItem::Keep(Dim::Stride(Stride::new(0, 1, 1))),
-                    (true, SelItem::Index(_)) => SelItem::Index(0),
-                    (_, other) => other.clone(),
-                });
-            }
-            let inner = push_core(&Selection::from_items(in_items), input, memo)?;
-            let shape = sel.out_shape();
-            if inner.shape == shape {
-                return Ok(inner);
-            }
-            Ok(Node::new(Op::Broadcast(inner), shape, x.dtype))
-        }
-        Op::Mosaic { tiles, axis, edges } => push_mosaic(sel, x, tiles, *axis, edges, memo),
-        Op::Reduce(r) => push_reduce(sel, x, r, memo),
-        Op::Source(_) | Op::Const(_) => Ok(select(x.clone(), sel.clone())),
-    }
+    })
 }
 
 /// The elementwise node `x` rebuilt on selected inputs.

@@ -21,15 +21,17 @@ pub fn find_stages(roots: &[NodeRef]) -> Vec<NodeRef> {
 }
 
 fn visit(n: &NodeRef, roots: &HashSet<u64>, seen: &mut HashSet<u64>, order: &mut Vec<NodeRef>) {
-    if !seen.insert(n.id) {
-        return;
-    }
-    for i in n.inputs() {
-        visit(i, roots, seen, order);
-    }
-    if matches!(n.op, Op::Reduce(_)) && !roots.contains(&n.id) {
-        order.push(n.clone());
-    }
+    crate::graph::deep(|| {
+        if !seen.insert(n.id) {
+            return;
+        }
+        for i in n.inputs() {
+            visit(i, roots, seen, order);
+        }
+        if matches!(n.op, Op::Reduce(_)) && !roots.contains(&n.id) {
+            order.push(n.clone());
+        }
+    })
 }
 
 /// How many nodes use each node (to know when a source is read by several uses).

@@ -11,22 +11,24 @@ pub fn substitute(
     map: &HashMap<u64, NodeRef>,
     memo: &mut HashMap<u64, NodeRef>,
 ) -> Result<NodeRef> {
-    if let Some(n) = map.get(&root.id) {
-        return Ok(n.clone());
-    }
-    if let Some(n) = memo.get(&root.id) {
-        return Ok(n.clone());
-    }
-    let inputs = root.inputs();
-    let new: Vec<NodeRef> = inputs
-        .iter()
-        .map(|i| substitute(i, map, memo))
-        .collect::<Result<_>>()?;
-    let out = if new.iter().zip(&inputs).all(|(a, b)| a.id == b.id) {
-        root.clone()
-    } else {
-        root.with_inputs(new)?
-    };
-    memo.insert(root.id, out.clone());
-    Ok(out)
+    crate::graph::deep(|| {
+        if let Some(n) = map.get(&root.id) {
+            return Ok(n.clone());
+        }
+        if let Some(n) = memo.get(&root.id) {
+            return Ok(n.clone());
+        }
+        let inputs = root.inputs();
+        let new: Vec<NodeRef> = inputs
+            .iter()
+            .map(|i| substitute(i, map, memo))
+            .collect::<Result<_>>()?;
+        let out = if new.iter().zip(&inputs).all(|(a, b)| a.id == b.id) {
+            root.clone()
+        } else {
+            root.with_inputs(new)?
+        };
+        memo.insert(root.id, out.clone());
+        Ok(out)
+    })
 }

@@ -270,6 +270,29 @@ impl AxisGrid {
         }
     }
 
+    /// `r` cut at the boundaries inside it, or `None` when the axis has no chunks to follow
+    /// (free) or `r` holds more than `max` of them.
+    pub fn cut(
+        &self,
+        r: std::ops::Range<usize>,
+        max: usize,
+    ) -> Option<Vec<std::ops::Range<usize>>> {
+        if matches!(self.kind, Kind::Free) {
+            return None;
+        }
+        let mut out = Vec::new();
+        let mut at = r.start;
+        while at < r.end {
+            if out.len() == max {
+                return None;
+            }
+            let end = self.next(at).min(r.end).max(at + 1);
+            out.push(at..end);
+            at = end;
+        }
+        Some(out)
+    }
+
     /// Block edges for blocks of about `b` positions: `0`, then the end of each block, ending
     /// at `len` (`[0]` for an empty axis). When `b` is at least [`AxisGrid::unit`] every block
     /// ends on a boundary and is at most `b` long; a shorter `b` (a budget too small for one

@@ -8,6 +8,7 @@ use crate::data::NdData;
 use crate::dtype::DType;
 use ndarray::{ArrayD, IxDyn, Slice, SliceInfoElem};
 use std::fs::File;
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 
 /// Checks that `len` bytes at `offset` lie inside a file of `file_len` bytes; returns the end.
@@ -137,9 +138,14 @@ pub fn read_stored_chunk(
                 loc.size
             ));
         }
-        return decode_into_array(dtype, big_endian, chunk_shape, |buf| {
-            pread_into(file, file_len, loc.offset, buf)
-        });
+        return read_runs_into_array(
+            file,
+            file_len,
+            &[(loc.offset, expected)],
+            dtype,
+            big_endian,
+            chunk_shape,
+        );
     }
     let len = usize::try_from(loc.size)
         .map_err(|_| format!("chunk of {} bytes does not fit in memory", loc.size))?;
@@ -217,6 +223,158 @@ pub fn decode_into_array(
         DType::F32 => numbers!(f32, F32, x => f32::from_bits(x.to_bits().swap_bytes())),
         DType::F64 => numbers!(f64, F64, x => f64::from_bits(x.to_bits().swap_bytes())),
     })
+}
+
+/// Byte runs of the file that hold a box of a chunk stored unfiltered in C order: `(file
+/// offset, bytes)` in the box's C order. `origin` is the chunk's file offset, `chunk` its
+/// shape, `rel` the box relative to the chunk. `None` when the box needs more than `max_runs`
+/// runs (a thin column: read the whole chunk instead).
+pub fn box_runs(
+    origin: u64,
+    chunk: &[usize],
+    rel: &[Range<usize>],
+    item: usize,
+    max_runs: usize,
+) -> Option<Vec<(u64, usize)>> {
+    let nd = chunk.len();
+    if nd == 0 {
+        return Some(vec![(origin, item)]);
+    }
+    // Axes from `k` on form one contiguous run: those after `k` are whole.
+    let mut k = nd - 1;
+    while k > 0 && rel[k].start == 0 && rel[k].end == chunk[k] {
+        k -= 1;
+    }
+    let inner: usize = chunk[k + 1..].iter().product();
+    let run = rel[k].len() * inner;
+    let count: usize = rel[..k].iter().map(|r| r.len()).product();
+    if count > max_runs || run == 0 {
+        return None;
+    }
+    let mut strides = vec![1usize; nd];
+    for d in (0..nd.saturating_sub(1)).rev() {
+        strides[d] = strides[d + 1] * chunk[d + 1];
+    }
+    let outer: Vec<Vec<usize>> = rel[..k].iter().map(|r| r.clone().collect()).collect();
+    let mut runs = Vec::with_capacity(count);
+    for ix in crate::source::cartesian(&outer) {
+        let mut at = rel[k].start * strides[k];
+        for (d, &i) in ix.iter().enumerate() {
+            at += i * strides[d];
+        }
+        runs.push((origin + (at * item) as u64, run * item));
+    }
+    Some(runs)
+}
+
+/// Reads byte runs of `file` straight into a new array of `shape` (the runs, in order, hold its
+/// elements in C order), with no zeroing and no copy; byte order swapped in place if needed.
+pub fn read_runs_into_array(
+    file: &File,
+    file_len: u64,
+    runs: &[(u64, usize)],
+    dtype: DType,
+    big_endian: bool,
+    shape: &[usize],
+) -> Result<NdData, String> {
+    let bytes = chunk_bytes(shape, dtype)?;
+    if runs.iter().map(|r| r.1).sum::<usize>() != bytes {
+        return Err(format!("byte runs do not cover a {shape:?} {dtype} box"));
+    }
+    for &(off, len) in runs {
+        check_range(file_len, off, len as u64)?;
+    }
+    let n: usize = shape.iter().product();
+    let dim = IxDyn(shape);
+    let err = |e: ndarray::ShapeError| format!("building a {shape:?} array: {e}");
+    let swap = big_endian != cfg!(target_endian = "big");
+    macro_rules! numbers {
+        ($t:ty, $variant:ident, $x:ident => $swapped:expr) => {{
+            let mut v: Vec<$t> = uninit_read(file, runs, n)?;
+            if swap {
+                for $x in v.iter_mut() {
+                    *$x = $swapped;
+                }
+            }
+            NdData::$variant(ArrayD::from_shape_vec(dim, v).map_err(err)?)
+        }};
+    }
+    Ok(match dtype {
+        DType::Bool => {
+            let v: Vec<u8> = uninit_read(file, runs, n)?;
+            NdData::Bool(
+                ArrayD::from_shape_vec(dim, v.into_iter().map(|b| b != 0).collect())
+                    .map_err(err)?,
+            )
+        }
+        DType::U8 => numbers!(u8, U8, x => *x),
+        DType::I8 => numbers!(i8, I8, x => *x),
+        DType::I16 => numbers!(i16, I16, x => x.swap_bytes()),
+        DType::U16 => numbers!(u16, U16, x => x.swap_bytes()),
+        DType::I32 => numbers!(i32, I32, x => x.swap_bytes()),
+        DType::U32 => numbers!(u32, U32, x => x.swap_bytes()),
+        DType::I64 => numbers!(i64, I64, x => x.swap_bytes()),
+        DType::U64 => numbers!(u64, U64, x => x.swap_bytes()),
+        DType::F32 => numbers!(f32, F32, x => f32::from_bits(x.to_bits().swap_bytes())),
+        DType::F64 => numbers!(f64, F64, x => f64::from_bits(x.to_bits().swap_bytes())),
+    })
+}
+
+/// `n` elements read from the byte runs (in bounds of the file, bytes summing to `n` elements)
+/// into a vector that was never zeroed.
+fn uninit_read<T: bytemuck::Pod>(
+    file: &File,
+    runs: &[(u64, usize)],
+    n: usize,
+) -> Result<Vec<T>, String> {
+    use std::os::fd::AsRawFd;
+    let bytes = n * std::mem::size_of::<T>();
+    let mut v: Vec<T> = Vec::with_capacity(n);
+    let base = v.as_mut_ptr() as *mut u8;
+    let mut pos = 0usize;
+    for &(off, len) in runs {
+        let mut done = 0usize;
+        while done < len {
+            if pos + len > bytes {
+                return Err("byte runs overflow the array".into());
+            }
+            let at = off + done as u64;
+            let at =
+                libc::off_t::try_from(at).map_err(|_| format!("file offset {at} too large"))?;
+            // SAFETY: `base + pos + done .. base + pos + len` lies inside the vector's
+            // allocation of `bytes` bytes (checked above); pread writes at most `len - done`.
+            let r = unsafe {
+                libc::pread(
+                    file.as_raw_fd(),
+                    base.add(pos + done) as *mut libc::c_void,
+                    len - done,
+                    at,
+                )
+            };
+            if r < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(format!("reading bytes {off}..{}: {e}", off + len as u64));
+            }
+            if r == 0 {
+                return Err(format!(
+                    "the file ends before byte {}, where this chunk ends: it was truncated",
+                    off + len as u64
+                ));
+            }
+            done += r as usize;
+        }
+        pos += len;
+    }
+    if pos != bytes {
+        return Err(format!("read {pos} bytes for an array of {bytes}"));
+    }
+    // SAFETY: all `bytes` bytes were written by pread above, and every bit pattern is a valid
+    // `T` (Pod).
+    unsafe { v.set_len(n) };
+    Ok(v)
 }
 
 /// The leading `extent` corner of a full chunk (edge chunks are stored at full size).

@@ -14,8 +14,8 @@ use super::chunk_index::{chunk_coords, read_direct, ChunkEntry, ChunkIndex, List
 use super::fill::{dataset_fill_value, filled, MissingValues};
 use super::meta::{Hdf5ByteOrder, Hdf5DatasetInfo, Hdf5Layout};
 use super::raw::{
-    chunk_bytes, chunk_decodable, crop, decode_into_array, decode_stored, pread_into,
-    read_stored_chunk,
+    box_runs, chunk_bytes, chunk_decodable, crop, decode_into_array, decode_stored, pread_into,
+    read_runs_into_array, read_stored_chunk,
 };
 use crate::data::NdData;
 use crate::dtype::DType;
@@ -495,6 +495,9 @@ impl Hdf5Source {
     /// that were written, so unwritten chunks cost nothing (when the chunks are listed, not
     /// even a visit: only the listed chunks inside the box are read).
     fn read_stored_region(&self, region: &[Range<usize>]) -> Result<NdData> {
+        if let Some(data) = self.read_unfiltered_box(region)? {
+            return Ok(data);
+        }
         let shape: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
         let mut out = filled(&self.fill, &shape);
         if out.is_empty() {
@@ -521,6 +524,96 @@ impl Hdf5Source {
             copy_overlap(&chunk, &self.grid.chunk_box(&idx), &mut out, region)?;
         }
         Ok(out)
+    }
+
+    /// True when every chunk is stored as plain bytes (no filter) and read without the
+    /// library: then any box costs one `pread` per run of its bytes, about what copying it out
+    /// of memory costs.
+    fn unfiltered_raw(&self) -> bool {
+        match self.path {
+            ReadPath::RawContiguous { .. } => true,
+            ReadPath::RawChunked { .. } => self.info.filters.is_empty(),
+            ReadPath::Library => false,
+        }
+    }
+
+    /// Reads a box that lies in one unfiltered stored chunk (or in contiguous storage)
+    /// straight from its byte runs in the file: no whole chunk, no zeroing, no copy. `None` when
+    /// the box is not such a box.
+    fn read_unfiltered_box(&self, region: &[Range<usize>]) -> Result<Option<NdData>> {
+        const MAX_RUNS: usize = 4096;
+        if !self.unfiltered_raw() || region.iter().any(|r| r.is_empty()) {
+            return Ok(None);
+        }
+        let item = self.stored_dtype.size();
+        let shape: Vec<usize> = region.iter().map(|r| r.len()).collect();
+        let (origin, within, rel): (u64, Vec<usize>, Vec<Range<usize>>) = match self.path {
+            ReadPath::RawContiguous { offset } => {
+                (offset, self.grid.shape().to_vec(), region.to_vec())
+            }
+            ReadPath::RawChunked { .. } => {
+                let chunk = self.grid.chunk_shape();
+                let index: Vec<usize> = region
+                    .iter()
+                    .zip(chunk)
+                    .map(|(r, &c)| r.start / c.max(1))
+                    .collect();
+                if region
+                    .iter()
+                    .zip(chunk)
+                    .zip(&index)
+                    .any(|((r, &c), &i)| (r.end - 1) / c.max(1) != i)
+                {
+                    return Ok(None);
+                }
+                let idx = self
+                    .chunk_index()
+                    .map_err(|e| Error::read(self.name(), Some(&index), e))?;
+                let loc = match idx.get(self.grid.linear_index(&index)) {
+                    ChunkEntry::Stored(loc) => loc,
+                    _ => return Ok(None),
+                };
+                let full = chunk_bytes(chunk, self.stored_dtype)
+                    .map_err(|e| self.read_error(&index, e))?;
+                if loc.size != full as u64 {
+                    return Ok(None);
+                }
+                let rel = region
+                    .iter()
+                    .zip(chunk)
+                    .zip(&index)
+                    .map(|((r, &c), &i)| r.start - i * c..r.end - i * c)
+                    .collect();
+                (loc.offset, chunk.to_vec(), rel)
+            }
+            ReadPath::Library => return Ok(None),
+        };
+        let Some(runs) = box_runs(origin, &within, &rel, item, MAX_RUNS) else {
+            return Ok(None);
+        };
+        let data = read_runs_into_array(
+            &self.raw_file,
+            self.file_len,
+            &runs,
+            self.stored_dtype,
+            self.big_endian,
+            &shape,
+        )
+        .map_err(|e| Error::read(self.name(), None, format!("region {region:?}: {e}")))?;
+        // Counted as the chunks (contiguous storage: slabs of the grid) the box lies in.
+        let chunks: usize = region
+            .iter()
+            .zip(self.grid.chunk_shape())
+            .map(|(r, &c)| (r.end - 1) / c.max(1) - r.start / c.max(1) + 1)
+            .product();
+        self.counters
+            .raw_chunks
+            .fetch_add(chunks, Ordering::Relaxed);
+        self.counters.raw_bytes.fetch_add(
+            (shape.iter().product::<usize>() * item) as u64,
+            Ordering::Relaxed,
+        );
+        Ok(Some(data))
     }
 
     /// Reads one chunk through the HDF5 library (under its global lock).
@@ -642,6 +735,14 @@ impl ChunkSource for Hdf5Source {
             Some(m) => m.apply(data),
             None => data,
         })
+    }
+
+    fn prefers_region_reads(&self) -> bool {
+        self.unfiltered_raw()
+    }
+
+    fn cheap_region_reads(&self) -> bool {
+        self.unfiltered_raw()
     }
 
     fn read_chunks(&self, indices: &[Vec<usize>]) -> Result<Vec<NdData>> {
