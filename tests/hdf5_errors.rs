@@ -208,3 +208,52 @@ with h5py.File(os.path.join(OUT, 'r.h5'), 'w') as f:
     assert!(src.read_chunk(&[0]).is_err());
     assert!(src.read_region(&[0..11, 0..10]).is_err());
 }
+
+/// A named pipe in place of an HDF5 file is refused (opening it would wait for a writer
+/// forever), naming the path; a regular file that is not HDF5 is refused by the library.
+#[test]
+fn a_named_pipe_is_refused_not_waited_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let pipe = dir.path().join("p.h5");
+    let c = std::ffi::CString::new(pipe.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let e = open_err(&pipe, "/x");
+    assert!(e.contains("p.h5") && e.contains("named pipe"), "{e}");
+    let e = match vastarray::Hdf5File::open(&pipe) {
+        Ok(_) => panic!("a named pipe opened as an HDF5 file"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("named pipe"), "{e}");
+}
+
+/// numpy's rule for empty reductions (min and max of no values are errors, mean is NaN, count
+/// is 0), with the error naming the file and dataset it came from.
+#[test]
+fn empty_datasets_follow_numpy_and_errors_name_the_source() {
+    let fx = Fixture::make(
+        r#"
+with h5py.File(os.path.join(OUT, 'e.h5'), 'w') as f:
+    f.create_dataset('e', shape=(5, 0, 3), dtype='f4', chunks=(5, 1, 3), maxshape=(5, None, 3))
+"#,
+    );
+    let src = Hdf5Source::open(fx.path("e.h5"), "/e").unwrap();
+    let a = vastarray::DynArray::from_source(src);
+    for e in [
+        a.min(None::<usize>).unwrap().ndarray().unwrap_err(),
+        a.max(1usize).unwrap().ndarray().unwrap_err(),
+    ] {
+        let m = e.to_string();
+        assert!(
+            m.contains("zero-size array to reduction operation") && m.contains("e.h5"),
+            "{m}"
+        );
+    }
+    // Over an axis that is not empty: an empty result, no error (numpy: shape (5, 0)).
+    let r = a.min(2usize).unwrap().ndarray().unwrap();
+    assert_eq!(r.shape(), &[5, 0]);
+    let mean = a.mean(None::<usize>).unwrap().ndarray().unwrap();
+    assert!(mean.into_typed::<f32>().unwrap()[[]].is_nan());
+    let n = a.count(None::<usize>).unwrap().ndarray().unwrap();
+    assert_eq!(n.into_typed::<i64>().unwrap()[[]], 0);
+}

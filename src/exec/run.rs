@@ -40,6 +40,21 @@ fn any_source(roots: &[NodeRef], pred: &dyn Fn(&dyn crate::source::ChunkSource) 
     false
 }
 
+/// The names of the sources below `root` (the first three, then how many more), for errors.
+fn source_names(root: &NodeRef) -> String {
+    let names = std::cell::RefCell::new(Vec::new());
+    any_source(std::slice::from_ref(root), &|s| {
+        names.borrow_mut().push(s.name());
+        false
+    });
+    let names = names.into_inner();
+    match names.len() {
+        0 => "constants".into(),
+        1..=3 => names.join(", "),
+        n => format!("{} and {} more sources", names[..3].join(", "), n - 3),
+    }
+}
+
 /// True when some source below `roots` waits on latency (so tasks prefetch concurrently).
 fn has_latency_sources(roots: &[NodeRef]) -> bool {
     any_source(roots, &|s| s.latency_bound())
@@ -379,9 +394,18 @@ impl ReduceJob {
         self.roots
             .iter()
             .map(|r| match &r.op {
-                Op::Reduce(x) => {
-                    state.finalize(x.op, x.input.dtype, r.dtype, &shape, x.ddof, x.mdtol)
-                }
+                Op::Reduce(x) => state
+                    .finalize(x.op, x.input.dtype, r.dtype, &shape, x.ddof, x.mdtol)
+                    .map_err(|e| match e {
+                        // numpy's words, and which data it was.
+                        Error::Invalid(m) => Error::Invalid(format!(
+                            "{m} (reducing {} of shape {:?} over axes {:?})",
+                            source_names(&x.input),
+                            x.input.shape,
+                            x.axes
+                        )),
+                        e => e,
+                    }),
                 _ => Err(Error::Internal("finalize of a non-reduction".into())),
             })
             .collect()

@@ -20,6 +20,7 @@ use super::raw::{
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::source::path_check::PathKind;
 use crate::source::{copy_overlap, read_checked, ChunkGrid, ChunkSource};
 use hdf5::{Hyperslab, SliceOrIndex};
 use ndarray::IxDyn;
@@ -161,8 +162,8 @@ impl std::fmt::Debug for Hdf5Source {
 /// Opens an HDF5 file for reading, with errors that say whether the file is missing or not
 /// HDF5 (or truncated).
 pub(crate) fn open_h5_file(path: &Path) -> Result<hdf5::File> {
-    std::fs::metadata(path)
-        .map_err(|e| Error::file(path, format!("cannot open HDF5 file: {e}")))?;
+    // A named pipe would block the library's open until a writer comes: refused first.
+    crate::source::path_check::check_path(path, "an HDF5 file", PathKind::File)?;
     let file = hdf5::File::open(path).map_err(|e| {
         Error::file(
             path,
