@@ -356,9 +356,6 @@ proptest! {
 
 /// Slice bounds and steps near `i64::MAX` (issue 11, finding 1), through the expression
 /// language, give numpy's answers. The random cases above keep their numbers below 2^33.
-///
-/// This passes once selection arithmetic is checked (src/select, another part of issue 11);
-/// before, `Stride::from_numpy` overflows.
 #[test]
 fn slice_steps_near_the_largest_integer_follow_numpy() {
     let a = ndarray::Array::from_shape_fn((4, 6), |(i, j)| (i * 6 + j) as f32).into_dyn();

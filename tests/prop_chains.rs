@@ -226,11 +226,11 @@ fn apply(st: State, s: &Step) -> Option<State> {
                 ),
                 2 => (
                     st.lazy.max(ax).ok()?,
-                    lanes(&|v| v.iter().cloned().fold(f64::NEG_INFINITY, f64::max)),
+                    lanes(&|v| v.iter().cloned().fold(f64::NEG_INFINITY, nan_max)),
                 ),
                 3 => (
                     st.lazy.min(ax).ok()?,
-                    lanes(&|v| v.iter().cloned().fold(f64::INFINITY, f64::min)),
+                    lanes(&|v| v.iter().cloned().fold(f64::INFINITY, nan_min)),
                 ),
                 4 => (
                     st.lazy.var(ax, 0.0).ok()?,
@@ -268,6 +268,24 @@ fn apply(st: State, s: &Step) -> Option<State> {
             }
         }
     })
+}
+
+/// numpy's `max` of two values: NaN when either is NaN (`f64::max` would drop it).
+fn nan_max(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.max(b)
+    }
+}
+
+/// numpy's `min` of two values: NaN when either is NaN.
+fn nan_min(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() {
+        f64::NAN
+    } else {
+        a.min(b)
+    }
 }
 
 fn same(got: &ArrayD<f64>, want: &ArrayD<f64>, exact: bool) -> Result<(), String> {

@@ -116,3 +116,67 @@ fn tiles_of_a_transposed_result_and_of_a_stream_match() {
         (&xr + &yr.t()).sum_axis(Axis(0)).into_dyn()
     );
 }
+
+/// The numbers in `output block(s) of [a, b]` of a plan's description.
+fn output_block(explain: &str) -> Vec<usize> {
+    let at = explain.find("output block(s) of [").expect(explain) + "output block(s) of [".len();
+    let end = at + explain[at..].find(']').unwrap();
+    explain[at..end]
+        .split(',')
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| t.trim().parse().unwrap())
+        .collect()
+}
+
+/// A reduction over the outer axis of data whose boxes are cheap to read (in memory) keeps
+/// each task's state small (about 1 MiB: the block cuts the chunks), while over a source whose
+/// boxes cost a chunk read the blocks keep whole chunks, so no chunk is read twice. Values
+/// against ndarray either way.
+#[test]
+fn outer_axis_reductions_keep_small_states_where_boxes_are_cheap() {
+    let (n, r, c) = (8, 256, 512);
+    let value = |i: usize, j: usize, k: usize| ((i * 31 + j * 7 + k) % 101) as f64 * 0.5;
+    let a = ArrayD::from_shape_fn(IxDyn(&[n, r, c]), |ix| value(ix[0], ix[1], ix[2]));
+    let want = a.mean_axis(Axis(0)).unwrap();
+    let cfg = EvalConfig::with_budget(256 << 20).threads(2);
+    // In memory, one chunk per slab: 128K output elements, a 5 MiB state if kept whole.
+    let mem = DynArray::from_ndarray(a.clone(), &[1, r, c]).unwrap();
+    let m = mem.mean(0usize).unwrap();
+    let text = vastarray::Plan::new(&[&m], &cfg)
+        .unwrap()
+        .explain()
+        .unwrap();
+    let block = output_block(&text);
+    assert!(
+        block.iter().product::<usize>() * 40 <= 1 << 20,
+        "{block:?}: {text}"
+    );
+    let got = evaluate(&[&m], &cfg).unwrap().remove(0);
+    let got = got.into_typed::<f64>().unwrap();
+    assert!(got
+        .iter()
+        .zip(want.iter())
+        .all(|(x, y)| (x - y).abs() < 1e-9));
+    // Counted (boxes not cheap): blocks of whole chunks, every chunk read once.
+    let src = GeneratedSource::from_index_fn(&[n, r, c], &[1, r, c], move |ix| {
+        value(ix[0], ix[1], ix[2])
+    })
+    .unwrap();
+    let counted = CountingSource::new(src).chunks_only();
+    let x = DynArray::from_source(counted.clone());
+    let m = x.mean(0usize).unwrap();
+    let text = vastarray::Plan::new(&[&m], &cfg)
+        .unwrap()
+        .explain()
+        .unwrap();
+    assert_eq!(output_block(&text), vec![r, c], "{text}");
+    let got = evaluate(&[&m], &cfg).unwrap().remove(0);
+    let got = got.into_typed::<f64>().unwrap();
+    assert!(got
+        .iter()
+        .zip(want.iter())
+        .all(|(x, y)| (x - y).abs() < 1e-9));
+    let counts = counted.counts();
+    assert_eq!(counts.per_chunk.len(), n);
+    assert!(counts.per_chunk.values().all(|&k| k == 1), "{counts:?}");
+}

@@ -178,6 +178,29 @@ const MAX_TASK_BYTES: usize = 64 << 20;
 /// between being read and being summarized.
 const MAX_PIECE_BYTES: usize = 4 << 20;
 
+/// The most reduction state a task keeps when boxes of its input are cheap to read: about
+/// what stays in a core's L2 cache next to the piece being folded.
+const STATE_CACHE_BYTES: usize = 1 << 20;
+
+/// True when every source below `node` reads any box as cheaply as its chunks (in memory,
+/// unfiltered files): blocks may then cut chunks without reading anything twice.
+fn cheap_boxes(node: &NodeRef) -> bool {
+    let mut stack = vec![node.clone()];
+    let mut seen = std::collections::HashSet::new();
+    while let Some(n) = stack.pop() {
+        if !seen.insert(n.id) {
+            continue;
+        }
+        if let Op::Source(s) = &n.op {
+            if !s.cheap_region_reads() {
+                return false;
+            }
+        }
+        stack.extend(n.inputs().into_iter().cloned());
+    }
+    true
+}
+
 /// The share of the budget that chunks every task of a pass needs (a broadcast operand) may
 /// take, held for the whole pass.
 const SHARED_DIVISOR: usize = 8;
@@ -324,13 +347,37 @@ pub fn plan_reduce(
         Ok(peak(&block, p, false)? <= budget)
     })?
     .unwrap_or(min_piece);
+    let input_bytes = |block: &[usize], piece: &[usize]| -> usize {
+        kept_of(block).iter().product::<usize>()
+            * piece.iter().product::<usize>()
+            * r.input.dtype.size()
+    };
+    // A large state (a reduction over outer axes) is cut into blocks whose state stays in
+    // cache, when any box of the input is as cheap to read as its chunks: then a task folds
+    // many rows of a small state instead of a few rows of a large one.
+    let block = if block == unit_out && cheap_boxes(&r.input) {
+        let target = STATE_CACHE_BYTES.max(needs.bytes_per_element());
+        let mut b = block;
+        while state_bytes(&b) > target {
+            match b.iter().position(|&x| x > 1) {
+                Some(d) => b[d] = b[d].div_ceil(2),
+                None => break,
+            }
+        }
+        b
+    } else {
+        block
+    };
     // 2. Grow output blocks while tasks stay plentiful, then pieces.
     let want = threads.max(1) * 2;
     let enough_blocks = |b: &[usize]| count_blocks(&out_grid, b, want) >= want;
     let block = if block == unit_out {
+        // A task's input stays about a piece (or the unit's, if larger).
+        let input_cap = MAX_PIECE_BYTES.max(input_bytes(&unit_out, &piece_start));
         grow(out_shape, &block, &|b| {
             Ok(peak(b, &piece_start, enough_blocks(b))? <= budget
                 && state_bytes(b) <= MAX_TASK_BYTES
+                && input_bytes(b, &piece_start) <= input_cap
                 && (enough_blocks(b) || !enough_blocks(&unit_out)))
         })?
     } else {
