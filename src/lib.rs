@@ -19,6 +19,7 @@ pub mod dtype;
 pub mod error;
 mod evaluate;
 pub mod exec;
+pub mod expr;
 pub mod graph;
 pub mod http;
 pub mod plan;

@@ -2,7 +2,7 @@
 //! (bad arguments, a bad expression, shown with a caret under the text at fault), 1 for
 //! failures while running (I/O, servers), naming the source.
 
-use super::expr::{ExprError, Span};
+use crate::expr::ExprError;
 
 /// An error of the command line tool.
 #[derive(Debug)]
@@ -60,44 +60,10 @@ impl CliError {
             CliError::Runtime(m) => format!("vastarray: error: {m}\n"),
             CliError::Closed => String::new(),
             CliError::Expr { what, text, error } => {
-                let mut out = format!(
-                    "vastarray: error in the {what} at byte {}: {}\n",
-                    error.span.start, error.message
-                );
-                let shown: String = text
-                    .chars()
-                    .map(|c| if c.is_whitespace() { ' ' } else { c })
-                    .collect();
-                out.push_str(&format!("    {shown}\n"));
-                out.push_str(&format!("    {}\n", underline(text, error.span, '^', "")));
-                if let Some((note, span)) = &error.note {
-                    out.push_str(&format!("    {}\n", underline(text, *span, '-', note)));
-                }
-                out
+                format!("vastarray: error in the {what} {}", error.render(text))
             }
         }
     }
-}
-
-/// A line of spaces with `mark` under the characters of `span` (at least one), then `label`.
-fn underline(text: &str, span: Span, mark: char, label: &str) -> String {
-    let clamp = |b: usize| {
-        let mut b = b.min(text.len());
-        while !text.is_char_boundary(b) {
-            b -= 1;
-        }
-        b
-    };
-    let (s, e) = (clamp(span.start), clamp(span.end.max(span.start)));
-    let col = text[..s].chars().count();
-    let width = text[s..e].chars().count().max(1);
-    let mut line = " ".repeat(col);
-    line.extend(std::iter::repeat_n(mark, width));
-    if !label.is_empty() {
-        line.push(' ');
-        line.push_str(label);
-    }
-    line
 }
 
 impl From<crate::Error> for CliError {
@@ -116,6 +82,7 @@ impl From<crate::Error> for CliError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::expr::Span;
 
     #[test]
     fn caret_under_the_span() {

@@ -3,8 +3,8 @@
 //! Rust.
 //!
 //! Modules: [`args`] (clap definitions), [`settings`] (global options, budget sizes, progress
-//! bars), [`source_spec`] (what SOURCE and DEST name, opening them), [`expr`] (the expression
-//! language), [`sinks`] (storing results), [`output`] (JSON and text, written without ever
+//! bars), [`source_spec`] (what SOURCE and DEST name, opening them), the expression language
+//! ([`crate::expr`]), [`sinks`] (storing results), [`output`] (JSON and text, written without ever
 //! panicking), [`error`] (messages and exit codes: 2 for usage errors, 1 for failures while
 //! running, 0 also when the reader of standard output goes away), and [`commands`], one file
 //! per subcommand.
@@ -12,7 +12,6 @@
 pub mod args;
 pub mod commands;
 pub mod error;
-pub mod expr;
 pub mod output;
 pub mod png;
 pub mod settings;

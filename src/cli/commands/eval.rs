@@ -3,14 +3,14 @@
 
 use super::super::args::EvalArgs;
 use super::super::error::CliError;
-use super::super::expr::stages::{compute_stages, StageError};
-use super::super::expr::{parse_expression, Builder};
 use super::super::output::outln;
 use super::super::output::{result_json, result_text, shape_json, shape_text};
 use super::super::settings::Settings;
 use super::super::sinks::{self, StoreOptions};
 use super::super::source_spec::{open, DestSpec, SourceSpec};
 use super::print_plan;
+use crate::expr::stages::{compute_stages, StageError};
+use crate::expr::{parse_expression, Builder};
 use crate::DynArray;
 use std::collections::BTreeMap;
 
@@ -71,7 +71,7 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
         };
         inputs.insert(name.clone(), open(spec, cache, settings)?.array);
     }
-    let mut builder = Builder::new(&inputs);
+    let mut builder = Builder::new(&inputs).no_inputs_hint("use --input {name}=SOURCE");
     let array = builder
         .build(&expr)
         .map_err(|e| CliError::expr(&args.expr, e))?;

@@ -8,12 +8,12 @@
 
 use super::super::args::MosaicArgs;
 use super::super::error::CliError;
-use super::super::expr::{parse_selection, Builder, Span};
 use super::super::output::outln;
 use super::super::png::write_png;
 use super::super::settings::Settings;
 use super::super::source_spec::check_cache_file;
 use super::print_plan;
+use crate::expr::{parse_selection, Builder, Span};
 use crate::http::{HttpClient, HttpConfig};
 use crate::proxy::Proxy;
 use crate::source::tiles::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate};

@@ -126,7 +126,10 @@ mod tests {
         assert_eq!(list.len(), want.len());
         for (i, w) in want.iter().enumerate() {
             assert_eq!(&list.ranges(i), w);
-            assert_eq!(list.block_len(i), w.iter().map(|r| r.len()).product());
+            assert_eq!(
+                list.block_len(i),
+                w.iter().map(|r| r.len()).product::<usize>()
+            );
         }
         let scalar = BlockList::new(vec![]).unwrap();
         assert_eq!(scalar.len(), 1);
