@@ -22,6 +22,7 @@ pub mod exec;
 pub mod expr;
 pub mod graph;
 pub mod http;
+mod open;
 pub mod plan;
 pub mod proxy;
 pub mod remote;
@@ -36,6 +37,9 @@ pub use error::{Error, Result};
 pub use evaluate::evaluate;
 pub use exec::{EvalConfig, ReduceState};
 pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
+pub use open::{
+    open, open_spec, open_with, split_hdf5, OpenOptions, Opened, SourceDetails, SourceSpec,
+};
 pub use plan::Plan;
 pub use select::{Dim, Region, SelItem, Selection, SliceArg, Stride};
 pub use sink::hdf5::{store_hdf5, Hdf5StoreOptions, Hdf5StoreReport, StoreMode};

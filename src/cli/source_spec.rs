@@ -1,4 +1,4 @@
-//! What a SOURCE or DEST argument names, and opening it.
+//! What a SOURCE or DEST argument names, and opening it (with [`crate::open_spec`]).
 //!
 //! - `FILE.npy`: a `.npy` file, read region by region ([`crate::source::npy::NpySource`]);
 //! - `FILE.b2nd`: a Blosc2 n-dimensional array file;
@@ -11,98 +11,15 @@
 
 use super::error::CliError;
 use super::settings::Settings;
-use crate::blosc::B2ndFile;
-use crate::proxy::Proxy;
-use crate::source::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source, Credentials};
-use crate::source::hdf5::{Hdf5File, Hdf5Options, Hdf5Source, PipelineFilter};
-use crate::source::npy::NpySource;
+use crate::source::caterva2::Credentials;
+use crate::source::hdf5::{Hdf5File, PipelineFilter};
 use crate::source::path_check::{check_path, PathKind};
-use crate::source::B2ndSource;
-use crate::{ChunkSource, DynArray};
+use crate::{open_spec, split_hdf5, ChunkSource, DynArray, OpenOptions, SourceDetails};
 use serde_json::{json, Value as Json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Extensions of HDF5 files.
-const HDF5_EXTENSIONS: [&str; 4] = [".h5", ".hdf5", ".he5", ".nc"];
-
-/// What a SOURCE argument names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SourceSpec {
-    /// A `.npy` file.
-    Npy(PathBuf),
-    /// A `.b2nd` file.
-    B2nd(PathBuf),
-    /// An HDF5 file, and a dataset in it (none: the file as a whole).
-    Hdf5 {
-        /// The file.
-        file: PathBuf,
-        /// The dataset's path (`/group/data`).
-        dataset: Option<String>,
-    },
-    /// A dataset on a Caterva2 server: the server's URL and the dataset's path (`@public/x.b2nd`).
-    Caterva2 {
-        /// `http://HOST:PORT/`
-        server: String,
-        /// `ROOT/PATH`
-        path: String,
-    },
-}
-
-/// Splits `FILE.h5:/path` into the file and the dataset (`None` when the text is not HDF5).
-fn split_hdf5(text: &str) -> Option<(PathBuf, Option<String>)> {
-    let lower = text.to_ascii_lowercase();
-    for ext in HDF5_EXTENSIONS {
-        if lower.ends_with(ext) {
-            return Some((PathBuf::from(text), None));
-        }
-        let marker = format!("{ext}:");
-        if let Some(i) = lower.find(&marker) {
-            let file = &text[..i + ext.len()];
-            let mut ds = text[i + marker.len()..].to_string();
-            if !ds.starts_with('/') {
-                ds.insert(0, '/');
-            }
-            return Some((PathBuf::from(file), Some(ds)));
-        }
-    }
-    None
-}
-
-const KINDS: &str =
-    "FILE.npy, FILE.b2nd, FILE.h5:/group/dataset (.hdf5, .nc) or c2+http://HOST:PORT/ROOT/PATH.b2nd";
-
-impl SourceSpec {
-    /// Parses a SOURCE argument.
-    pub fn parse(text: &str) -> Result<SourceSpec, CliError> {
-        if text.starts_with("c2+") {
-            let (server, path) = parse_c2_url(text).map_err(|e| {
-                CliError::Usage(format!(
-                    "{text:?}: {e}; a Caterva2 source is c2+http://HOST:PORT/@ROOT/PATH, as in c2+http://localhost:8000/@public/data.b2nd"
-                ))
-            })?;
-            return Ok(SourceSpec::Caterva2 { server, path });
-        }
-        if let Some((file, dataset)) = split_hdf5(text) {
-            return Ok(SourceSpec::Hdf5 { file, dataset });
-        }
-        let lower = text.to_ascii_lowercase();
-        if lower.ends_with(".npy") {
-            return Ok(SourceSpec::Npy(PathBuf::from(text)));
-        }
-        if lower.ends_with(".b2nd") {
-            return Ok(SourceSpec::B2nd(PathBuf::from(text)));
-        }
-        Err(CliError::Usage(format!(
-            "cannot tell what kind of source {text:?} is: expected {KINDS}"
-        )))
-    }
-
-    /// True for sources on a server.
-    pub fn is_remote(&self) -> bool {
-        matches!(self, SourceSpec::Caterva2 { .. })
-    }
-}
+pub use crate::SourceSpec;
 
 /// An opened source.
 pub struct Opened {
@@ -114,32 +31,147 @@ pub struct Opened {
     pub facts: serde_json::Map<String, Json>,
 }
 
-/// Opens a source (`cache`: a persistent cache file in front of a remote source; `settings`:
-/// the HTTP configuration and `--allow-incomplete`).
+/// Opens a source with [`crate::open_spec`] (`cache`: a persistent cache file in front of a
+/// remote source; `settings`: the HTTP configuration and `--allow-incomplete`; Caterva2
+/// credentials from [`C2_USER_ENV`] and [`C2_PASSWORD_ENV`]).
 pub fn open(
     spec: &SourceSpec,
     cache: Option<&Path>,
     settings: &Settings,
 ) -> Result<Opened, CliError> {
-    if cache.is_some() && !spec.is_remote() {
-        return Err(CliError::Usage(
-            "--cache puts a cache in front of a remote (c2+http://) source; this source is a local file".into(),
-        ));
-    }
-    match spec {
-        SourceSpec::Npy(path) => open_npy(path),
-        SourceSpec::B2nd(path) => open_b2nd(path),
-        SourceSpec::Hdf5 { file, dataset } => match dataset {
-            Some(ds) => open_hdf5(file, ds, settings.allow_incomplete),
-            None => Err(CliError::Usage(format!(
-                "{}: name a dataset in the file, as in {}:/group/dataset (`vastarray info {}` lists them)",
-                file.display(),
-                file.display(),
+    if let Some(file) = cache {
+        if !spec.is_remote() {
+            return Err(CliError::Usage(
+                "--cache puts a cache in front of a remote (c2+http://) source; this source is a local file".into(),
+            ));
+        }
+        if !file
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .ends_with(".b2nd")
+        {
+            return Err(CliError::Usage(format!(
+                "--cache {}: the cache is a .b2nd file",
                 file.display()
-            ))),
-        },
-        SourceSpec::Caterva2 { server, path } => open_caterva2(server, path, cache, settings),
+            )));
+        }
+        check_cache_file(file)?;
     }
+    if let SourceSpec::Hdf5 {
+        file,
+        dataset: Some(ds),
+    } = spec
+    {
+        if !settings.allow_incomplete {
+            check_complete(file, ds)?;
+        }
+    }
+    let credentials = match (std::env::var(C2_USER_ENV), std::env::var(C2_PASSWORD_ENV)) {
+        (Ok(u), Ok(p)) => Some(Credentials::new(u, p)),
+        _ => None,
+    };
+    let options = OpenOptions {
+        cache: cache.map(Path::to_path_buf),
+        http: settings.http.clone(),
+        allow_incomplete: settings.allow_incomplete,
+        credentials,
+    };
+    let opened = open_spec(spec, &options)?;
+    Ok(Opened {
+        array: opened.array,
+        source: opened.source,
+        facts: facts(&opened.details),
+    })
+}
+
+/// Refuses, with the command's own words, a dataset a vastarray store did not finish (the
+/// library's refusal speaks to Rust users).
+fn check_complete(file: &Path, dataset: &str) -> Result<(), CliError> {
+    check_hdf5_file(file)?;
+    let h5 = Hdf5File::open(file)?;
+    if let Ok(info) = h5.dataset_info(dataset) {
+        if info.vastarray_complete() == Some(false) {
+            return Err(CliError::Runtime(format!(
+                "{}: dataset {dataset} is incomplete: a vastarray store into it did not finish, so some of its chunks may never have been written (they read as the fill value); add --allow-incomplete to read it anyway",
+                file.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What `info` prints about a source's format.
+fn facts(details: &SourceDetails) -> serde_json::Map<String, Json> {
+    let mut f = serde_json::Map::new();
+    match details {
+        SourceDetails::Npy {
+            header,
+            stored_bytes,
+        } => {
+            f.insert("format".into(), json!("npy"));
+            f.insert("codec".into(), json!("none"));
+            f.insert("filters".into(), json!([]));
+            f.insert("stored_bytes".into(), json!(stored_bytes));
+            f.insert(
+                "npy_version".into(),
+                json!(format!("{}.{}", header.version.0, header.version.1)),
+            );
+            f.insert("descr".into(), json!(header.descr));
+            f.insert("fortran_order".into(), json!(header.fortran_order));
+        }
+        SourceDetails::B2nd {
+            blocks,
+            codec,
+            stored_bytes,
+        } => {
+            f.insert("format".into(), json!("b2nd"));
+            f.insert("codec".into(), json!(codec));
+            f.insert("blocks".into(), json!(blocks));
+            f.insert("stored_bytes".into(), json!(stored_bytes));
+        }
+        SourceDetails::Hdf5 { info, stored_bytes } => {
+            f.insert("format".into(), json!("hdf5"));
+            f.insert("dataset".into(), json!(info.path));
+            f.insert(
+                "layout".into(),
+                json!(format!("{:?}", info.layout).to_lowercase()),
+            );
+            let filters: Vec<String> = info.filters.iter().map(|f| f.to_string()).collect();
+            let codec = info
+                .filters
+                .iter()
+                .find_map(|f| match f {
+                    PipelineFilter::Deflate(_) => Some("deflate".to_string()),
+                    PipelineFilter::Other { name, .. } => Some(name.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "none".into());
+            f.insert("codec".into(), json!(codec));
+            f.insert("filters".into(), json!(filters));
+            f.insert("stored_bytes".into(), json!(stored_bytes));
+            if !info.attributes.is_empty() {
+                let names: Vec<&String> = info.attributes.keys().collect();
+                f.insert("attributes".into(), json!(names));
+            }
+        }
+        SourceDetails::Caterva2 {
+            url,
+            blocks,
+            server_dtype,
+            cache,
+        } => {
+            f.insert("format".into(), json!("caterva2"));
+            f.insert("url".into(), json!(url));
+            f.insert("blocks".into(), json!(blocks));
+            f.insert("server_dtype".into(), json!(server_dtype));
+            if let Some((file, held)) = cache {
+                f.insert("cache".into(), json!(file.display().to_string()));
+                f.insert("cached_chunks".into(), json!(held));
+            }
+        }
+        _ => {}
+    }
+    f
 }
 
 /// Checks that an HDF5 file is a regular file before the library opens it (a named pipe would
@@ -158,186 +190,10 @@ pub fn check_cache_file(file: &Path) -> Result<(), CliError> {
     Ok(())
 }
 
-fn open_npy(path: &Path) -> Result<Opened, CliError> {
-    let src = NpySource::open(path)?;
-    let h = src.header().clone();
-    let stored = std::fs::metadata(path).map(|m| m.len()).ok();
-    let mut facts = serde_json::Map::new();
-    facts.insert("format".into(), json!("npy"));
-    facts.insert("codec".into(), json!("none"));
-    facts.insert("filters".into(), json!([]));
-    facts.insert("stored_bytes".into(), json!(stored));
-    facts.insert(
-        "npy_version".into(),
-        json!(format!("{}.{}", h.version.0, h.version.1)),
-    );
-    facts.insert("descr".into(), json!(h.descr));
-    facts.insert("fortran_order".into(), json!(h.fortran_order));
-    let source: Arc<dyn ChunkSource> = Arc::new(src);
-    Ok(Opened {
-        array: DynArray::from_source_arc(source.clone()),
-        source,
-        facts,
-    })
-}
-
-fn open_b2nd(path: &Path) -> Result<Opened, CliError> {
-    check_path(path, "a .b2nd file", PathKind::File)?;
-    let src = B2ndSource::open(path)?;
-    let mut facts = serde_json::Map::new();
-    facts.insert("format".into(), json!("b2nd"));
-    facts.insert("codec".into(), json!(b2nd_codec(&src)));
-    facts.insert("blocks".into(), json!(src.block_shape()));
-    facts.insert(
-        "stored_bytes".into(),
-        json!(std::fs::metadata(path).map(|m| m.len()).ok()),
-    );
-    let source: Arc<dyn ChunkSource> = Arc::new(src);
-    Ok(Opened {
-        array: DynArray::from_source_arc(source.clone()),
-        source,
-        facts,
-    })
-}
-
-/// The codec of a `.b2nd` file, from the header of its first chunk holding data: bits 5 to 7
-/// of the Blosc2 header's flags byte give the compressor format, bit 1 says the chunk was
-/// stored without compression.
-fn b2nd_codec(src: &B2ndSource) -> String {
-    let Ok(file) = B2ndFile::open(src.path()) else {
-        return "unknown".into();
-    };
-    let n = src.grid().num_chunks();
-    for i in 0..n {
-        if file.chunk_is_special(i).unwrap_or(true) {
-            continue;
-        }
-        let Ok(raw) = file.chunk_bytes(i) else {
-            break;
-        };
-        let Some(&flags) = raw.get(2) else { break };
-        if flags & 0x02 != 0 {
-            return "none".into();
-        }
-        return match (flags >> 5) & 0x07 {
-            0 => "blosclz",
-            1 => "lz4",
-            3 => "zlib",
-            4 => "zstd",
-            _ => "other",
-        }
-        .into();
-    }
-    "unknown (no chunk holds data)".into()
-}
-
-fn open_hdf5(file: &Path, dataset: &str, allow_incomplete: bool) -> Result<Opened, CliError> {
-    check_hdf5_file(file)?;
-    if !allow_incomplete {
-        // The library's own refusal speaks to Rust users; this one to users of the command.
-        let h5 = Hdf5File::open(file)?;
-        if let Ok(info) = h5.dataset_info(dataset) {
-            if info.vastarray_complete() == Some(false) {
-                return Err(CliError::Runtime(format!(
-                    "{}: dataset {dataset} is incomplete: a vastarray store into it did not finish, so some of its chunks may never have been written (they read as the fill value); add --allow-incomplete to read it anyway",
-                    file.display()
-                )));
-            }
-        }
-    }
-    let options = Hdf5Options {
-        allow_incomplete,
-        ..Hdf5Options::default()
-    };
-    let src = Hdf5Source::open_with(file, dataset, &options)?;
-    let info = src.info().clone();
-    let mut facts = serde_json::Map::new();
-    facts.insert("format".into(), json!("hdf5"));
-    facts.insert("dataset".into(), json!(info.path));
-    facts.insert(
-        "layout".into(),
-        json!(format!("{:?}", info.layout).to_lowercase()),
-    );
-    let filters: Vec<String> = info.filters.iter().map(|f| f.to_string()).collect();
-    let codec = info
-        .filters
-        .iter()
-        .find_map(|f| match f {
-            PipelineFilter::Deflate(_) => Some("deflate".to_string()),
-            PipelineFilter::Other { name, .. } => Some(name.clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|| "none".into());
-    facts.insert("codec".into(), json!(codec));
-    facts.insert("filters".into(), json!(filters));
-    let stored = hdf5::File::open(file)
-        .and_then(|f| f.dataset(dataset))
-        .map(|d| d.storage_size())
-        .ok();
-    facts.insert("stored_bytes".into(), json!(stored));
-    if !info.attributes.is_empty() {
-        let names: Vec<&String> = info.attributes.keys().collect();
-        facts.insert("attributes".into(), json!(names));
-    }
-    let source: Arc<dyn ChunkSource> = Arc::new(src);
-    Ok(Opened {
-        array: DynArray::from_source_arc(source.clone()),
-        source,
-        facts,
-    })
-}
-
 /// Environment variables holding Caterva2 credentials (never written anywhere).
 pub const C2_USER_ENV: &str = "VASTARRAY_C2_USER";
 /// See [`C2_USER_ENV`].
 pub const C2_PASSWORD_ENV: &str = "VASTARRAY_C2_PASSWORD";
-
-fn open_caterva2(
-    server: &str,
-    path: &str,
-    cache: Option<&Path>,
-    settings: &Settings,
-) -> Result<Opened, CliError> {
-    let credentials = match (std::env::var(C2_USER_ENV), std::env::var(C2_PASSWORD_ENV)) {
-        (Ok(u), Ok(p)) => Some(Credentials::new(u, p)),
-        _ => None,
-    };
-    if let Some(file) = cache {
-        check_cache_file(file)?;
-    }
-    let client = Caterva2Client::new(server, credentials, settings.http.clone())?;
-    let src = Caterva2Source::with_client(Arc::new(client), path)?;
-    let mut facts = serde_json::Map::new();
-    facts.insert("format".into(), json!("caterva2"));
-    facts.insert("url".into(), json!(format!("{server}{path}")));
-    facts.insert("blocks".into(), json!(src.block_shape()));
-    facts.insert("server_dtype".into(), json!(src.info().dtype_name));
-    let remote: Arc<dyn ChunkSource> = Arc::new(src);
-    let source: Arc<dyn ChunkSource> = match cache {
-        None => remote,
-        Some(file) => {
-            if !file
-                .to_string_lossy()
-                .to_ascii_lowercase()
-                .ends_with(".b2nd")
-            {
-                return Err(CliError::Usage(format!(
-                    "--cache {}: the cache is a .b2nd file",
-                    file.display()
-                )));
-            }
-            let proxy = Proxy::builder(remote).cache_file(file).open()?;
-            facts.insert("cache".into(), json!(file.display().to_string()));
-            facts.insert("cached_chunks".into(), json!(proxy.chunks_in_file()));
-            Arc::new(proxy)
-        }
-    };
-    Ok(Opened {
-        array: DynArray::from_source_arc(source.clone()),
-        source,
-        facts,
-    })
-}
 
 /// Where a result is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -400,47 +256,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_of_source() {
-        assert_eq!(
-            SourceSpec::parse("a/b.npy").unwrap(),
-            SourceSpec::Npy("a/b.npy".into())
-        );
-        assert_eq!(
-            SourceSpec::parse("x.h5:/g/d").unwrap(),
-            SourceSpec::Hdf5 {
-                file: "x.h5".into(),
-                dataset: Some("/g/d".into())
-            }
-        );
-        assert_eq!(
-            SourceSpec::parse("dir.h5/x.nc:temp").unwrap(),
-            SourceSpec::Hdf5 {
-                file: "dir.h5/x.nc".into(),
-                dataset: Some("/temp".into())
-            }
-        );
-        assert_eq!(
-            SourceSpec::parse("x.hdf5").unwrap(),
-            SourceSpec::Hdf5 {
-                file: "x.hdf5".into(),
-                dataset: None
-            }
-        );
-        assert_eq!(
-            SourceSpec::parse("c2+http://localhost:8000/@public/a.b2nd").unwrap(),
-            SourceSpec::Caterva2 {
-                server: "http://localhost:8000/".into(),
-                path: "@public/a.b2nd".into()
-            }
-        );
-        assert!(SourceSpec::parse("data.csv").is_err());
+    fn kinds_of_destination() {
         assert!(DestSpec::parse("out.h5").is_err());
+        assert!(DestSpec::parse("data.csv").is_err());
         assert_eq!(
             DestSpec::parse("out.h5:/r").unwrap(),
             DestSpec::Hdf5 {
                 file: "out.h5".into(),
                 dataset: "/r".into()
             }
+        );
+        assert_eq!(
+            DestSpec::parse("r.b2nd").unwrap(),
+            DestSpec::B2nd("r.b2nd".into())
         );
     }
 }
