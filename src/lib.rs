@@ -13,23 +13,31 @@
 #![doc = include_str!("../README.md")]
 
 pub mod blosc;
-pub mod cli;
 pub mod data;
 pub mod dtype;
 pub mod error;
 mod evaluate;
 pub mod exec;
+#[warn(unreachable_pub)]
 pub mod expr;
 pub mod graph;
 pub mod http;
+#[warn(unreachable_pub)]
 mod open;
 pub mod plan;
 pub mod proxy;
 pub mod remote;
+#[warn(unreachable_pub)]
 pub mod select;
 pub mod sink;
 pub mod source;
+#[cfg(feature = "test-server")]
+#[warn(unreachable_pub)]
 pub mod tileserver;
+
+// The test tile server (`tileserver/`) names the crate `vastarray::`, so the same files build
+// inside the library and inside the `vastarray` binary (its `demo`).
+extern crate self as vastarray;
 
 pub use data::NdData;
 pub use dtype::{DType, Element};

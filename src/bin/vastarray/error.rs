@@ -2,7 +2,7 @@
 //! (bad arguments, a bad expression, shown with a caret under the text at fault), 1 for
 //! failures while running (I/O, servers), naming the source.
 
-use crate::expr::ExprError;
+use vastarray::expr::ExprError;
 
 /// An error of the command line tool.
 #[derive(Debug)]
@@ -66,11 +66,11 @@ impl CliError {
     }
 }
 
-impl From<crate::Error> for CliError {
+impl From<vastarray::Error> for CliError {
     /// Errors about shapes, axes, indices, types and arguments are usage errors; the others
     /// (reading, writing, servers, budget) are failures while running.
-    fn from(e: crate::Error) -> Self {
-        use crate::Error::*;
+    fn from(e: vastarray::Error) -> Self {
+        use vastarray::Error::*;
         match e {
             Shape(_) | Axis(_) | Index(_) | DType(_) | Invalid(_) => CliError::Usage(e.to_string()),
             Budget(_) => CliError::Runtime(format!("{e} (raise --budget, or select less)")),
@@ -82,7 +82,7 @@ impl From<crate::Error> for CliError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::Span;
+    use vastarray::expr::Span;
 
     #[test]
     fn caret_under_the_span() {

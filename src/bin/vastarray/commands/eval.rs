@@ -9,10 +9,10 @@ use super::super::settings::Settings;
 use super::super::sinks::{self, StoreOptions};
 use super::super::source_spec::{open, DestSpec, SourceSpec};
 use super::print_plan;
-use crate::expr::stages::{compute_stages, StageError};
-use crate::expr::{parse_expression, Builder};
-use crate::DynArray;
 use std::collections::BTreeMap;
+use vastarray::expr::stages::{compute_stages, StageError};
+use vastarray::expr::{parse_expression, Builder};
+use vastarray::DynArray;
 
 /// Results with more elements than this are not printed (use `--out`).
 pub const MAX_PRINT: usize = 1_000_000;

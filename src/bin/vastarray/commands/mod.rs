@@ -12,10 +12,10 @@ use super::error::CliError;
 use super::output::write_stdout;
 use super::settings::Settings;
 use super::source_spec::{open, Opened, SourceSpec};
-use crate::expr::{parse_selection, Builder, Span};
-use crate::DynArray;
 use std::collections::BTreeMap;
 use std::path::Path;
+use vastarray::expr::{parse_selection, Builder, Span};
+use vastarray::DynArray;
 
 /// Opens SOURCE and applies `--select SEL` to it.
 pub fn open_selected(

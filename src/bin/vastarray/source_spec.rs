@@ -1,25 +1,25 @@
-//! What a SOURCE or DEST argument names, and opening it (with [`crate::open_spec`]).
+//! What a SOURCE or DEST argument names, and opening it (with [`vastarray::open_spec`]).
 //!
-//! - `FILE.npy`: a `.npy` file, read region by region ([`crate::source::npy::NpySource`]);
+//! - `FILE.npy`: a `.npy` file, read region by region ([`vastarray::source::npy::NpySource`]);
 //! - `FILE.b2nd`: a Blosc2 n-dimensional array file;
 //! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5`, `.nc`): an HDF5 dataset; the file alone
 //!   (for `info`) lists its groups and datasets;
 //! - `c2+http://HOST:PORT/ROOT/PATH.b2nd` (or `c2+https`): a dataset on a Caterva2 server.
 //!
-//! Every file is checked before anything opens it ([`crate::source::path_check`]): a named
+//! Every file is checked before anything opens it ([`vastarray::source::path_check`]): a named
 //! pipe, a socket or a device is refused by name instead of blocking the command.
 
 use super::error::CliError;
 use super::settings::Settings;
-use crate::source::caterva2::Credentials;
-use crate::source::hdf5::{Hdf5File, PipelineFilter};
-use crate::source::path_check::{check_path, PathKind};
-use crate::{open_spec, split_hdf5, ChunkSource, DynArray, OpenOptions, SourceDetails};
 use serde_json::{json, Value as Json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use vastarray::source::caterva2::Credentials;
+use vastarray::source::hdf5::{Hdf5File, PipelineFilter};
+use vastarray::source::path_check::{check_path, PathKind};
+use vastarray::{open_spec, split_hdf5, ChunkSource, DynArray, OpenOptions, SourceDetails};
 
-pub use crate::SourceSpec;
+pub use vastarray::SourceSpec;
 
 /// An opened source.
 pub struct Opened {
@@ -31,7 +31,7 @@ pub struct Opened {
     pub facts: serde_json::Map<String, Json>,
 }
 
-/// Opens a source with [`crate::open_spec`] (`cache`: a persistent cache file in front of a
+/// Opens a source with [`vastarray::open_spec`] (`cache`: a persistent cache file in front of a
 /// remote source; `settings`: the HTTP configuration and `--allow-incomplete`; Caterva2
 /// credentials from [`C2_USER_ENV`] and [`C2_PASSWORD_ENV`]).
 pub fn open(
