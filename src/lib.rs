@@ -13,21 +13,31 @@
 #![doc = include_str!("../README.md")]
 
 pub mod blosc;
-pub mod cli;
 pub mod data;
 pub mod dtype;
 pub mod error;
 mod evaluate;
 pub mod exec;
+#[warn(unreachable_pub)]
+pub mod expr;
 pub mod graph;
 pub mod http;
+#[warn(unreachable_pub)]
+mod open;
 pub mod plan;
 pub mod proxy;
 pub mod remote;
+#[warn(unreachable_pub)]
 pub mod select;
 pub mod sink;
 pub mod source;
+#[cfg(feature = "test-server")]
+#[warn(unreachable_pub)]
 pub mod tileserver;
+
+// The test tile server (`tileserver/`) names the crate `vastarray::`, so the same files build
+// inside the library and inside the `vastarray` binary (its `demo`).
+extern crate self as vastarray;
 
 pub use data::NdData;
 pub use dtype::{DType, Element};
@@ -35,6 +45,9 @@ pub use error::{Error, Result};
 pub use evaluate::evaluate;
 pub use exec::{EvalConfig, ReduceState};
 pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
+pub use open::{
+    open, open_spec, open_with, split_hdf5, OpenOptions, Opened, SourceDetails, SourceSpec,
+};
 pub use plan::Plan;
 pub use select::{Dim, Region, SelItem, Selection, SliceArg, Stride};
 pub use sink::hdf5::{store_hdf5, Hdf5StoreOptions, Hdf5StoreReport, StoreMode};

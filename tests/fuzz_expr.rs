@@ -8,8 +8,7 @@ mod common;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::collections::BTreeMap;
-use vastarray::cli::error::CliError;
-use vastarray::cli::expr::{parse_expression, parse_selection, Builder, ExprError, Span};
+use vastarray::expr::{parse_expression, parse_selection, Builder, ExprError, Span};
 use vastarray::{DynArray, EvalConfig};
 
 /// Small inputs of several types and shapes, an empty one and a 0-d one among them.
@@ -50,7 +49,7 @@ fn check_error(text: &str, e: ExprError) {
         e.message
     );
     assert!(!e.message.is_empty());
-    let shown = CliError::expr(text, e).render();
+    let shown = e.render(text);
     assert!(shown.contains('^'), "{shown}");
 }
 

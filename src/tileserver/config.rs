@@ -1,8 +1,8 @@
 //! [`TileServerConfig`]: what the embedded tile server serves and which faults it injects.
 
-use crate::dtype::DType;
 use std::collections::HashSet;
 use std::time::Duration;
+use vastarray::dtype::DType;
 
 /// The address of one tile.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

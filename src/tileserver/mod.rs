@@ -20,8 +20,6 @@ pub use config::{TileId, TileServerConfig};
 pub use counters::ServerStats;
 pub use pixels::{render_tile, tile_pixel, tile_value};
 
-use crate::error::{Error, Result};
-use crate::source::tiles::TileFormat;
 use counters::Counters;
 use routes::{route, Reply};
 use std::io;
@@ -30,6 +28,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+use vastarray::error::{Error, Result};
+use vastarray::source::tiles::TileFormat;
 use wire::{read_request, write_response, Next};
 
 /// How often idle threads look at the stop flag.

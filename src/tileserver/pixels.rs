@@ -1,11 +1,11 @@
 //! The server's content: pixel values as pure functions of (z, x, y, row, col), so tests can
 //! compute what any tile must hold, and the encoders that turn them into tile files.
 
-use crate::dtype::DType;
-use crate::source::tiles::{encode_npy, TileFormat};
 use image::{DynamicImage, ImageBuffer, ImageFormat};
 use ndarray::{ArrayD, IxDyn};
 use std::io::Cursor;
+use vastarray::dtype::DType;
+use vastarray::source::tiles::{encode_npy, TileFormat};
 
 /// The RGBA value of pixel (`row`, `col`) of tile (`z`, `x`, `y`). Tiles with fewer channels
 /// serve the first ones (grey is the red value).
@@ -25,7 +25,7 @@ pub fn tile_pixel(z: u32, x: u64, y: u64, row: usize, col: usize) -> [u8; 4] {
 }
 
 /// The value of channel `channel` at pixel (`row`, `col`) of `.npy` tile (`z`, `x`, `y`), before
-/// conversion to the served type with [`crate::Element::from_f64`]: `tile_pixel * 2.5 - 100`.
+/// conversion to the served type with [`vastarray::Element::from_f64`]: `tile_pixel * 2.5 - 100`.
 pub fn tile_value(z: u32, x: u64, y: u64, row: usize, col: usize, channel: usize) -> f64 {
     f64::from(tile_pixel(z, x, y, row, col)[channel % 4]) * 2.5 - 100.0
 }
@@ -42,7 +42,7 @@ pub fn render_tile(
 ) -> Result<(Vec<u8>, &'static str), String> {
     match format {
         TileFormat::Npy => {
-            let data = crate::dispatch_dtype!(npy_dtype, T => T::wrap(ArrayD::from_shape_fn(
+            let data = vastarray::dispatch_dtype!(npy_dtype, T => T::wrap(ArrayD::from_shape_fn(
                 IxDyn(&[size, size, channels]),
                 |i| T::from_f64(tile_value(z, x, y, i[0], i[1], i[2])),
             )));

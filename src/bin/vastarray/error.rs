@@ -2,7 +2,7 @@
 //! (bad arguments, a bad expression, shown with a caret under the text at fault), 1 for
 //! failures while running (I/O, servers), naming the source.
 
-use super::expr::{ExprError, Span};
+use vastarray::expr::ExprError;
 
 /// An error of the command line tool.
 #[derive(Debug)]
@@ -60,51 +60,17 @@ impl CliError {
             CliError::Runtime(m) => format!("vastarray: error: {m}\n"),
             CliError::Closed => String::new(),
             CliError::Expr { what, text, error } => {
-                let mut out = format!(
-                    "vastarray: error in the {what} at byte {}: {}\n",
-                    error.span.start, error.message
-                );
-                let shown: String = text
-                    .chars()
-                    .map(|c| if c.is_whitespace() { ' ' } else { c })
-                    .collect();
-                out.push_str(&format!("    {shown}\n"));
-                out.push_str(&format!("    {}\n", underline(text, error.span, '^', "")));
-                if let Some((note, span)) = &error.note {
-                    out.push_str(&format!("    {}\n", underline(text, *span, '-', note)));
-                }
-                out
+                format!("vastarray: error in the {what} {}", error.render(text))
             }
         }
     }
 }
 
-/// A line of spaces with `mark` under the characters of `span` (at least one), then `label`.
-fn underline(text: &str, span: Span, mark: char, label: &str) -> String {
-    let clamp = |b: usize| {
-        let mut b = b.min(text.len());
-        while !text.is_char_boundary(b) {
-            b -= 1;
-        }
-        b
-    };
-    let (s, e) = (clamp(span.start), clamp(span.end.max(span.start)));
-    let col = text[..s].chars().count();
-    let width = text[s..e].chars().count().max(1);
-    let mut line = " ".repeat(col);
-    line.extend(std::iter::repeat_n(mark, width));
-    if !label.is_empty() {
-        line.push(' ');
-        line.push_str(label);
-    }
-    line
-}
-
-impl From<crate::Error> for CliError {
+impl From<vastarray::Error> for CliError {
     /// Errors about shapes, axes, indices, types and arguments are usage errors; the others
     /// (reading, writing, servers, budget) are failures while running.
-    fn from(e: crate::Error) -> Self {
-        use crate::Error::*;
+    fn from(e: vastarray::Error) -> Self {
+        use vastarray::Error::*;
         match e {
             Shape(_) | Axis(_) | Index(_) | DType(_) | Invalid(_) => CliError::Usage(e.to_string()),
             Budget(_) => CliError::Runtime(format!("{e} (raise --budget, or select less)")),
@@ -116,6 +82,7 @@ impl From<crate::Error> for CliError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vastarray::expr::Span;
 
     #[test]
     fn caret_under_the_span() {

@@ -3,16 +3,16 @@
 
 use super::super::args::EvalArgs;
 use super::super::error::CliError;
-use super::super::expr::stages::{compute_stages, StageError};
-use super::super::expr::{parse_expression, Builder};
 use super::super::output::outln;
 use super::super::output::{result_json, result_text, shape_json, shape_text};
 use super::super::settings::Settings;
 use super::super::sinks::{self, StoreOptions};
 use super::super::source_spec::{open, DestSpec, SourceSpec};
 use super::print_plan;
-use crate::DynArray;
 use std::collections::BTreeMap;
+use vastarray::expr::stages::{compute_stages, StageError};
+use vastarray::expr::{parse_expression, Builder};
+use vastarray::DynArray;
 
 /// Results with more elements than this are not printed (use `--out`).
 pub const MAX_PRINT: usize = 1_000_000;
@@ -71,7 +71,7 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
         };
         inputs.insert(name.clone(), open(spec, cache, settings)?.array);
     }
-    let mut builder = Builder::new(&inputs);
+    let mut builder = Builder::new(&inputs).no_inputs_hint("use --input {name}=SOURCE");
     let array = builder
         .build(&expr)
         .map_err(|e| CliError::expr(&args.expr, e))?;

@@ -55,6 +55,8 @@ impl Value {
 pub struct Builder<'a> {
     inputs: &'a BTreeMap<String, DynArray>,
     computed: HashMap<usize, DynArray>,
+    /// Said after "unknown name 'x' (no inputs were given" (`{name}`: the unknown name).
+    no_inputs_hint: Option<String>,
 }
 
 /// Stack left below which [`Builder::eval`] continues on a new stack segment.
@@ -73,7 +75,15 @@ impl<'a> Builder<'a> {
         Builder {
             inputs,
             computed: HashMap::new(),
+            no_inputs_hint: None,
         }
+    }
+
+    /// Adds `hint` to the message about an unknown name when no inputs were given, `{name}`
+    /// replaced by the name (the command says how to give one: `use --input {name}=SOURCE`).
+    pub fn no_inputs_hint(mut self, hint: impl Into<String>) -> Self {
+        self.no_inputs_hint = Some(hint.into());
+        self
     }
 
     /// Uses `value` for the node numbered `id` from now on (a computed stage).
@@ -109,9 +119,17 @@ impl<'a> Builder<'a> {
         }
         match &e.kind {
             ExprKind::Int(v) => Ok(Value::Scalar(Scalar::Int(*v))),
+            ExprKind::BigInt(_) => Err(beyond_i64(e)),
             ExprKind::Float(v) => Ok(Value::Scalar(Scalar::Float(*v))),
             ExprKind::Str(s) => Ok(Value::Str(s.clone())),
             ExprKind::Name(n) => self.name(n, e.span),
+            // `-9223372036854775808` is a literal beyond i64 negated into it.
+            ExprKind::Unary(UnOp::Neg, x) if matches!(x.kind, ExprKind::BigInt(_)) => {
+                match int_literal(e).and_then(|(v, _)| i64::try_from(v).ok()) {
+                    Some(v) => Ok(Value::Scalar(Scalar::Int(v))),
+                    None => Err(beyond_i64(e)),
+                }
+            }
             ExprKind::Unary(op, x) => {
                 let v = self.eval(x)?;
                 unary(*op, v, x.span, e.span)
@@ -170,7 +188,13 @@ impl<'a> Builder<'a> {
                 }
                 let names: Vec<&str> = self.inputs.keys().map(String::as_str).collect();
                 let mut msg = if names.is_empty() {
-                    format!("unknown name '{n}' (no inputs were given: use --input {n}=SOURCE)")
+                    match &self.no_inputs_hint {
+                        Some(h) => format!(
+                            "unknown name '{n}' (no inputs were given: {})",
+                            h.replace("{name}", n)
+                        ),
+                        None => format!("unknown name '{n}' (no inputs were given)"),
+                    }
                 } else {
                     format!("unknown name '{n}' (inputs: {})", names.join(", "))
                 };
@@ -210,7 +234,8 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn index_arg(&self, item: &IndexItem) -> Result<SliceArg, ExprError> {
+    /// One index item as a [`SliceArg`] (integers, slices, `...`, `None`, lists, masks).
+    pub fn index_arg(&self, item: &IndexItem) -> Result<SliceArg, ExprError> {
         match item {
             IndexItem::Ellipsis(_) => Ok(SliceArg::Ellipsis),
             IndexItem::Slice {
@@ -219,11 +244,22 @@ impl<'a> Builder<'a> {
                 let opt = |e: &Option<Expr>, what: &str| -> Result<Option<isize>, ExprError> {
                     match e {
                         None => Ok(None),
+                        // Integers of any size, clipped to isize as numpy's PySlice_Unpack does
+                        // (a stop of 10**30 is the end of the axis).
+                        Some(e) if int_literal(e).is_some() => {
+                            let (v, _) = int_literal(e).unwrap_or_default();
+                            Ok(Some(
+                                v.clamp(isize::MIN as i128, isize::MAX as i128) as isize
+                            ))
+                        }
                         Some(e) => match self.eval(e)? {
                             Value::NoneV => Ok(None),
                             Value::Scalar(Scalar::Int(v)) => Ok(Some(v as isize)),
                             v => Err(ExprError::new(
-                                format!("slice {what} must be an integer or None, not {}", v.kind()),
+                                format!(
+                                    "slice {what} must be an integer or None, not {}",
+                                    v.kind()
+                                ),
                                 e.span,
                             )),
                         },
@@ -240,7 +276,33 @@ impl<'a> Builder<'a> {
                     step: st,
                 })
             }
-            IndexItem::Expr(e) => match self.eval(e)? {
+            IndexItem::Expr(e) => {
+                // An index (or a list element) beyond isize is refused by numpy too.
+                let elems: Vec<&Expr> = match &e.kind {
+                    ExprKind::List(xs) => xs.iter().collect(),
+                    _ => vec![e],
+                };
+                for x in elems {
+                    if let Some((v, shown)) = int_literal(x) {
+                        if isize::try_from(v).is_err() {
+                            return Err(ExprError::new(
+                                format!("index {shown} does not fit in a 64-bit integer (numpy refuses it too)"),
+                                x.span,
+                            ));
+                        }
+                    }
+                }
+                if matches!(&e.kind, ExprKind::Name(n) if n == "Ellipsis" && !self.has_input(n)) {
+                    return Ok(SliceArg::Ellipsis);
+                }
+                self.index_value(e)
+            }
+        }
+    }
+
+    /// An index item that is an expression: an integer, `None` or a list.
+    fn index_value(&self, e: &Expr) -> Result<SliceArg, ExprError> {
+        match self.eval(e)? {
                 Value::Scalar(Scalar::Int(v)) => Ok(SliceArg::Index(v as isize)),
                 Value::NoneV => Ok(SliceArg::NewAxis),
                 Value::Seq { items, list: true } => {
@@ -282,9 +344,40 @@ impl<'a> Builder<'a> {
                     ),
                     e.span,
                 )),
-            },
         }
     }
+}
+
+/// The error about an integer literal beyond `i64` used as a number.
+fn beyond_i64(e: &Expr) -> ExprError {
+    let shown = int_literal(e).map(|(_, s)| s).unwrap_or_default();
+    ExprError::new(format!("integer {shown} does not fit in 64 bits"), e.span)
+}
+
+/// An integer literal with at most one sign (`7`, `-3`, `+(12)`, digits beyond `i64`): its
+/// value (saturated at the `i128` range: only whether it fits `isize` matters) and its
+/// spelling for messages. `None` for anything else.
+pub fn int_literal(e: &Expr) -> Option<(i128, String)> {
+    let (neg, x) = match &e.kind {
+        ExprKind::Unary(UnOp::Neg, x) => (true, &**x),
+        ExprKind::Unary(UnOp::Pos, x) => (false, &**x),
+        _ => (false, e),
+    };
+    let (v, digits) = match &x.kind {
+        ExprKind::Int(v) => (*v as i128, v.to_string()),
+        ExprKind::BigInt(d) => (
+            d.bytes().fold(0i128, |acc, b| {
+                acc.saturating_mul(10).saturating_add((b - b'0') as i128)
+            }),
+            d.clone(),
+        ),
+        _ => return None,
+    };
+    Some(if neg {
+        (-v, format!("-{digits}"))
+    } else {
+        (v, digits)
+    })
 }
 
 /// Checks indices against the shape, so an error points at the item at fault.

@@ -160,6 +160,8 @@ impl IndexItem {
 pub enum ExprKind {
     /// An integer literal (a weak Python int).
     Int(i64),
+    /// An integer literal beyond `i64`, its digits: only a slice bound may be one (clipped).
+    BigInt(String),
     /// A float literal (a weak Python float).
     Float(f64),
     /// A string literal (type names).
@@ -242,7 +244,11 @@ fn take_children(kind: &mut ExprKind, out: &mut Vec<Expr>) {
             }
         }
         ExprKind::Tuple(xs) | ExprKind::List(xs) => out.extend(xs),
-        ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Name(_) => {}
+        ExprKind::Int(_)
+        | ExprKind::BigInt(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Name(_) => {}
     }
 }
 
@@ -250,7 +256,11 @@ impl Expr {
     /// The direct children of the node.
     pub fn children(&self) -> Vec<&Expr> {
         match &self.kind {
-            ExprKind::Int(_) | ExprKind::Float(_) | ExprKind::Str(_) | ExprKind::Name(_) => vec![],
+            ExprKind::Int(_)
+            | ExprKind::BigInt(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Name(_) => vec![],
             ExprKind::Unary(_, x) => vec![x],
             ExprKind::Binary(_, a, b) => vec![a, b],
             ExprKind::Call { args, kwargs, .. } => {

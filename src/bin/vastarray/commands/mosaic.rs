@@ -8,19 +8,21 @@
 
 use super::super::args::MosaicArgs;
 use super::super::error::CliError;
-use super::super::expr::{parse_selection, Builder, Span};
 use super::super::output::outln;
 use super::super::png::write_png;
 use super::super::settings::Settings;
 use super::super::source_spec::check_cache_file;
 use super::print_plan;
-use crate::http::{HttpClient, HttpConfig};
-use crate::proxy::Proxy;
-use crate::source::tiles::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate};
-use crate::{ChunkSource, DType, DynArray};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
+use vastarray::expr::{parse_selection, Builder, Span};
+use vastarray::http::{HttpClient, HttpConfig};
+use vastarray::proxy::Proxy;
+use vastarray::source::tiles::{
+    TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate,
+};
+use vastarray::{ChunkSource, DType, DynArray};
 
 /// One zoom level of the tile server at `template`.
 pub fn tile_level(

@@ -168,7 +168,7 @@ impl Parser {
         if self.depth >= MAX_NESTING {
             return Err(ExprError::new(
                 format!(
-                    "the expression nests more than {MAX_NESTING} levels deep (parentheses, brackets, calls, unary operators or ** inside one another)"
+                    "the expression nests more than {MAX_NESTING} levels deep (parentheses, brackets, calls, unary operators or ** nested inside one another)"
                 ),
                 self.span(),
             ));
@@ -222,6 +222,7 @@ impl Parser {
         let t = self.bump();
         match t.tok {
             Tok::Int(v) => Ok(self.node(ExprKind::Int(v), t.span)),
+            Tok::BigInt(d) => Ok(self.node(ExprKind::BigInt(d), t.span)),
             Tok::Float(v) => Ok(self.node(ExprKind::Float(v), t.span)),
             Tok::Str(s) => Ok(self.node(ExprKind::Str(s), t.span)),
             Tok::Ident(name) => {
@@ -489,6 +490,7 @@ impl Parser {
 fn describe(t: &Tok) -> String {
     match t {
         Tok::Int(v) => format!("the number {v}"),
+        Tok::BigInt(d) => format!("the number {d}"),
         Tok::Float(v) => format!("the number {v}"),
         Tok::Ident(n) => format!("the name '{n}'"),
         Tok::Str(s) => format!("the string {s:?}"),
@@ -505,6 +507,7 @@ mod tests {
     fn show(e: &Expr) -> String {
         match &e.kind {
             ExprKind::Int(v) => v.to_string(),
+            ExprKind::BigInt(d) => d.clone(),
             ExprKind::Float(v) => format!("{v:?}"),
             ExprKind::Str(s) => format!("{s:?}"),
             ExprKind::Name(n) => n.clone(),

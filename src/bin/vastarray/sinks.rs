@@ -6,15 +6,15 @@ use super::args::Codec;
 use super::error::CliError;
 use super::settings::{progress_callback, Settings};
 use super::source_spec::DestSpec;
-use crate::blosc::{Codec as BloscCodec, Compression};
-use crate::sink::npy::{npy_buffers, store_npy, NpyStoreOptions};
-use crate::sink::RegionCompute;
-use crate::sink::{store_b2nd, B2ndOptions};
-use crate::source::hdf5::Hdf5File;
-use crate::source::path_check::{check_path, PathKind};
-use crate::{store_hdf5, Hdf5StoreOptions, StoreMode};
-use crate::{DType, DynArray, EvalConfig, NdData};
 use std::ops::Range;
+use vastarray::blosc::{Codec as BloscCodec, Compression};
+use vastarray::sink::npy::{npy_buffers, store_npy, NpyStoreOptions};
+use vastarray::sink::RegionCompute;
+use vastarray::sink::{store_b2nd, B2ndOptions};
+use vastarray::source::hdf5::Hdf5File;
+use vastarray::source::path_check::{check_path, PathKind};
+use vastarray::{store_hdf5, Hdf5StoreOptions, StoreMode};
+use vastarray::{DType, DynArray, EvalConfig, NdData};
 
 /// How a copy is stored.
 #[derive(Clone, Debug, Default)]
@@ -64,10 +64,10 @@ impl RegionCompute for Evaluated {
     fn region_dtype(&self) -> DType {
         self.array.dtype()
     }
-    fn compute_region(&self, region: &[Range<usize>]) -> crate::Result<NdData> {
-        let sel: Vec<crate::SliceArg> = region
+    fn compute_region(&self, region: &[Range<usize>]) -> vastarray::Result<NdData> {
+        let sel: Vec<vastarray::SliceArg> = region
             .iter()
-            .map(|r| crate::SliceArg::range(r.start as isize, r.end as isize))
+            .map(|r| vastarray::SliceArg::range(r.start as isize, r.end as isize))
             .collect();
         self.array.select(&sel)?.ndarray_with(&self.cfg)
     }

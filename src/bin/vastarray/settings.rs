@@ -3,12 +3,12 @@
 //! progress bars on standard error.
 
 use super::args::GlobalArgs;
-use crate::http::HttpConfig;
-use crate::EvalConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
+use vastarray::http::HttpConfig;
+use vastarray::EvalConfig;
 
 /// What the global options ask for.
 #[derive(Clone, Debug)]
@@ -95,7 +95,7 @@ pub fn new_bar(message: &str) -> ProgressBar {
 }
 
 /// A callback for [`EvalConfig::progress`] that moves `bar`.
-pub fn progress_callback(bar: ProgressBar) -> crate::exec::Progress {
+pub fn progress_callback(bar: ProgressBar) -> vastarray::exec::Progress {
     Arc::new(move |done, total| {
         if bar.length() != Some(total) {
             bar.set_length(total);

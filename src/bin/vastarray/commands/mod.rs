@@ -9,13 +9,13 @@ pub mod mosaic;
 pub mod stats;
 
 use super::error::CliError;
-use super::expr::{parse_selection, Builder, Span};
 use super::output::write_stdout;
 use super::settings::Settings;
 use super::source_spec::{open, Opened, SourceSpec};
-use crate::DynArray;
 use std::collections::BTreeMap;
 use std::path::Path;
+use vastarray::expr::{parse_selection, Builder, Span};
+use vastarray::DynArray;
 
 /// Opens SOURCE and applies `--select SEL` to it.
 pub fn open_selected(
@@ -34,7 +34,7 @@ pub fn open_selected(
     let array = match (select, items) {
         (Some(sel), Some(items)) => {
             let inputs = BTreeMap::new();
-            let b = Builder::new(&inputs);
+            let b = Builder::new(&inputs).no_inputs_hint("a selection holds only constants");
             b.index(&opened.array, &items, Span::new(0, sel.len()))
                 .map_err(|e| CliError::selection(sel, e))?
         }

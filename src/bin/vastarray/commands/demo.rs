@@ -19,14 +19,14 @@ use super::super::png::write_png;
 use super::super::settings::{parse_bytes, Settings};
 use super::mosaic::{cached_level, select_region, tile_level};
 use super::print_plan;
-use crate::http::{HttpClient, HttpConfig};
-use crate::remote::tile_mosaic;
-use crate::source::tiles::TileFormat;
 use crate::tileserver::{TileServer, TileServerConfig};
-use crate::{evaluate, ChunkSource, DType, DynArray, GeneratedSource, NdData, Plan};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
+use vastarray::http::{HttpClient, HttpConfig};
+use vastarray::remote::tile_mosaic;
+use vastarray::source::tiles::TileFormat;
+use vastarray::{evaluate, ChunkSource, DType, DynArray, GeneratedSource, NdData, Plan};
 
 /// The region drawn: rows and columns of zoom level 9.
 pub const REGION: &str = "54600:55000, 59300:59850";
@@ -76,7 +76,7 @@ fn tiles(dir: &Path, settings: &Settings) -> Result<(), CliError> {
     outln!("   tile server: {}", template)?;
     let cache = dir.join("tiles-z9.b2nd");
     // A fresh cache each run, so the first draw shows what it fetches.
-    for stale in [cache.clone(), crate::blosc::journal_path(&cache)] {
+    for stale in [cache.clone(), vastarray::blosc::journal_path(&cache)] {
         let _ = std::fs::remove_file(stale);
     }
     let png = dir.join("region.png");

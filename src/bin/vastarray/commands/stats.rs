@@ -8,7 +8,7 @@ use super::super::output::outln;
 use super::super::output::{scalar_json, scalar_text, shape_json, shape_text};
 use super::super::settings::Settings;
 use super::{open_selected, print_plan};
-use crate::{evaluate, DynArray, Plan, ReduceOp, ReduceOptions};
+use vastarray::{evaluate, DynArray, Plan, ReduceOp, ReduceOptions};
 
 /// Runs `stats`.
 pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {

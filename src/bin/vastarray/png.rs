@@ -1,10 +1,10 @@
 //! Writing a `(height, width, channels)` array of `uint8` as a PNG, atomically (a temporary
-//! file of [`crate::sink::temp`] renamed into place once complete).
+//! file of [`vastarray::sink::temp`] renamed into place once complete).
 
 use super::error::CliError;
-use crate::NdData;
 use image::{DynamicImage, ImageBuffer};
 use std::path::Path;
+use vastarray::NdData;
 
 /// Writes `data` (`uint8`, shape `(h, w, c)` with `c` 1 to 4) as the PNG `path`.
 pub fn write_png(data: NdData, path: &Path, overwrite: bool) -> Result<(), CliError> {
@@ -41,7 +41,7 @@ pub fn write_png(data: NdData, path: &Path, overwrite: bool) -> Result<(), CliEr
         _ => DynamicImage::ImageRgba8(ImageBuffer::from_raw(w, h, raw).ok_or_else(bad)?),
     };
     // Removed when dropped unless renamed into place; stale ones of killed runs go too.
-    let temp = crate::sink::temp::TempFile::claim(path)?;
+    let temp = vastarray::sink::temp::TempFile::claim(path)?;
     image
         .save_with_format(&temp, image::ImageFormat::Png)
         .map_err(|e| CliError::Runtime(format!("{}: cannot write: {e}", path.display())))?;

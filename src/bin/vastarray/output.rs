@@ -6,8 +6,8 @@
 //! ends the command quietly ([`CliError::Closed`]), any other failure (a full disk) is an error.
 
 use super::error::CliError;
-use crate::{DType, Element, NdData};
 use std::io::Write;
+use vastarray::{DType, Element, NdData};
 
 /// Writes `text` on standard output and flushes it. A closed pipe (the reader went away, as
 /// `head` does) is [`CliError::Closed`]; any other failure is a runtime error saying why.
@@ -37,10 +37,10 @@ pub fn write_stderr(text: &str) {
 /// returning `Result<(), CliError>` instead of panicking.
 macro_rules! outln {
     () => {
-        $crate::cli::output::write_stdout("\n")
+        $crate::output::write_stdout("\n")
     };
     ($($arg:tt)*) => {
-        $crate::cli::output::write_stdout(&format!("{}\n", format_args!($($arg)*)))
+        $crate::output::write_stdout(&format!("{}\n", format_args!($($arg)*)))
     };
 }
 pub(crate) use outln;
@@ -94,7 +94,7 @@ pub fn write_flat(data: &NdData, out: &mut String) {
 
 /// Calls `f(is_first, writer)` for every element in C order.
 fn dispatch_json(data: &NdData, f: &mut dyn FnMut(bool, &dyn Fn(&mut String))) {
-    crate::with_nd!(data, a: T => {
+    vastarray::with_nd!(data, a: T => {
         for (i, v) in a.iter().enumerate() {
             let v = *v;
             f(i == 0, &move |s: &mut String| <T as JsonElement>::write_json(v, s));

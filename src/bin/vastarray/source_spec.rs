@@ -1,0 +1,274 @@
+//! What a SOURCE or DEST argument names, and opening it (with [`vastarray::open_spec`]).
+//!
+//! - `FILE.npy`: a `.npy` file, read region by region ([`vastarray::source::npy::NpySource`]);
+//! - `FILE.b2nd`: a Blosc2 n-dimensional array file;
+//! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5`, `.nc`): an HDF5 dataset; the file alone
+//!   (for `info`) lists its groups and datasets;
+//! - `c2+http://HOST:PORT/ROOT/PATH.b2nd` (or `c2+https`): a dataset on a Caterva2 server.
+//!
+//! Every file is checked before anything opens it ([`vastarray::source::path_check`]): a named
+//! pipe, a socket or a device is refused by name instead of blocking the command.
+
+use super::error::CliError;
+use super::settings::Settings;
+use serde_json::{json, Value as Json};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use vastarray::source::caterva2::Credentials;
+use vastarray::source::hdf5::{Hdf5File, PipelineFilter};
+use vastarray::source::path_check::{check_path, PathKind};
+use vastarray::{open_spec, split_hdf5, ChunkSource, DynArray, OpenOptions, SourceDetails};
+
+pub use vastarray::SourceSpec;
+
+/// An opened source.
+pub struct Opened {
+    /// The source as a lazy array.
+    pub array: DynArray,
+    /// The source itself.
+    pub source: Arc<dyn ChunkSource>,
+    /// Facts for `info`: format, codec, stored size, format-specific entries.
+    pub facts: serde_json::Map<String, Json>,
+}
+
+/// Opens a source with [`vastarray::open_spec`] (`cache`: a persistent cache file in front of a
+/// remote source; `settings`: the HTTP configuration and `--allow-incomplete`; Caterva2
+/// credentials from [`C2_USER_ENV`] and [`C2_PASSWORD_ENV`]).
+pub fn open(
+    spec: &SourceSpec,
+    cache: Option<&Path>,
+    settings: &Settings,
+) -> Result<Opened, CliError> {
+    if let Some(file) = cache {
+        if !spec.is_remote() {
+            return Err(CliError::Usage(
+                "--cache puts a cache in front of a remote (c2+http://) source; this source is a local file".into(),
+            ));
+        }
+        if !file
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .ends_with(".b2nd")
+        {
+            return Err(CliError::Usage(format!(
+                "--cache {}: the cache is a .b2nd file",
+                file.display()
+            )));
+        }
+        check_cache_file(file)?;
+    }
+    if let SourceSpec::Hdf5 {
+        file,
+        dataset: Some(ds),
+    } = spec
+    {
+        if !settings.allow_incomplete {
+            check_complete(file, ds)?;
+        }
+    }
+    let credentials = match (std::env::var(C2_USER_ENV), std::env::var(C2_PASSWORD_ENV)) {
+        (Ok(u), Ok(p)) => Some(Credentials::new(u, p)),
+        _ => None,
+    };
+    let options = OpenOptions {
+        cache: cache.map(Path::to_path_buf),
+        http: settings.http.clone(),
+        allow_incomplete: settings.allow_incomplete,
+        credentials,
+    };
+    let opened = open_spec(spec, &options)?;
+    Ok(Opened {
+        array: opened.array,
+        source: opened.source,
+        facts: facts(&opened.details),
+    })
+}
+
+/// Refuses, with the command's own words, a dataset a vastarray store did not finish (the
+/// library's refusal speaks to Rust users).
+fn check_complete(file: &Path, dataset: &str) -> Result<(), CliError> {
+    check_hdf5_file(file)?;
+    let h5 = Hdf5File::open(file)?;
+    if let Ok(info) = h5.dataset_info(dataset) {
+        if info.vastarray_complete() == Some(false) {
+            return Err(CliError::Runtime(format!(
+                "{}: dataset {dataset} is incomplete: a vastarray store into it did not finish, so some of its chunks may never have been written (they read as the fill value); add --allow-incomplete to read it anyway",
+                file.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What `info` prints about a source's format.
+fn facts(details: &SourceDetails) -> serde_json::Map<String, Json> {
+    let mut f = serde_json::Map::new();
+    match details {
+        SourceDetails::Npy {
+            header,
+            stored_bytes,
+        } => {
+            f.insert("format".into(), json!("npy"));
+            f.insert("codec".into(), json!("none"));
+            f.insert("filters".into(), json!([]));
+            f.insert("stored_bytes".into(), json!(stored_bytes));
+            f.insert(
+                "npy_version".into(),
+                json!(format!("{}.{}", header.version.0, header.version.1)),
+            );
+            f.insert("descr".into(), json!(header.descr));
+            f.insert("fortran_order".into(), json!(header.fortran_order));
+        }
+        SourceDetails::B2nd {
+            blocks,
+            codec,
+            stored_bytes,
+        } => {
+            f.insert("format".into(), json!("b2nd"));
+            f.insert("codec".into(), json!(codec));
+            f.insert("blocks".into(), json!(blocks));
+            f.insert("stored_bytes".into(), json!(stored_bytes));
+        }
+        SourceDetails::Hdf5 { info, stored_bytes } => {
+            f.insert("format".into(), json!("hdf5"));
+            f.insert("dataset".into(), json!(info.path));
+            f.insert(
+                "layout".into(),
+                json!(format!("{:?}", info.layout).to_lowercase()),
+            );
+            let filters: Vec<String> = info.filters.iter().map(|f| f.to_string()).collect();
+            let codec = info
+                .filters
+                .iter()
+                .find_map(|f| match f {
+                    PipelineFilter::Deflate(_) => Some("deflate".to_string()),
+                    PipelineFilter::Other { name, .. } => Some(name.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "none".into());
+            f.insert("codec".into(), json!(codec));
+            f.insert("filters".into(), json!(filters));
+            f.insert("stored_bytes".into(), json!(stored_bytes));
+            if !info.attributes.is_empty() {
+                let names: Vec<&String> = info.attributes.keys().collect();
+                f.insert("attributes".into(), json!(names));
+            }
+        }
+        SourceDetails::Caterva2 {
+            url,
+            blocks,
+            server_dtype,
+            cache,
+        } => {
+            f.insert("format".into(), json!("caterva2"));
+            f.insert("url".into(), json!(url));
+            f.insert("blocks".into(), json!(blocks));
+            f.insert("server_dtype".into(), json!(server_dtype));
+            if let Some((file, held)) = cache {
+                f.insert("cache".into(), json!(file.display().to_string()));
+                f.insert("cached_chunks".into(), json!(held));
+            }
+        }
+        _ => {}
+    }
+    f
+}
+
+/// Checks that an HDF5 file is a regular file before the library opens it (a named pipe would
+/// block it).
+pub fn check_hdf5_file(file: &Path) -> Result<(), CliError> {
+    check_path(file, "an HDF5 file", PathKind::File)?;
+    Ok(())
+}
+
+/// Checks a `--cache` file before a proxy opens it: an existing one must be a regular file (a
+/// missing one is created).
+pub fn check_cache_file(file: &Path) -> Result<(), CliError> {
+    if file.symlink_metadata().is_ok() {
+        check_path(file, "a .b2nd cache file", PathKind::File)?;
+    }
+    Ok(())
+}
+
+/// Environment variables holding Caterva2 credentials (never written anywhere).
+pub const C2_USER_ENV: &str = "VASTARRAY_C2_USER";
+/// See [`C2_USER_ENV`].
+pub const C2_PASSWORD_ENV: &str = "VASTARRAY_C2_PASSWORD";
+
+/// Where a result is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DestSpec {
+    /// A `.npy` file.
+    Npy(PathBuf),
+    /// A `.b2nd` file.
+    B2nd(PathBuf),
+    /// A dataset in an HDF5 file.
+    Hdf5 {
+        /// The file.
+        file: PathBuf,
+        /// The dataset's path.
+        dataset: String,
+    },
+}
+
+impl DestSpec {
+    /// Parses a DEST argument.
+    pub fn parse(text: &str) -> Result<DestSpec, CliError> {
+        if let Some((file, dataset)) = split_hdf5(text) {
+            let dataset = dataset.filter(|d| d.len() > 1).ok_or_else(|| {
+                CliError::Usage(format!(
+                    "{text:?}: name the dataset to write, as in {text}:/result"
+                ))
+            })?;
+            return Ok(DestSpec::Hdf5 { file, dataset });
+        }
+        let lower = text.to_ascii_lowercase();
+        if lower.ends_with(".npy") {
+            return Ok(DestSpec::Npy(PathBuf::from(text)));
+        }
+        if lower.ends_with(".b2nd") {
+            return Ok(DestSpec::B2nd(PathBuf::from(text)));
+        }
+        Err(CliError::Usage(format!(
+            "cannot tell what kind of file to write for {text:?}: expected FILE.npy, FILE.b2nd or FILE.h5:/path"
+        )))
+    }
+
+    /// The file written.
+    pub fn file(&self) -> &Path {
+        match self {
+            DestSpec::Npy(p) | DestSpec::B2nd(p) => p,
+            DestSpec::Hdf5 { file, .. } => file,
+        }
+    }
+
+    /// The destination as written.
+    pub fn display(&self) -> String {
+        match self {
+            DestSpec::Hdf5 { file, dataset } => format!("{}:{dataset}", file.display()),
+            other => other.file().display().to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_of_destination() {
+        assert!(DestSpec::parse("out.h5").is_err());
+        assert!(DestSpec::parse("data.csv").is_err());
+        assert_eq!(
+            DestSpec::parse("out.h5:/r").unwrap(),
+            DestSpec::Hdf5 {
+                file: "out.h5".into(),
+                dataset: "/r".into()
+            }
+        );
+        assert_eq!(
+            DestSpec::parse("r.b2nd").unwrap(),
+            DestSpec::B2nd("r.b2nd".into())
+        );
+    }
+}

@@ -1,0 +1,386 @@
+//! [`open`]: a source named by text, as the command takes it, opened as a lazy [`DynArray`].
+//!
+//! - `FILE.npy`: a `.npy` file, read region by region ([`crate::source::npy::NpySource`]);
+//! - `FILE.b2nd`: a Blosc2 n-dimensional array file ([`crate::source::B2ndSource`]);
+//! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5` and netCDF-4 `.nc`): an HDF5 dataset
+//!   ([`Hdf5Source`]);
+//! - `c2+http://HOST:PORT/@ROOT/PATH` (or `c2+https`): a dataset on a Caterva2 server
+//!   ([`Caterva2Source`]), optionally behind a persistent cache file ([`OpenOptions::cache`]).
+//!
+//! Every file is checked before anything opens it ([`crate::source::path_check`]): a named
+//! pipe, a socket or a device is refused by name instead of blocking.
+
+use crate::blosc::B2ndFile;
+use crate::error::{Error, Result};
+use crate::http::HttpConfig;
+use crate::proxy::Proxy;
+use crate::source::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source, Credentials};
+use crate::source::hdf5::{Hdf5DatasetInfo, Hdf5Options, Hdf5Source};
+use crate::source::npy::{NpyHeader, NpySource};
+use crate::source::path_check::{check_path, PathKind};
+use crate::source::B2ndSource;
+use crate::{ChunkSource, DynArray};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Opens the source `spec` names (see the module's list) with default options.
+///
+/// ```
+/// # fn main() -> vastarray::Result<()> {
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("a.npy");
+/// let a = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[4, 3]), |ix| (ix[0] * 3 + ix[1]) as f64);
+/// let src = vastarray::MemorySource::new(a, &[2, 3])?;
+/// vastarray::sink::npy::store_npy(&src, &path, &Default::default())?;
+/// let x = vastarray::open(path.to_str().unwrap())?;
+/// assert_eq!(x.shape(), &[4, 3]);
+/// let col = x.select_str(":, 1")?.ndarray()?.into_typed::<f64>()?;
+/// assert_eq!(col.as_slice().unwrap(), &[1.0, 4.0, 7.0, 10.0]);
+/// # Ok(())
+/// # }
+/// ```
+pub fn open(spec: &str) -> Result<DynArray> {
+    open_with(spec, &OpenOptions::default())
+}
+
+/// Opens the source `spec` names with `options`.
+pub fn open_with(spec: &str, options: &OpenOptions) -> Result<DynArray> {
+    Ok(open_spec(&SourceSpec::parse(spec)?, options)?.array)
+}
+
+/// How [`open_with`] opens a source.
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    /// A persistent cache (a `.b2nd` file, created if missing) in front of a remote source.
+    pub cache: Option<PathBuf>,
+    /// Timeouts, retries and limits of HTTP requests.
+    pub http: HttpConfig,
+    /// Read an HDF5 dataset a vastarray store did not finish (its unwritten chunks read as the
+    /// fill value).
+    pub allow_incomplete: bool,
+    /// A login for a Caterva2 server (none: public roots only).
+    pub credentials: Option<Credentials>,
+}
+
+/// What a source's text names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// A `.npy` file.
+    Npy(PathBuf),
+    /// A `.b2nd` file.
+    B2nd(PathBuf),
+    /// An HDF5 file, and a dataset in it (none: the file as a whole, which cannot be opened as
+    /// one array).
+    Hdf5 {
+        /// The file.
+        file: PathBuf,
+        /// The dataset's path (`/group/data`).
+        dataset: Option<String>,
+    },
+    /// A dataset on a Caterva2 server.
+    Caterva2 {
+        /// `http://HOST:PORT/`
+        server: String,
+        /// `@ROOT/PATH`
+        path: String,
+    },
+}
+
+/// Extensions of HDF5 files (netCDF-4 files are HDF5 files).
+const HDF5_EXTENSIONS: [&str; 4] = [".h5", ".hdf5", ".he5", ".nc"];
+
+const KINDS: &str =
+    "FILE.npy, FILE.b2nd, FILE.h5:/group/dataset (.hdf5, .nc) or c2+http://HOST:PORT/ROOT/PATH.b2nd";
+
+/// Splits `FILE.h5:/path` into the file and the dataset (`None` when the text names no HDF5
+/// file; a dataset of `None` when it names the file alone). The dataset gets a leading `/`.
+pub fn split_hdf5(text: &str) -> Option<(PathBuf, Option<String>)> {
+    let lower = text.to_ascii_lowercase();
+    for ext in HDF5_EXTENSIONS {
+        if lower.ends_with(ext) {
+            return Some((PathBuf::from(text), None));
+        }
+        let marker = format!("{ext}:");
+        if let Some(i) = lower.find(&marker) {
+            let file = &text[..i + ext.len()];
+            let mut ds = text[i + marker.len()..].to_string();
+            if !ds.starts_with('/') {
+                ds.insert(0, '/');
+            }
+            return Some((PathBuf::from(file), Some(ds)));
+        }
+    }
+    None
+}
+
+impl SourceSpec {
+    /// Parses a source's text; an unknown kind is an [`Error::Invalid`] listing the kinds.
+    pub fn parse(text: &str) -> Result<SourceSpec> {
+        if text.starts_with("c2+") {
+            let (server, path) = parse_c2_url(text).map_err(|e| {
+                Error::Invalid(format!(
+                    "{text:?}: {e}; a Caterva2 source is c2+http://HOST:PORT/@ROOT/PATH, as in c2+http://localhost:8000/@public/data.b2nd"
+                ))
+            })?;
+            return Ok(SourceSpec::Caterva2 { server, path });
+        }
+        if let Some((file, dataset)) = split_hdf5(text) {
+            return Ok(SourceSpec::Hdf5 { file, dataset });
+        }
+        let lower = text.to_ascii_lowercase();
+        if lower.ends_with(".npy") {
+            return Ok(SourceSpec::Npy(PathBuf::from(text)));
+        }
+        if lower.ends_with(".b2nd") {
+            return Ok(SourceSpec::B2nd(PathBuf::from(text)));
+        }
+        Err(Error::Invalid(format!(
+            "cannot tell what kind of source {text:?} is: expected {KINDS}"
+        )))
+    }
+
+    /// True for sources on a server.
+    pub fn is_remote(&self) -> bool {
+        matches!(self, SourceSpec::Caterva2 { .. })
+    }
+
+    /// The local file the source is read from (none for a server).
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            SourceSpec::Npy(p) | SourceSpec::B2nd(p) => Some(p),
+            SourceSpec::Hdf5 { file, .. } => Some(file),
+            SourceSpec::Caterva2 { .. } => None,
+        }
+    }
+}
+
+/// An opened source: the lazy array, the source behind it, and what its format says.
+pub struct Opened {
+    /// The source as a lazy array.
+    pub array: DynArray,
+    /// The source itself (the cache in front of it, if any).
+    pub source: Arc<dyn ChunkSource>,
+    /// What the format says about it.
+    pub details: SourceDetails,
+}
+
+/// What a source's format says about it (what `vastarray info` prints).
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum SourceDetails {
+    /// A `.npy` file.
+    Npy {
+        /// Its header.
+        header: NpyHeader,
+        /// Bytes of the file.
+        stored_bytes: Option<u64>,
+    },
+    /// A `.b2nd` file.
+    B2nd {
+        /// The block shape inside each chunk.
+        blocks: Vec<usize>,
+        /// The codec of its first chunk holding data (`zstd`, `lz4`, ..., `none`).
+        codec: String,
+        /// Bytes of the file.
+        stored_bytes: Option<u64>,
+    },
+    /// An HDF5 dataset.
+    Hdf5 {
+        /// Layout, filters and attributes.
+        info: Hdf5DatasetInfo,
+        /// Bytes the dataset's data takes in the file.
+        stored_bytes: Option<u64>,
+    },
+    /// A Caterva2 dataset.
+    Caterva2 {
+        /// The dataset's URL.
+        url: String,
+        /// The block shape inside each chunk.
+        blocks: Vec<usize>,
+        /// The element type as the server names it.
+        server_dtype: String,
+        /// The cache file in front of it and the chunks it held when opened.
+        cache: Option<(PathBuf, usize)>,
+    },
+}
+
+/// Opens a parsed source with `options`.
+pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
+    if options.cache.is_some() && !spec.is_remote() {
+        return Err(Error::Invalid(
+            "a cache goes in front of a remote (c2+http://) source; this source is a local file"
+                .into(),
+        ));
+    }
+    let (source, details): (Arc<dyn ChunkSource>, SourceDetails) = match spec {
+        SourceSpec::Npy(path) => {
+            let src = NpySource::open(path)?;
+            let details = SourceDetails::Npy {
+                header: src.header().clone(),
+                stored_bytes: std::fs::metadata(path).map(|m| m.len()).ok(),
+            };
+            (Arc::new(src), details)
+        }
+        SourceSpec::B2nd(path) => {
+            check_path(path, "a .b2nd file", PathKind::File)?;
+            let src = B2ndSource::open(path)?;
+            let details = SourceDetails::B2nd {
+                blocks: src.block_shape().to_vec(),
+                codec: b2nd_codec(&src),
+                stored_bytes: std::fs::metadata(path).map(|m| m.len()).ok(),
+            };
+            (Arc::new(src), details)
+        }
+        SourceSpec::Hdf5 { file, dataset } => {
+            let Some(dataset) = dataset else {
+                return Err(Error::Invalid(format!(
+                    "{}: name a dataset in the file, as in {}:/group/dataset (`vastarray info {}` lists them)",
+                    file.display(),
+                    file.display(),
+                    file.display()
+                )));
+            };
+            check_path(file, "an HDF5 file", PathKind::File)?;
+            let h5 = Hdf5Options {
+                allow_incomplete: options.allow_incomplete,
+                ..Hdf5Options::default()
+            };
+            let src = Hdf5Source::open_with(file, dataset, &h5)?;
+            let stored_bytes = hdf5::File::open(file)
+                .and_then(|f| f.dataset(dataset))
+                .map(|d| d.storage_size())
+                .ok();
+            let details = SourceDetails::Hdf5 {
+                info: src.info().clone(),
+                stored_bytes,
+            };
+            (Arc::new(src), details)
+        }
+        SourceSpec::Caterva2 { server, path } => open_caterva2(server, path, options)?,
+    };
+    Ok(Opened {
+        array: DynArray::from_source_arc(source.clone()),
+        source,
+        details,
+    })
+}
+
+fn open_caterva2(
+    server: &str,
+    path: &str,
+    options: &OpenOptions,
+) -> Result<(Arc<dyn ChunkSource>, SourceDetails)> {
+    if let Some(file) = &options.cache {
+        if !file
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .ends_with(".b2nd")
+        {
+            return Err(Error::Invalid(format!(
+                "cache {}: the cache is a .b2nd file",
+                file.display()
+            )));
+        }
+        // A missing cache is created; an existing one must be a regular file.
+        if file.symlink_metadata().is_ok() {
+            check_path(file, "a .b2nd cache file", PathKind::File)?;
+        }
+    }
+    let client = Caterva2Client::new(server, options.credentials.clone(), options.http.clone())?;
+    let src = Caterva2Source::with_client(Arc::new(client), path)?;
+    let url = format!("{server}{path}");
+    let blocks = src.block_shape().to_vec();
+    let server_dtype = src.info().dtype_name.clone();
+    let remote: Arc<dyn ChunkSource> = Arc::new(src);
+    let (source, cache): (Arc<dyn ChunkSource>, _) = match &options.cache {
+        None => (remote, None),
+        Some(file) => {
+            let proxy = Proxy::builder(remote).cache_file(file).open()?;
+            let held = proxy.chunks_in_file();
+            (Arc::new(proxy), Some((file.clone(), held)))
+        }
+    };
+    let details = SourceDetails::Caterva2 {
+        url,
+        blocks,
+        server_dtype,
+        cache,
+    };
+    Ok((source, details))
+}
+
+/// The codec of a `.b2nd` file, from the header of its first chunk holding data: bits 5 to 7
+/// of the Blosc2 header's flags byte give the compressor format, bit 1 says the chunk was
+/// stored without compression.
+fn b2nd_codec(src: &B2ndSource) -> String {
+    let Ok(file) = B2ndFile::open(src.path()) else {
+        return "unknown".into();
+    };
+    let n = src.grid().num_chunks();
+    for i in 0..n {
+        if file.chunk_is_special(i).unwrap_or(true) {
+            continue;
+        }
+        let Ok(raw) = file.chunk_bytes(i) else {
+            break;
+        };
+        let Some(&flags) = raw.get(2) else { break };
+        if flags & 0x02 != 0 {
+            return "none".into();
+        }
+        return match (flags >> 5) & 0x07 {
+            0 => "blosclz",
+            1 => "lz4",
+            3 => "zlib",
+            4 => "zstd",
+            _ => "other",
+        }
+        .into();
+    }
+    "unknown (no chunk holds data)".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_of_source() {
+        assert_eq!(
+            SourceSpec::parse("a/b.npy").unwrap(),
+            SourceSpec::Npy("a/b.npy".into())
+        );
+        assert_eq!(
+            SourceSpec::parse("x.h5:/g/d").unwrap(),
+            SourceSpec::Hdf5 {
+                file: "x.h5".into(),
+                dataset: Some("/g/d".into())
+            }
+        );
+        assert_eq!(
+            SourceSpec::parse("dir.h5/x.nc:temp").unwrap(),
+            SourceSpec::Hdf5 {
+                file: "dir.h5/x.nc".into(),
+                dataset: Some("/temp".into())
+            }
+        );
+        assert_eq!(
+            SourceSpec::parse("x.hdf5").unwrap(),
+            SourceSpec::Hdf5 {
+                file: "x.hdf5".into(),
+                dataset: None
+            }
+        );
+        assert_eq!(
+            SourceSpec::parse("c2+http://localhost:8000/@public/a.b2nd").unwrap(),
+            SourceSpec::Caterva2 {
+                server: "http://localhost:8000/".into(),
+                path: "@public/a.b2nd".into()
+            }
+        );
+        assert!(matches!(
+            SourceSpec::parse("data.csv"),
+            Err(Error::Invalid(_))
+        ));
+    }
+}
