@@ -274,6 +274,33 @@ fn stretch<'a, T>(a: &'a ArrayD<T>, shape: &[usize]) -> Result<ndarray::ArrayVie
         .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {shape:?}", a.shape())))
 }
 
+/// `x[i] = f(x[i], q)` over a contiguous buffer, compiled for the CPU's vector units and
+/// picked at run time (AVX2+FMA, SSE4.1, NEON, else portable).
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+fn with_scalar<T: Copy, F: FnMut(T, T) -> T>(x: &mut [T], q: T, f: &mut F) {
+    for p in x.iter_mut() {
+        *p = f(*p, q);
+    }
+}
+
+/// `y[i] = f(p, y[i])` over a contiguous buffer (the scalar on the left), dispatched as
+/// [`with_scalar`].
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+fn scalar_with<T: Copy, F: FnMut(T, T) -> T>(p: T, y: &mut [T], f: &mut F) {
+    for q in y.iter_mut() {
+        *q = f(p, *q);
+    }
+}
+
+/// `x[i] = f(x[i], y[i])` over two contiguous buffers of one length, dispatched as
+/// [`with_scalar`].
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+fn pairs<T: Copy, F: FnMut(T, T) -> T>(x: &mut [T], y: &[T], f: &mut F) {
+    for (p, &q) in x.iter_mut().zip(y) {
+        *p = f(*p, q);
+    }
+}
+
 /// `f(a, b)` elementwise where the result has the operands' type: written into the buffer of a
 /// full operand (a scalar stays a scalar inside the loop; a stretched operand is a view with
 /// zero strides). `b` is `None` when it is `a` itself.
@@ -291,10 +318,16 @@ fn arith<T: Element>(
     Ok(match (a, b) {
         (Arg::Full(mut x), b) => {
             if let Some(q) = b.scalar() {
-                x.mapv_inplace(|p| f(p, q));
+                match x.as_slice_mut() {
+                    Some(xs) => with_scalar(xs, q, &mut f),
+                    None => x.mapv_inplace(|p| f(p, q)),
+                }
             } else {
                 match b {
-                    Arg::Full(y) => Zip::from(&mut x).and(&y).for_each(|p, &q| *p = f(*p, q)),
+                    Arg::Full(y) => match (x.as_slice_mut(), y.as_slice()) {
+                        (Some(xs), Some(ys)) if xs.len() == ys.len() => pairs(xs, ys, &mut f),
+                        _ => Zip::from(&mut x).and(&y).for_each(|p, &q| *p = f(*p, q)),
+                    },
                     Arg::Stretched(y) => Zip::from(&mut x)
                         .and(stretch(&y, shape)?)
                         .for_each(|p, &q| *p = f(*p, q)),
@@ -304,7 +337,10 @@ fn arith<T: Element>(
         }
         (a, Arg::Full(mut y)) => {
             if let Some(p) = a.scalar() {
-                y.mapv_inplace(|q| f(p, q));
+                match y.as_slice_mut() {
+                    Some(ys) => scalar_with(p, ys, &mut f),
+                    None => y.mapv_inplace(|q| f(p, q)),
+                }
             } else if let Arg::Stretched(x) = a {
                 Zip::from(&mut y)
                     .and(stretch(&x, shape)?)
