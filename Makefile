@@ -14,8 +14,11 @@ export VASTARRAY_PYTHON := $(abspath $(PY))
 demo: deps
 	cargo run --release --bin vastarray -- demo
 
+# Property tests draw from one fixed seed here, so a run is reproducible; `make fuzz` (and
+# PROPTEST_RNG_SEED=N make test) explore others.
+PROPTEST_SEED ?= 20261201
 test: deps pyenv
-	cargo test --lib --tests --examples
+	PROPTEST_RNG_SEED=$(PROPTEST_SEED) cargo test --lib --tests --examples
 	cargo test --doc
 
 bench: deps pyenv

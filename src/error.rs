@@ -5,7 +5,10 @@
 use std::path::PathBuf;
 
 /// Errors raised while building or evaluating arrays, or while reading and writing sources.
+///
+/// New kinds of error may be added: match with a wildcard arm.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// Two shapes that had to agree do not (elementwise operands, mosaic tiles, store targets).
     #[error("shape mismatch: {0}")]
@@ -50,6 +53,8 @@ pub enum Error {
         url: String,
         /// What went wrong (status, timeout, bad body).
         message: String,
+        /// The HTTP status of the server's answer, when the failure is one (404, 503, ...).
+        status: Option<u16>,
     },
     /// The persistent cache does not match the source it is asked to serve.
     #[error("cache {path}: {message}")]
@@ -81,6 +86,23 @@ impl Error {
             source_name: source_name.into(),
             chunk: chunk.map(|c| c.to_vec()),
             message: message.to_string(),
+        }
+    }
+
+    /// An [`Error::Http`] about `url` that is not an HTTP status (a bad body, a timeout).
+    pub fn http(url: impl Into<String>, message: impl std::fmt::Display) -> Self {
+        Error::Http {
+            url: url.into(),
+            message: message.to_string(),
+            status: None,
+        }
+    }
+
+    /// The HTTP status of the answer this error is about, if it is an [`Error::Http`] for one.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Http { status, .. } => *status,
+            _ => None,
         }
     }
 

@@ -86,8 +86,10 @@ fn a_permanent_500_fails_after_the_configured_retries_naming_the_url() {
         "first attempt plus 2 retries, no more"
     );
     assert_eq!(c.stats().failures, 1);
-    // The whole error, as displayed, names the URL too.
-    assert!(c.get(&u).unwrap_err().to_string().contains(&u));
+    // The whole error, as displayed, names the URL too, and carries the status as a field.
+    let e = c.get(&u).unwrap_err();
+    assert!(e.to_string().contains(&u));
+    assert_eq!(e.http_status(), Some(500), "{e:?}");
 }
 
 #[test]
@@ -101,6 +103,8 @@ fn too_many_dropped_connections_fail_naming_the_url() {
     let message = get_error(&c, &u);
     assert!(message.contains("connection dropped"), "{message}");
     assert_eq!(s.requests_for("/0/0/0.png"), 2);
+    // No answer, so no status.
+    assert_eq!(c.get(&u).unwrap_err().http_status(), None);
 }
 
 #[test]
@@ -122,6 +126,7 @@ fn not_found_is_an_error_or_missing_and_never_retried() {
     assert_eq!(c.stats().missing, 1);
     // Outside the pyramid is a 404 too.
     assert!(c.get_optional(&url(&s, 1, 2, 0)).unwrap().is_none());
+    assert_eq!(c.get(&u).unwrap_err().http_status(), Some(404));
 }
 
 #[test]

@@ -250,7 +250,8 @@ fn apply(st: State, s: &Step) -> Option<State> {
                 ),
                 _ => (
                     st.lazy.count(ax).ok()?.cast(vastarray::DType::F64).ok()?,
-                    lanes(&|v| v.len() as f64),
+                    // vastarray's count: elements that are not NaN.
+                    lanes(&|v| v.iter().filter(|x| !x.is_nan()).count() as f64),
                 ),
             };
             State {

@@ -133,6 +133,7 @@ impl HttpClient {
                     if delay >= left {
                         return Err(self.give_up(
                             request,
+                            f.status,
                             format!(
                                 "{} (gave up after {} attempts: the request's deadline of {:?} leaves no time for another)",
                                 f.message,
@@ -151,18 +152,19 @@ impl HttpClient {
                     } else {
                         f.message
                     };
-                    return Err(self.give_up(request, message));
+                    return Err(self.give_up(request, f.status, message));
                 }
             }
         }
     }
 
     /// Counts a failed call and makes its error.
-    fn give_up(&self, request: &HttpRequest, message: String) -> Error {
+    fn give_up(&self, request: &HttpRequest, status: Option<u16>, message: String) -> Error {
         self.stats.failure();
         Error::Http {
             url: request.url.clone(),
             message,
+            status,
         }
     }
 
@@ -174,6 +176,7 @@ impl HttpClient {
         Error::Http {
             url: url.to_string(),
             message: format!("{}{note}", response.status_message()),
+            status: Some(response.status),
         }
     }
 

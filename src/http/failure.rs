@@ -11,6 +11,8 @@ pub(crate) struct Failure {
     pub(crate) message: String,
     /// True when the same request may succeed if sent again.
     pub(crate) retryable: bool,
+    /// The HTTP status the server answered, when the failure is one.
+    pub(crate) status: Option<u16>,
 }
 
 /// The time limits of one attempt.
@@ -63,6 +65,7 @@ impl Failure {
         Failure {
             message: message.into(),
             retryable: true,
+            status: None,
         }
     }
 
@@ -71,6 +74,7 @@ impl Failure {
         Failure {
             message: message.into(),
             retryable: false,
+            status: None,
         }
     }
 
@@ -78,14 +82,16 @@ impl Failure {
     /// The message adds the server's JSON `detail`, if the (start of the) body has one.
     pub(crate) fn status(status: reqwest::StatusCode, body: &[u8]) -> Self {
         let message = super::request::status_message(status, body);
-        if status.is_server_error()
+        let mut f = if status.is_server_error()
             || status == reqwest::StatusCode::REQUEST_TIMEOUT
             || status == reqwest::StatusCode::TOO_MANY_REQUESTS
         {
             Failure::transient(message)
         } else {
             Failure::permanent(message)
-        }
+        };
+        f.status = Some(status.as_u16());
+        f
     }
 
     /// A failure to send the request or to receive the response headers.

@@ -46,7 +46,7 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
 /// The URL and message of an HTTP error (panics on any other error).
 pub fn http_error(e: vastarray::Error) -> (String, String) {
     match e {
-        vastarray::Error::Http { url, message } => (url, message),
+        vastarray::Error::Http { url, message, .. } => (url, message),
         other => panic!("expected an HTTP error, got {other}"),
     }
 }

@@ -123,6 +123,7 @@ impl Caterva2Client {
             return Err(Error::Http {
                 url,
                 message: "cannot log in: no credentials were given".into(),
+                status: None,
             });
         };
         let form = HttpRequest::form(
@@ -133,9 +134,14 @@ impl Caterva2Client {
             ],
         );
         let response = self.http.send(&form).map_err(|e| match e {
-            Error::Http { url, message } => Error::Http {
+            Error::Http {
+                url,
+                message,
+                status,
+            } => Error::Http {
                 url,
                 message: format!("login failed: {message}"),
+                status,
             },
             other => other,
         })?;
@@ -143,6 +149,7 @@ impl Caterva2Client {
             auth_cookie(response.header_values("set-cookie")).ok_or_else(|| Error::Http {
                 url: url.clone(),
                 message: format!("login answered without a {AUTH_COOKIE} cookie"),
+                status: None,
             })?;
         *self.cookie.write().unwrap_or_else(PoisonError::into_inner) = Some(token);
         Ok(())
@@ -194,6 +201,7 @@ impl Caterva2Client {
             .map_err(|e| Error::Http {
                 url: format!("{}api/roots", self.base),
                 message: format!("not a JSON object of roots: {e}"),
+                status: None,
             })?;
         Ok(map.into_iter().map(|(k, _)| k).collect())
     }
@@ -206,6 +214,7 @@ impl Caterva2Client {
         let info = Caterva2Info::parse(&fetched.body).map_err(|message| Error::Http {
             url: format!("{}{endpoint}", self.base),
             message: format!("{path}: {message}"),
+            status: None,
         })?;
         Ok((info, fetched))
     }

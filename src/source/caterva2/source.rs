@@ -58,6 +58,7 @@ impl Caterva2Source {
         let layout = info.layout().map_err(|e| Error::Http {
             url: format!("{}api/info/{path}", client.base_url()),
             message: e.to_string(),
+            status: None,
         })?;
         let mut identity = format!("caterva2:{}{path}", client.base_url());
         for (key, value) in [

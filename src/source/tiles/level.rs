@@ -164,6 +164,7 @@ impl TileLevelSource {
         decode_tile(self.config.format, &body, &self.config.layout).map_err(|message| Error::Http {
             url,
             message: format!("bad tile: {message}"),
+            status: None,
         })
     }
 
