@@ -15,11 +15,13 @@ demo: deps
 	cargo run --release --bin vastarray -- demo
 
 # Property tests draw from one fixed seed here, so a run is reproducible; `make fuzz` (and
-# PROPTEST_RNG_SEED=N make test) explore others.
+# `make test PROPTEST_SEED=N`) explore others.
 PROPTEST_SEED ?= 20261201
+# Test threads fork children while HDF5 files are open; an inherited descriptor would hold a
+# file's HDF5 lock (see tests/common/mod.rs), so the tests' HDF5 does without locks.
 test: deps pyenv
-	PROPTEST_RNG_SEED=$(PROPTEST_SEED) cargo test --lib --tests --examples
-	cargo test --doc
+	HDF5_USE_FILE_LOCKING=FALSE PROPTEST_RNG_SEED=$(PROPTEST_SEED) cargo test --lib --tests --examples
+	HDF5_USE_FILE_LOCKING=FALSE cargo test --doc
 
 bench: deps pyenv
 	cargo bench
