@@ -186,6 +186,37 @@ pub fn decode_into_array(
     shape: &[usize],
     fill: impl FnOnce(&mut [u8]) -> Result<(), String>,
 ) -> Result<NdData, String> {
+    build_array(dtype, big_endian, shape, Bytes::Fill(Box::new(fill)))
+}
+
+/// Where the bytes of an array come from.
+enum Bytes<'a> {
+    /// A filler that writes every byte of a zeroed buffer.
+    Fill(Box<dyn FnOnce(&mut [u8]) -> Result<(), String> + 'a>),
+    /// Byte runs of a file (checked to cover the array), read into memory never zeroed.
+    Runs(&'a File, &'a [(u64, usize)]),
+}
+
+/// `n` elements from `bytes`.
+fn elements<T: bytemuck::Pod>(n: usize, bytes: Bytes) -> Result<Vec<T>, String> {
+    match bytes {
+        Bytes::Fill(fill) => {
+            let mut v: Vec<T> = vec![T::zeroed(); n];
+            fill(bytemuck::cast_slice_mut(&mut v))?;
+            Ok(v)
+        }
+        Bytes::Runs(file, runs) => uninit_read(file, runs, n),
+    }
+}
+
+/// The array of `shape` and `dtype` made of `bytes` (C order, the file's byte order: swapped
+/// here when it is not the machine's). Booleans are bytes, any nonzero byte being `true`.
+fn build_array(
+    dtype: DType,
+    big_endian: bool,
+    shape: &[usize],
+    bytes: Bytes,
+) -> Result<NdData, String> {
     chunk_bytes(shape, dtype)?;
     let n: usize = shape.iter().product();
     let dim = IxDyn(shape);
@@ -193,8 +224,7 @@ pub fn decode_into_array(
     let swap = big_endian != cfg!(target_endian = "big");
     macro_rules! numbers {
         ($t:ty, $variant:ident, $x:ident => $swapped:expr) => {{
-            let mut v: Vec<$t> = vec![<$t>::default(); n];
-            fill(bytemuck::cast_slice_mut(&mut v))?;
+            let mut v: Vec<$t> = elements(n, bytes)?;
             if swap {
                 for $x in v.iter_mut() {
                     *$x = $swapped;
@@ -205,8 +235,7 @@ pub fn decode_into_array(
     }
     Ok(match dtype {
         DType::Bool => {
-            let mut v = vec![0u8; n];
-            fill(&mut v)?;
+            let v: Vec<u8> = elements(n, bytes)?;
             NdData::Bool(
                 ArrayD::from_shape_vec(dim, v.into_iter().map(|b| b != 0).collect())
                     .map_err(err)?,
@@ -284,40 +313,7 @@ pub fn read_runs_into_array(
     for &(off, len) in runs {
         check_range(file_len, off, len as u64)?;
     }
-    let n: usize = shape.iter().product();
-    let dim = IxDyn(shape);
-    let err = |e: ndarray::ShapeError| format!("building a {shape:?} array: {e}");
-    let swap = big_endian != cfg!(target_endian = "big");
-    macro_rules! numbers {
-        ($t:ty, $variant:ident, $x:ident => $swapped:expr) => {{
-            let mut v: Vec<$t> = uninit_read(file, runs, n)?;
-            if swap {
-                for $x in v.iter_mut() {
-                    *$x = $swapped;
-                }
-            }
-            NdData::$variant(ArrayD::from_shape_vec(dim, v).map_err(err)?)
-        }};
-    }
-    Ok(match dtype {
-        DType::Bool => {
-            let v: Vec<u8> = uninit_read(file, runs, n)?;
-            NdData::Bool(
-                ArrayD::from_shape_vec(dim, v.into_iter().map(|b| b != 0).collect())
-                    .map_err(err)?,
-            )
-        }
-        DType::U8 => numbers!(u8, U8, x => *x),
-        DType::I8 => numbers!(i8, I8, x => *x),
-        DType::I16 => numbers!(i16, I16, x => x.swap_bytes()),
-        DType::U16 => numbers!(u16, U16, x => x.swap_bytes()),
-        DType::I32 => numbers!(i32, I32, x => x.swap_bytes()),
-        DType::U32 => numbers!(u32, U32, x => x.swap_bytes()),
-        DType::I64 => numbers!(i64, I64, x => x.swap_bytes()),
-        DType::U64 => numbers!(u64, U64, x => x.swap_bytes()),
-        DType::F32 => numbers!(f32, F32, x => f32::from_bits(x.to_bits().swap_bytes())),
-        DType::F64 => numbers!(f64, F64, x => f64::from_bits(x.to_bits().swap_bytes())),
-    })
+    build_array(dtype, big_endian, shape, Bytes::Runs(file, runs))
 }
 
 /// `n` elements read from the byte runs (in bounds of the file, bytes summing to `n` elements)
