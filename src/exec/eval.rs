@@ -3,7 +3,7 @@
 //! runs them as streaming passes (see [`super::run`]).
 
 use super::fetch::PassChunks;
-use super::kernels::{self, Operand};
+use super::kernels::{self, Operand, Shared};
 use super::read::{read_region, ChunkLookup};
 use super::regions::{broadcast_input_region, input_regions};
 use crate::data::NdData;
@@ -164,9 +164,57 @@ pub fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
 fn operand(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<Operand> {
     if let Op::Broadcast(input) = &node.op {
         let r = broadcast_input_region(&input.shape, &node.shape, region);
-        return Ok(Operand::Stretched(eval(input, &r, ctx)?));
+        if let Some(part) = shared_part(input, &r) {
+            return Ok(Operand::Stretched(part));
+        }
+        return Ok(Operand::Stretched(Shared::new(eval(input, &r, ctx)?)));
     }
     Ok(Operand::Full(eval(node, region, ctx)?))
+}
+
+/// A box of a source held in memory (a stage result, an array in memory) when `node` is the
+/// source itself or the source with new axes, and `region` takes a contiguous range along each
+/// axis: shared with the task as it is, not copied.
+fn shared_part(node: &NodeRef, region: &[Dim]) -> Option<Shared> {
+    let mut n = node;
+    let mut r: Vec<Dim> = region.to_vec();
+    loop {
+        match &n.op {
+            Op::Source(src) => {
+                let data = src
+                    .shared_whole()
+                    .filter(|d| d.shape() == n.shape.as_slice() && d.dtype() == node.dtype)?;
+                let part = r
+                    .iter()
+                    .map(|d| match d {
+                        Dim::Stride(s) if s.step == 1 || s.len <= 1 => Some((s.start, s.len)),
+                        _ => None,
+                    })
+                    .collect::<Option<Vec<_>>>()?;
+                let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
+                return Shared::part_of(data, part, &shape);
+            }
+            // New axes and whole kept axes: the input's region is the kept axes' region.
+            Op::Select(input, sel) => {
+                let mut inner = Vec::with_capacity(input.shape.len());
+                for (item, d) in sel.items().iter().zip(&r) {
+                    match item {
+                        SelItem::NewAxis => {}
+                        SelItem::Keep(k) if k.is_full(input.shape[inner.len()]) => {
+                            inner.push(d.clone())
+                        }
+                        _ => return None,
+                    }
+                }
+                if sel.items().len() != r.len() || inner.len() != input.shape.len() {
+                    return None;
+                }
+                r = inner;
+                n = input;
+            }
+            _ => return None,
+        }
+    }
 }
 
 /// Drops indexed axes and inserts new ones.
@@ -233,4 +281,71 @@ pub fn collect_reads(
         }
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::Array;
+    use crate::source::MemorySource;
+    use ndarray::ArrayD;
+
+    /// A broadcast of an in-memory array (with a new leading axis, as `x - m` where `m` is a
+    /// stage result), whole or a contiguous part of it, reaches the kernel as the source's own
+    /// buffer, not a copy; a stepped part is read out as before. Values as ndarray's.
+    #[test]
+    fn broadcast_operands_share_an_in_memory_source() {
+        let m = ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| (i[0] * 4 + i[1]) as f64);
+        let src = Arc::new(MemorySource::new(m.clone(), &[3, 4]).unwrap());
+        let held = src.shared_whole().unwrap();
+        let a = Array::<f64>::from_dyn(crate::graph::DynArray::from_source_arc(src)).unwrap();
+        let b = a.insert_axis(0).unwrap().broadcast_to(&[5, 3, 4]).unwrap();
+        let node = b.as_dyn().node().clone();
+        let whole: Vec<Dim> = [5, 3, 4].iter().map(|&n| Dim::full(n)).collect();
+        let Operand::Stretched(shared) = operand(&node, &whole, &TaskCtx::default()).unwrap()
+        else {
+            panic!("a broadcast is a stretched operand");
+        };
+        assert!(shared.holds(&held), "the operand is the source's buffer");
+        assert_eq!(shared.to_full(&[5, 3, 4]), {
+            let w = m.clone().insert_axis(Axis(0));
+            NdData::F64(w.broadcast(IxDyn(&[5, 3, 4])).unwrap().to_owned())
+        });
+        let part = vec![
+            Dim::full(5),
+            Dim::Stride(crate::select::Stride::new(1, 1, 2)),
+            Dim::full(4),
+        ];
+        let Operand::Stretched(shared) = operand(&node, &part, &TaskCtx::default()).unwrap() else {
+            panic!("a broadcast is a stretched operand");
+        };
+        assert!(
+            shared.holds(&held),
+            "a part is a view of the source's buffer"
+        );
+        assert_eq!(shared.to_full(&[5, 2, 4]), {
+            let w = m
+                .slice(ndarray::s![1..3, ..])
+                .insert_axis(Axis(0))
+                .to_owned();
+            NdData::F64(w.broadcast(IxDyn(&[5, 2, 4])).unwrap().to_owned())
+        });
+        let stepped = vec![
+            Dim::full(5),
+            Dim::Stride(crate::select::Stride::new(0, 2, 2)),
+            Dim::full(4),
+        ];
+        let Operand::Stretched(shared) = operand(&node, &stepped, &TaskCtx::default()).unwrap()
+        else {
+            panic!("a broadcast is a stretched operand");
+        };
+        assert!(!shared.holds(&held), "a stepped selection is read out");
+        assert_eq!(shared.to_full(&[5, 2, 4]), {
+            let w = m
+                .slice(ndarray::s![0..3;2, ..])
+                .insert_axis(Axis(0))
+                .to_owned();
+            NdData::F64(w.broadcast(IxDyn(&[5, 2, 4])).unwrap().to_owned())
+        });
+    }
 }

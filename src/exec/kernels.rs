@@ -7,6 +7,7 @@ use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::graph::{BinaryOp, UnaryOp};
 use ndarray::{ArrayD, IxDyn, Zip};
+use std::sync::Arc;
 
 /// Per-type arithmetic. Operations a type does not have return `None` (the graph builder
 /// rules those out, so reaching one is an internal error).
@@ -198,11 +199,11 @@ pub fn unary(op: UnaryOp, x: NdData) -> Result<NdData> {
             UnaryOp::Ceil => <T as Arith>::ceil,
             UnaryOp::Not => <T as Arith>::not,
             _ => {
-                a.mapv_inplace(|v| <T as Arith>::float_fn(op, v));
+                map_in_place(&mut a, |v| <T as Arith>::float_fn(op, v));
                 return Ok(T::wrap(a));
             }
         };
-        a.mapv_inplace(f);
+        map_in_place(&mut a, f);
         a
     }))
 }
@@ -213,13 +214,14 @@ pub enum Operand {
     Full(NdData),
     /// The input of a broadcast, to be stretched to the region by zero strides (a scalar is
     /// one value): never copied to the region's size.
-    Stretched(NdData),
+    Stretched(Shared),
 }
 
 impl Operand {
-    fn data(&self) -> &NdData {
+    fn dtype(&self) -> DType {
         match self {
-            Operand::Full(d) | Operand::Stretched(d) => d,
+            Operand::Full(d) => d.dtype(),
+            Operand::Stretched(d) => d.data.dtype(),
         }
     }
 
@@ -227,33 +229,147 @@ impl Operand {
     pub fn into_full(self, shape: &[usize]) -> Result<NdData> {
         match self {
             Operand::Full(d) => Ok(d),
-            Operand::Stretched(d) => Ok(crate::map_nd!(d, a: T => {
-                a.broadcast(IxDyn(shape))
-                    .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {shape:?}", a.shape())))?
-                    .to_owned()
+            Operand::Stretched(d) => Ok(crate::dispatch_dtype!(d.data.dtype(), T => {
+                T::wrap(stretch(&d.view::<T>()?, shape)?.to_owned())
             })),
         }
     }
 }
 
+/// Values held in common (a stage result or an array in memory reaches every task without a
+/// copy), seen through a box of their own and with a shape of their own: the box's shape with
+/// unit axes inserted.
+pub struct Shared {
+    data: Arc<NdData>,
+    /// Start and length of the box along each axis of `data` (`None`: all of it).
+    part: Option<Vec<(usize, usize)>>,
+    shape: Vec<usize>,
+}
+
+impl Shared {
+    /// Values of one task, seen with their own shape.
+    pub fn new(data: NdData) -> Shared {
+        let shape = data.shape().to_vec();
+        Shared {
+            data: Arc::new(data),
+            part: None,
+            shape,
+        }
+    }
+
+    /// The box `part` (start and length per axis) of shared values, seen with `shape`: the
+    /// box's shape with unit axes inserted. `None` unless the box lies inside the data and
+    /// `shape` is such a shape.
+    pub fn part_of(
+        data: Arc<NdData>,
+        part: Vec<(usize, usize)>,
+        shape: &[usize],
+    ) -> Option<Shared> {
+        let dims = data.shape();
+        let inside = part.len() == dims.len()
+            && part
+                .iter()
+                .zip(dims)
+                .all(|(&(a, n), &d)| a.checked_add(n).is_some_and(|e| e <= d));
+        let lens: Vec<usize> = part.iter().map(|&(_, n)| n).collect();
+        (inside && unit_axes_inserted(&lens, shape).is_some()).then(|| Shared {
+            data,
+            part: Some(part),
+            shape: shape.to_vec(),
+        })
+    }
+    fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// True when these values are `data` itself (shared, not a copy).
+    #[cfg(test)]
+    pub(crate) fn holds(&self, data: &Arc<NdData>) -> bool {
+        Arc::ptr_eq(&self.data, data)
+    }
+
+    /// The values stretched to `shape`, copied out.
+    #[cfg(test)]
+    pub(crate) fn to_full(&self, shape: &[usize]) -> NdData {
+        crate::dispatch_dtype!(self.data.dtype(), T => {
+            T::wrap(stretch(&self.view::<T>().unwrap(), shape).unwrap().to_owned())
+        })
+    }
+
+    /// The values as type `T`, with this operand's shape.
+    fn view<T: Element>(&self) -> Result<ndarray::ArrayViewD<'_, T>> {
+        let a = typed::<T>(&self.data)?;
+        let mut v = match &self.part {
+            None => a.view(),
+            Some(part) => {
+                let sl: Vec<ndarray::SliceInfoElem> = part
+                    .iter()
+                    .map(|&(a, n)| ndarray::Slice::from(a..a + n).into())
+                    .collect();
+                a.slice(sl.as_slice())
+            }
+        };
+        if v.shape() == self.shape.as_slice() {
+            return Ok(v);
+        }
+        let at = unit_axes_inserted(v.shape(), &self.shape).ok_or_else(|| {
+            Error::Internal(format!("operand {:?} seen as {:?}", v.shape(), self.shape))
+        })?;
+        for k in at {
+            v = v.insert_axis(ndarray::Axis(k));
+        }
+        Ok(v)
+    }
+}
+
+/// Where unit axes go to make `from` into `to` (positions in `to`, ascending), if inserting
+/// unit axes does it.
+fn unit_axes_inserted(from: &[usize], to: &[usize]) -> Option<Vec<usize>> {
+    let mut at = Vec::new();
+    let mut k = 0;
+    for (j, &n) in to.iter().enumerate() {
+        if k < from.len() && from[k] == n {
+            k += 1;
+        } else if n == 1 {
+            at.push(j);
+        } else {
+            return None;
+        }
+    }
+    (k == from.len()).then_some(at)
+}
+
 /// A typed operand.
 enum Arg<T> {
     Full(ArrayD<T>),
-    Stretched(ArrayD<T>),
+    /// Holds data of type `T` (checked by [`Arg::of`]).
+    Stretched(Shared, std::marker::PhantomData<T>),
+}
+
+/// The values of `d` as type `T`.
+fn typed<T: Element>(d: &NdData) -> Result<&ArrayD<T>> {
+    T::peek(d).ok_or_else(|| {
+        Error::Internal(format!("kernel operand is {}, not {}", d.dtype(), T::DTYPE))
+    })
 }
 
 impl<T: Element> Arg<T> {
     fn of(op: Operand) -> Result<Arg<T>> {
         Ok(match op {
             Operand::Full(d) => Arg::Full(T::unwrap(d)?),
-            Operand::Stretched(d) => Arg::Stretched(T::unwrap(d)?),
+            Operand::Stretched(d) => {
+                typed::<T>(&d.data)?;
+                Arg::Stretched(d, std::marker::PhantomData)
+            }
         })
     }
 
     /// The single value of a stretched scalar.
     fn scalar(&self) -> Option<T> {
         match self {
-            Arg::Stretched(a) if a.len() == 1 => a.iter().next().copied(),
+            Arg::Stretched(d, _) if d.len() == 1 => {
+                typed::<T>(&d.data).ok()?.iter().next().copied()
+            }
             _ => None,
         }
     }
@@ -261,17 +377,33 @@ impl<T: Element> Arg<T> {
     fn full(self, shape: &[usize]) -> Result<ArrayD<T>> {
         match self {
             Arg::Full(a) => Ok(a),
-            Arg::Stretched(a) => Ok(a
-                .broadcast(IxDyn(shape))
-                .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {shape:?}", a.shape())))?
-                .to_owned()),
+            Arg::Stretched(d, _) => Ok(stretch(&d.view::<T>()?, shape)?.to_owned()),
         }
     }
 }
 
-fn stretch<'a, T>(a: &'a ArrayD<T>, shape: &[usize]) -> Result<ndarray::ArrayViewD<'a, T>> {
+fn stretch<'b, T>(
+    a: &'b ndarray::ArrayViewD<'_, T>,
+    shape: &[usize],
+) -> Result<ndarray::ArrayViewD<'b, T>> {
     a.broadcast(IxDyn(shape))
         .ok_or_else(|| Error::Internal(format!("broadcast {:?} to {shape:?}", a.shape())))
+}
+
+/// `x[i] = f(x[i])` over a contiguous buffer, dispatched as [`with_scalar`].
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+fn each<T: Copy, F: FnMut(T) -> T>(x: &mut [T], f: &mut F) {
+    for p in x.iter_mut() {
+        *p = f(*p);
+    }
+}
+
+/// `a[i] = f(a[i])` in place: the dispatched loop where `a` is contiguous.
+fn map_in_place<T: Copy>(a: &mut ArrayD<T>, mut f: impl FnMut(T) -> T) {
+    match a.as_slice_mut() {
+        Some(xs) => each(xs, &mut f),
+        None => a.mapv_inplace(f),
+    }
 }
 
 /// `x[i] = f(x[i], q)` over a contiguous buffer, compiled for the CPU's vector units and
@@ -301,6 +433,93 @@ fn pairs<T: Copy, F: FnMut(T, T) -> T>(x: &mut [T], y: &[T], f: &mut F) {
     }
 }
 
+/// `y[i] = f(x[i], y[i])` over two contiguous buffers of one length (the buffer written is on
+/// the right), dispatched as [`with_scalar`].
+#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+fn pairs_into_right<T: Copy, F: FnMut(T, T) -> T>(x: &[T], y: &mut [T], f: &mut F) {
+    for (&p, q) in x.iter().zip(y.iter_mut()) {
+        *q = f(p, *q);
+    }
+}
+
+/// How a stretched operand's contiguous buffer lines up with a contiguous region in C order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Lineup {
+    /// The operand's values repeat as one block over the region (only leading axes are
+    /// stretched, as `x - mean(x, axis=0)`): the region is a sequence of blocks of this length.
+    Tiles(usize),
+    /// Each of the operand's values covers a run of this many consecutive elements (only
+    /// trailing axes are stretched, as `x - mean(x, axis=-1, keepdims=True)`).
+    Runs(usize),
+}
+
+/// The [`Lineup`] of an operand of shape `small` broadcast to `shape` (numpy's rules: missing
+/// leading axes count as 1), if it is one of the two simple ones.
+fn lineup(small: &[usize], shape: &[usize]) -> Option<Lineup> {
+    if small.len() > shape.len() || shape.contains(&0) {
+        return None;
+    }
+    let pad = shape.len() - small.len();
+    let dim = |k: usize| if k < pad { 1 } else { small[k - pad] };
+    let stretched: Vec<bool> = (0..shape.len()).map(|k| dim(k) != shape[k]).collect();
+    if (0..shape.len()).any(|k| stretched[k] && dim(k) != 1) {
+        return None;
+    }
+    let first_kept = stretched.iter().position(|&s| !s).unwrap_or(shape.len());
+    if stretched[first_kept..].iter().all(|&s| !s) {
+        return Some(Lineup::Tiles(shape[first_kept..].iter().product()));
+    }
+    let last_kept = stretched.iter().rposition(|&s| !s)?;
+    if stretched[..=last_kept].iter().all(|&s| !s) {
+        return Some(Lineup::Runs(shape[last_kept + 1..].iter().product()));
+    }
+    None
+}
+
+/// `x = f(x, y)` (or `f(y, x)` when `y_left`) where `x` is the contiguous region and `y` a
+/// contiguous stretched operand lined up as `how` (checked by [`fits`]), dispatched as
+/// [`with_scalar`].
+fn with_stretched<T: Copy, F: FnMut(T, T) -> T>(
+    x: &mut [T],
+    y: &[T],
+    how: Lineup,
+    y_left: bool,
+    f: &mut F,
+) {
+    match how {
+        Lineup::Tiles(n) => {
+            for xs in x.chunks_exact_mut(n.max(1)) {
+                if y_left {
+                    pairs_into_right(y, xs, f);
+                } else {
+                    pairs(xs, y, f);
+                }
+            }
+        }
+        Lineup::Runs(n) => {
+            for (xs, &q) in x.chunks_exact_mut(n.max(1)).zip(y) {
+                if y_left {
+                    scalar_with(q, xs, f);
+                } else {
+                    with_scalar(xs, q, f);
+                }
+            }
+        }
+    }
+}
+
+/// The lineup of `y` against a region of `shape`, when both buffers are contiguous and it is
+/// one of the simple ones (see [`with_stretched`]).
+fn fits<T>(x_len: usize, y: &ndarray::ArrayViewD<'_, T>, shape: &[usize]) -> Option<Lineup> {
+    y.as_slice()?;
+    let how = lineup(y.shape(), shape)?;
+    let ok = match how {
+        Lineup::Tiles(n) => n == y.len() && n > 0 && x_len % n == 0,
+        Lineup::Runs(n) => n > 0 && x_len == n * y.len(),
+    };
+    ok.then_some(how)
+}
+
 /// `f(a, b)` elementwise where the result has the operands' type: written into the buffer of a
 /// full operand (a scalar stays a scalar inside the loop; a stretched operand is a view with
 /// zero strides). `b` is `None` when it is `a` itself.
@@ -312,7 +531,7 @@ fn arith<T: Element>(
 ) -> Result<ArrayD<T>> {
     let Some(b) = b else {
         let mut x = a.full(shape)?;
-        x.mapv_inplace(|v| f(v, v));
+        map_in_place(&mut x, |v| f(v, v));
         return Ok(x);
     };
     Ok(match (a, b) {
@@ -328,9 +547,18 @@ fn arith<T: Element>(
                         (Some(xs), Some(ys)) if xs.len() == ys.len() => pairs(xs, ys, &mut f),
                         _ => Zip::from(&mut x).and(&y).for_each(|p, &q| *p = f(*p, q)),
                     },
-                    Arg::Stretched(y) => Zip::from(&mut x)
-                        .and(stretch(&y, shape)?)
-                        .for_each(|p, &q| *p = f(*p, q)),
+                    Arg::Stretched(y, _) => {
+                        let y = y.view::<T>()?;
+                        let n = x.len();
+                        match (fits(n, &y, shape), x.as_slice_mut(), y.as_slice()) {
+                            (Some(how), Some(xs), Some(ys)) => {
+                                with_stretched(xs, ys, how, false, &mut f)
+                            }
+                            _ => Zip::from(&mut x)
+                                .and(stretch(&y, shape)?)
+                                .for_each(|p, &q| *p = f(*p, q)),
+                        }
+                    }
                 }
             }
             x
@@ -341,10 +569,15 @@ fn arith<T: Element>(
                     Some(ys) => scalar_with(p, ys, &mut f),
                     None => y.mapv_inplace(|q| f(p, q)),
                 }
-            } else if let Arg::Stretched(x) = a {
-                Zip::from(&mut y)
-                    .and(stretch(&x, shape)?)
-                    .for_each(|q, &p| *q = f(p, *q));
+            } else if let Arg::Stretched(x, _) = a {
+                let x = x.view::<T>()?;
+                let n = y.len();
+                match (fits(n, &x, shape), y.as_slice_mut(), x.as_slice()) {
+                    (Some(how), Some(ys), Some(xs)) => with_stretched(ys, xs, how, true, &mut f),
+                    _ => Zip::from(&mut y)
+                        .and(stretch(&x, shape)?)
+                        .for_each(|q, &p| *q = f(p, *q)),
+                }
             }
             y
         }
@@ -359,22 +592,25 @@ fn map2<T: Element, U: Element>(
     shape: &[usize],
     mut f: impl FnMut(T, T) -> U,
 ) -> Result<ArrayD<U>> {
-    fn view<'a, T>(x: &'a Arg<T>, shape: &[usize]) -> Result<ndarray::ArrayViewD<'a, T>> {
+    fn shaped<T: Element>(x: &Arg<T>) -> Result<ndarray::ArrayViewD<'_, T>> {
         match x {
             Arg::Full(a) => Ok(a.view()),
-            Arg::Stretched(a) => stretch(a, shape),
+            Arg::Stretched(d, _) => d.view::<T>(),
         }
     }
-    let x = view(&a, shape)?;
+    let av = shaped(&a)?;
+    let x = stretch(&av, shape)?;
     Ok(match &b {
         None => x.map(|&p| f(p, p)),
-        Some(b) => match (a.scalar(), b.scalar()) {
-            (None, Some(q)) => x.map(|&p| f(p, q)),
-            (Some(p), None) => view(b, shape)?.map(|&q| f(p, q)),
-            _ => Zip::from(x)
-                .and(view(b, shape)?)
-                .map_collect(|&p, &q| f(p, q)),
-        },
+        Some(b) => {
+            let bv = shaped(b)?;
+            let y = stretch(&bv, shape)?;
+            match (a.scalar(), b.scalar()) {
+                (None, Some(q)) => x.map(|&p| f(p, q)),
+                (Some(p), None) => y.map(|&q| f(p, q)),
+                _ => Zip::from(x).and(y).map_collect(|&p, &q| f(p, q)),
+            }
+        }
     })
 }
 
@@ -388,7 +624,7 @@ fn fast_exponent(b: Option<&Operand>) -> Option<f64> {
     if e.len() != 1 {
         return None;
     }
-    let e = e.clone().cast(DType::F64);
+    let e = NdData::clone(&e.data).cast(DType::F64);
     let e = f64::peek(&e).and_then(|v| v.iter().next().copied())?;
     [2.0, 1.0, 0.5, -1.0].contains(&e).then_some(e)
 }
@@ -399,16 +635,16 @@ fn fast_exponent(b: Option<&Operand>) -> Option<f64> {
 /// intermediates. `b` is `None` when both operands are the same node (`a * a`).
 pub fn binary(op: BinaryOp, a: Operand, b: Option<Operand>, shape: &[usize]) -> Result<NdData> {
     if let Some(b) = &b {
-        if a.data().dtype() != b.data().dtype() {
+        if a.dtype() != b.dtype() {
             return Err(Error::Internal(format!(
                 "binary {}: operands {} and {}",
                 op.name(),
-                a.data().dtype(),
-                b.data().dtype(),
+                a.dtype(),
+                b.dtype(),
             )));
         }
     }
-    let dtype = a.data().dtype();
+    let dtype = a.dtype();
     if op == BinaryOp::Pow && dtype.is_float() {
         if let Some(e) = fast_exponent(b.as_ref()) {
             let x = a.into_full(shape)?;
@@ -418,7 +654,7 @@ pub fn binary(op: BinaryOp, a: Operand, b: Option<Operand>, shape: &[usize]) -> 
                 -1.0 => crate::map_nd!(x, v: T => {
                     let mut v = v;
                     let one = T::from_f64(1.0);
-                    v.mapv_inplace(|q| <T as Arith>::div(one, q));
+                    map_in_place(&mut v, |q| <T as Arith>::div(one, q));
                     v
                 }),
                 _ => x,
@@ -474,4 +710,105 @@ pub fn select_where(cond: &NdData, a: &NdData, b: &NdData) -> Result<NdData> {
 /// Casts a block to `dtype`.
 pub fn cast(x: NdData, dtype: DType) -> NdData {
     x.cast(dtype)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array, ArrayD, Dimension, IxDyn, ShapeBuilder};
+
+    fn ramp(shape: &[usize], offset: f64) -> ArrayD<f64> {
+        Array::from_shape_fn(IxDyn(shape), |i| {
+            let flat = i.as_array_view().iter().fold(0usize, |acc, &k| acc * 7 + k);
+            (flat as f64) * 0.25 + offset
+        })
+    }
+
+    #[test]
+    fn lineup_names_the_two_simple_broadcasts() {
+        assert_eq!(lineup(&[1, 4, 5], &[3, 4, 5]), Some(Lineup::Tiles(20)));
+        assert_eq!(lineup(&[4, 5], &[3, 4, 5]), Some(Lineup::Tiles(20)));
+        assert_eq!(lineup(&[1, 1, 5], &[3, 4, 5]), Some(Lineup::Tiles(5)));
+        assert_eq!(lineup(&[3, 4, 1], &[3, 4, 5]), Some(Lineup::Runs(5)));
+        assert_eq!(lineup(&[3, 1, 1], &[3, 4, 5]), Some(Lineup::Runs(20)));
+        assert_eq!(lineup(&[3, 1, 5], &[3, 4, 5]), None);
+        assert_eq!(lineup(&[1, 4, 1], &[3, 4, 5]), None);
+        assert_eq!(lineup(&[2, 4, 5], &[3, 4, 5]), None);
+        assert_eq!(lineup(&[1, 4, 5], &[0, 4, 5]), None);
+    }
+
+    /// Every broadcast pattern, with the stretched operand on either side of a subtraction (not
+    /// commutative), against ndarray's own broadcasting arithmetic.
+    #[test]
+    fn stretched_operands_match_ndarray_broadcasting() {
+        let shape = [3usize, 4, 5];
+        for small in [
+            vec![1, 4, 5],
+            vec![4, 5],
+            vec![5],
+            vec![1, 1, 5],
+            vec![3, 4, 1],
+            vec![3, 1, 1],
+            vec![3, 1, 5],
+            vec![1, 4, 1],
+            vec![3, 4, 5],
+        ] {
+            let full = ramp(&shape, 1.0);
+            let y = ramp(&small, -3.5);
+            let want_right = &full - &y;
+            let want_left = &y - &full;
+            let got = binary(
+                BinaryOp::Sub,
+                Operand::Full(NdData::F64(full.clone())),
+                Some(Operand::Stretched(Shared::new(NdData::F64(y.clone())))),
+                &shape,
+            )
+            .unwrap();
+            assert_eq!(f64::peek(&got).unwrap(), &want_right, "x - y{small:?}");
+            let got = binary(
+                BinaryOp::Sub,
+                Operand::Stretched(Shared::new(NdData::F64(y.clone()))),
+                Some(Operand::Full(NdData::F64(full.clone()))),
+                &shape,
+            )
+            .unwrap();
+            assert_eq!(f64::peek(&got).unwrap(), &want_left, "y{small:?} - x");
+        }
+    }
+
+    /// A region that is not in C order (a transposed block) takes the general path and agrees.
+    #[test]
+    fn stretched_operand_of_a_transposed_region() {
+        let shape = [5usize, 4];
+        let full = ramp(&[4, 5], 2.0).reversed_axes();
+        let y = ramp(&[1, 4], 0.5);
+        let want = &full - &y;
+        let got = binary(
+            BinaryOp::Sub,
+            Operand::Full(NdData::F64(full.clone())),
+            Some(Operand::Stretched(Shared::new(NdData::F64(y)))),
+            &shape,
+        )
+        .unwrap();
+        assert_eq!(f64::peek(&got).unwrap(), &want);
+    }
+
+    #[test]
+    fn casts_of_contiguous_and_strided_blocks_convert_each_value() {
+        let a = Array::from_shape_fn(IxDyn(&[6, 7]), |i| i[0] as f64 * 10.5 - i[1] as f64 * 3.25);
+        for view in [a.clone(), a.clone().reversed_axes().to_owned(), {
+            let t = a.clone().reversed_axes();
+            // A non-standard-layout array: the transposed view made owned keeps its strides.
+            let mut v = ArrayD::<f64>::zeros(t.raw_dim().f());
+            v.assign(&t);
+            v
+        }] {
+            let got = NdData::F64(view.clone()).cast(DType::I16);
+            let got = i16::peek(&got).unwrap();
+            assert_eq!(got.shape(), view.shape());
+            for (g, &w) in got.iter().zip(view.iter()) {
+                assert_eq!(*g, w as i16);
+            }
+        }
+    }
 }

@@ -99,4 +99,7 @@ impl ChunkSource for MemorySource {
     fn cheap_region_reads(&self) -> bool {
         true
     }
+    fn shared_whole(&self) -> Option<Arc<NdData>> {
+        Some(self.data.clone())
+    }
 }

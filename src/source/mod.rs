@@ -32,6 +32,7 @@ use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Anything that can deliver an n-dimensional array chunk by chunk.
 ///
@@ -81,6 +82,12 @@ pub trait ChunkSource: Send + Sync {
     /// A stamp of the data's identity (path, size and modification time; URL and ETag), used by
     /// persistent caches to tell whether cached chunks are still valid. `None` when unknown.
     fn identity(&self) -> Option<String> {
+        None
+    }
+    /// The whole array, when the source holds it in memory and can lend it without a copy (an
+    /// in-memory array, a stage result): a broadcast operand that covers all of it is then
+    /// shared by every task instead of copied out per task. `None` (the default) otherwise.
+    fn shared_whole(&self) -> Option<Arc<NdData>> {
         None
     }
     /// The chunk grid of this source.
