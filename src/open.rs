@@ -1,7 +1,7 @@
 //! [`open`]: a source named by text, as the command takes it, opened as a lazy [`DynArray`].
 //!
-//! - `FILE.npy`: a `.npy` file, read region by region ([`crate::source::npy::NpySource`]);
-//! - `FILE.b2nd`: a Blosc2 n-dimensional array file ([`crate::source::B2ndSource`]);
+//! - `FILE.npy`: a `.npy` file, read region by region ([`crate::io::npy::NpySource`]);
+//! - `FILE.b2nd`: a Blosc2 n-dimensional array file ([`crate::io::b2nd::B2ndSource`]);
 //! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5` and netCDF-4 `.nc`): an HDF5 dataset
 //!   ([`Hdf5Source`]);
 //! - `c2+http://HOST:PORT/@ROOT/PATH` (or `c2+https`): a dataset on a Caterva2 server
@@ -10,15 +10,15 @@
 //! Every file is checked before anything opens it ([`crate::source::path_check`]): a named
 //! pipe, a socket or a device is refused by name instead of blocking.
 
-use crate::blosc::B2ndFile;
 use crate::error::{Error, Result};
 use crate::http::HttpConfig;
+use crate::io::b2nd::B2ndFile;
+use crate::io::b2nd::B2ndSource;
+use crate::io::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source, Credentials};
+use crate::io::hdf5::{Hdf5DatasetInfo, Hdf5Options, Hdf5Source};
+use crate::io::npy::{NpyHeader, NpySource};
 use crate::proxy::Proxy;
-use crate::source::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source, Credentials};
-use crate::source::hdf5::{Hdf5DatasetInfo, Hdf5Options, Hdf5Source};
-use crate::source::npy::{NpyHeader, NpySource};
 use crate::source::path_check::{check_path, PathKind};
-use crate::source::B2ndSource;
 use crate::{ChunkSource, DynArray};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,7 +31,7 @@ use std::sync::Arc;
 /// let path = dir.path().join("a.npy");
 /// let a = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[4, 3]), |ix| (ix[0] * 3 + ix[1]) as f64);
 /// let src = vastarray::MemorySource::new(a, &[2, 3])?;
-/// vastarray::sink::npy::store_npy(&src, &path, &Default::default())?;
+/// vastarray::io::npy::store_npy(&src, &path, &Default::default())?;
 /// let x = vastarray::open(path.to_str().unwrap())?;
 /// assert_eq!(x.shape(), &[4, 3]);
 /// let col = x.select_str(":, 1")?.ndarray()?.into_typed::<f64>()?;

@@ -9,9 +9,9 @@ mod common;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use vastarray::blosc::{B2ndFile, B2ndMeta, Compression};
-use vastarray::sink::{store_b2nd, B2ndOptions};
-use vastarray::source::B2ndSource;
+use vastarray::io::b2nd::B2ndSource;
+use vastarray::io::b2nd::{store_b2nd, B2ndOptions};
+use vastarray::io::b2nd::{B2ndFile, B2ndMeta, Compression};
 use vastarray::{ChunkSource, DType, MemorySource, NdData};
 
 const WRITE: &str = r#"

@@ -8,8 +8,8 @@
 mod common;
 
 use std::path::Path;
-use vastarray::blosc::nd_from_bytes;
-use vastarray::source::B2ndSource;
+use vastarray::io::b2nd::nd_from_bytes;
+use vastarray::io::b2nd::B2ndSource;
 use vastarray::{ChunkSource, DType, Error, NdData};
 
 const WRITE: &str = r#"

@@ -7,7 +7,7 @@ mod cli_support;
 
 use cli_support::vastarray_in;
 use std::path::Path;
-use vastarray::source::tiles::TileFormat;
+use vastarray::io::tiles::TileFormat;
 use vastarray::tileserver::{tile_pixel, TileServer, TileServerConfig};
 
 /// Checks that `png` is the region `rows` x `cols` of zoom `z` at 256-pixel RGB tiles.

@@ -9,7 +9,8 @@ use image::{DynamicImage, ImageBuffer, ImageFormat};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::io::Cursor;
-use vastarray::source::tiles::{decode_tile, encode_npy, TileFormat, TileLayout};
+use vastarray::io::npy::encode_npy;
+use vastarray::io::tiles::{decode_tile, TileFormat, TileLayout};
 use vastarray::{DType, NdData};
 
 /// A small image: width, height, channels (1 to 4) and its interleaved pixels.

@@ -7,8 +7,8 @@ mod hdf5_helpers;
 use common::Recorder;
 use ndarray::Dimension as _;
 use std::path::Path;
-use vastarray::sink::hdf5::{store_hdf5, Hdf5StoreOptions, StoreMode, COMPLETE_ATTR};
-use vastarray::source::hdf5::{Hdf5Options, Hdf5Source};
+use vastarray::io::hdf5::{store_hdf5, Hdf5StoreOptions, StoreMode, COMPLETE_ATTR};
+use vastarray::io::hdf5::{Hdf5Options, Hdf5Source};
 use vastarray::{ChunkGrid, ChunkSource, DType, MemorySource, NdData};
 
 /// Compares the dataset h5py reads with the raw little-endian values in `raw`, checks the

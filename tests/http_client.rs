@@ -7,7 +7,7 @@ use common::http_error;
 use std::collections::HashSet;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::source::tiles::TileFormat;
+use vastarray::io::tiles::TileFormat;
 use vastarray::tileserver::{TileId, TileServer, TileServerConfig};
 
 /// A client with fast retries.

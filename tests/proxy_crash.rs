@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
-use vastarray::blosc::journal_path;
+use vastarray::io::b2nd::journal_path;
 use vastarray::proxy::{LockMode, Proxy};
 use vastarray::{ChunkSource, DType, GeneratedSource, NdData};
 

@@ -10,7 +10,7 @@ mod proxy_support;
 use proxy_support::{expected_u16, generated_u16, SlowSource};
 use std::sync::Arc;
 use std::time::Duration;
-use vastarray::blosc::{Codec, Compression};
+use vastarray::io::b2nd::{Codec, Compression};
 use vastarray::proxy::{MemoryPool, Proxy};
 use vastarray::{ChunkSource, GeneratedSource, NdData};
 

@@ -4,9 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::source::tiles::{
-    TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate,
-};
+use vastarray::io::tiles::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate};
 use vastarray::tileserver::{tile_pixel, TileServer, TileServerConfig};
 use vastarray::{ChunkSource, CountingSource, DType, DynArray, NdData};
 

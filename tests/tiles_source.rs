@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::source::tiles::{
+use vastarray::io::tiles::{
     MissingTiles, TileFormat, TileLayout, TileLevelConfig, TileLevelSource, TileView, UrlTemplate,
 };
 use vastarray::tileserver::{tile_pixel, TileId, TileServer, TileServerConfig};

@@ -1,12 +1,10 @@
 //! Remote arrays assembled from sources: slippy-map tile pyramids as mosaics of mosaics.
 
+use super::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, TileView, UrlTemplate};
 use crate::error::{Error, Result};
 use crate::graph::DynArray;
 use crate::http::HttpClient;
 use crate::proxy::{MemoryPool, Proxy};
-use crate::source::tiles::{
-    TileFormat, TileLayout, TileLevelConfig, TileLevelSource, TileView, UrlTemplate,
-};
 use crate::source::ChunkSource;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -7,12 +7,12 @@
 
 mod decode;
 mod level;
-mod npy;
+mod pyramid;
 mod template;
 mod view;
 
 pub use decode::{decode_tile, TileFormat, TileLayout};
 pub use level::{MissingTiles, TileLevelConfig, TileLevelSource, MAX_ZOOM};
-pub use npy::{decode_npy, encode_npy};
+pub use pyramid::{cached_tile_pyramid, tile_mosaic, tile_pyramid, TileCache};
 pub use template::UrlTemplate;
 pub use view::TileView;
