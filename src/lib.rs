@@ -27,6 +27,7 @@ pub mod io;
 #[warn(unreachable_pub)]
 mod open;
 pub mod plan;
+#[cfg(feature = "b2nd")]
 pub mod proxy;
 #[warn(unreachable_pub)]
 pub mod select;
@@ -46,12 +47,16 @@ pub use error::{Error, Result};
 pub use evaluate::evaluate;
 pub use exec::{EvalConfig, ReduceState};
 pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
+#[cfg(feature = "b2nd")]
 pub use io::b2nd::{store_b2nd, B2ndOptions, B2ndSource};
+#[cfg(feature = "caterva2")]
 pub use io::caterva2::Caterva2Source;
+#[cfg(feature = "hdf5")]
 pub use io::hdf5::{
     store_hdf5, Hdf5File, Hdf5Options, Hdf5Source, Hdf5StoreOptions, Hdf5StoreReport, StoreMode,
 };
 pub use io::npy::{store_npy, NpySource, NpyStoreOptions};
+#[cfg(feature = "tiles")]
 pub use io::tiles::{TileLevelSource, UrlTemplate};
 pub use open::{
     open, open_spec, open_with, split_hdf5, OpenOptions, Opened, SourceDetails, SourceSpec,

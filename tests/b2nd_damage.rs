@@ -4,6 +4,9 @@
 //! larger than chunks or zero (SIGFPE in `info`). Library and command alike must answer with an
 //! error naming the file (and the chunk), never a signal.
 
+// Runs the `vastarray` binary (the `cli` feature).
+#![cfg(feature = "cli")]
+
 mod common;
 
 use std::os::unix::process::ExitStatusExt;

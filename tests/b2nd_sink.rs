@@ -1,6 +1,7 @@
 //! `store_b2nd`: python-blosc2 reads what it writes, buffers are chunk-aligned and bounded,
 //! a failure half-way leaves nothing behind.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]

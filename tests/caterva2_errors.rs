@@ -2,6 +2,8 @@
 //! body that is not a chunk, info that is not an array. Each is an error naming the path (and
 //! the chunk), never a panic.
 
+#![cfg(feature = "caterva2")]
+
 mod caterva2_support;
 mod common;
 

@@ -3,6 +3,8 @@
 //! "login failed" and names the path; the password and the token appear in no error, stamp or
 //! `Debug` output.
 
+#![cfg(feature = "caterva2")]
+
 mod caterva2_support;
 mod common;
 

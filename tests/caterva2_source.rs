@@ -2,6 +2,8 @@
 //! element types, partial edge chunks, blocks smaller than chunks) read whole and sliced, and
 //! compared with what python-blosc2 itself returns.
 
+#![cfg(feature = "caterva2")]
+
 mod caterva2_support;
 mod common;
 

@@ -3,6 +3,9 @@
 //! tiles are requested, a persistent cache makes the second draw request nothing, and
 //! `--explain` requests nothing.
 
+// Runs the `vastarray` binary (the `cli` feature).
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use cli_support::vastarray_in;

@@ -10,6 +10,8 @@
 //! signal is reported with the case that caused it instead of killing the test runner.
 //! `VASTARRAY_FUZZ_CASES` sets how many (`make fuzz` runs many more).
 
+#![cfg(feature = "b2nd")]
+
 mod common;
 mod proxy_support;
 

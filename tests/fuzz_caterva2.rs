@@ -6,6 +6,8 @@
 //! values when the bytes are intact). Never a panic or a signal: the cases run in a child
 //! process, which prints each case before running it. `VASTARRAY_FUZZ_CASES` sets how many.
 
+#![cfg(feature = "caterva2")]
+
 mod common;
 
 use proptest::prelude::*;

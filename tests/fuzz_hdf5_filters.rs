@@ -9,6 +9,8 @@
 //! file, the dataset and the chunk. `common::fuzz_cases()` sets the number of cases (`make
 //! fuzz` runs many more).
 
+#![cfg(feature = "hdf5")]
+
 mod common;
 mod hdf5_helpers;
 

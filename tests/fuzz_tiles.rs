@@ -3,6 +3,8 @@
 //! error; never a panic, nor an allocation of what a header merely claims.
 //! `VASTARRAY_FUZZ_CASES` sets the number of cases.
 
+#![cfg(feature = "tiles")]
+
 mod common;
 
 use image::{DynamicImage, ImageBuffer, ImageFormat};

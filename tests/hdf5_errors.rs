@@ -2,6 +2,8 @@
 //! files and datasets, unsupported types, truncated and corrupted files, filters that cannot
 //! be decoded. Never a panic.
 
+#![cfg(feature = "hdf5")]
+
 mod common;
 mod hdf5_helpers;
 

@@ -1,6 +1,8 @@
 //! Storing into HDF5: files open in h5py with equal values; buffers cover whole chunks, each
 //! chunk written once; a failed store leaves nothing that looks complete.
 
+#![cfg(feature = "hdf5")]
+
 mod common;
 mod hdf5_helpers;
 

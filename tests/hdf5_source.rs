@@ -1,4 +1,6 @@
 //! HDF5 datasets as sources: files written by h5py, values compared with numpy's.
+
+#![cfg(feature = "hdf5")]
 // One-axis regions are written `&[a..b]`, which is what `read_region` takes.
 #![allow(clippy::single_range_in_vec_init)]
 

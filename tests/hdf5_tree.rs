@@ -1,5 +1,7 @@
 //! The lazy file tree (groups, datasets, metadata, attributes) and missing values as NaN.
 
+#![cfg(feature = "hdf5")]
+
 mod common;
 mod hdf5_helpers;
 

@@ -1,6 +1,8 @@
 //! The HTTP client against the embedded tile server on 127.0.0.1: retries, failures, 404s,
 //! the size cap and timeouts. Every error must name the URL.
 
+#![cfg(feature = "test-server")]
+
 mod common;
 
 use common::http_error;

@@ -1,5 +1,6 @@
 //! The persistent cache file: stamps, geometry, credentials, all-zero chunks, foreign files.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]

@@ -2,6 +2,7 @@
 //! re-runs itself with an environment variable that turns `child_process_entry` into a child's
 //! main, and the parent kills it with SIGKILL.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]

@@ -1,6 +1,7 @@
 //! The shared memory pool: LRU eviction under the byte limit, statistics, and proxies of
 //! different sources sharing one pool without mixing their chunks.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]

@@ -1,6 +1,8 @@
 //! A zoom-9 pyramid served by a real HTTP server on 127.0.0.1, read as a mosaic of mosaics:
 //! values equal the server's pixels, exactly the touched tiles are requested, all at once.
 
+#![cfg(all(feature = "test-server", feature = "b2nd"))]
+
 use std::sync::Arc;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};

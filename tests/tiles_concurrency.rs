@@ -1,6 +1,8 @@
 //! Batch reads of tiles run concurrently, never above the configured bound (proved by the
 //! server's own count of requests in flight; no timing asserts).
 
+#![cfg(feature = "test-server")]
+
 use std::sync::Arc;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};

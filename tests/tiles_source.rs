@@ -1,6 +1,8 @@
 //! Tile sources against the embedded tile server on 127.0.0.1: values, exactly the touched
 //! tiles requested, 404 handling, lying servers, `.npy` dtypes, views.
 
+#![cfg(feature = "test-server")]
+
 mod common;
 
 use common::http_error;
