@@ -18,6 +18,7 @@ pub mod data;
 pub mod dtype;
 pub mod error;
 mod evaluate;
+#[warn(unreachable_pub)]
 pub mod exec;
 #[warn(unreachable_pub)]
 pub mod expr;
