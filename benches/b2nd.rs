@@ -7,8 +7,8 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::time::Duration;
-use vastarray::sink::{store_b2nd, B2ndOptions};
-use vastarray::source::B2ndSource;
+use vastarray::io::b2nd::B2ndSource;
+use vastarray::io::b2nd::{store_b2nd, B2ndOptions};
 use vastarray::{ChunkSource, GeneratedSource};
 
 fn bench(c: &mut Criterion) {

@@ -18,8 +18,8 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rayon::prelude::*;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-use vastarray::source::hdf5::filters::{decode_pipeline_into, inflate_into, unshuffle_into};
-use vastarray::source::hdf5::{Hdf5Options, Hdf5Source};
+use vastarray::io::hdf5::filters::{decode_pipeline_into, inflate_into, unshuffle_into};
+use vastarray::io::hdf5::{Hdf5Options, Hdf5Source};
 use vastarray::ChunkSource;
 
 const SHAPE: [usize; 3] = [64, 1024, 1024];
@@ -87,7 +87,7 @@ fn read_all_par(src: &Hdf5Source, all: &[Vec<usize>]) -> usize {
 
 /// Makes (or reuses) 8 slabs of `make_file.py --deflate` with h5py and returns the stored bytes
 /// of its first chunk with the pipeline of the dataset.
-fn h5py_chunk() -> (Vec<u8>, Vec<vastarray::source::hdf5::PipelineFilter>) {
+fn h5py_chunk() -> (Vec<u8>, Vec<vastarray::io::hdf5::PipelineFilter>) {
     let path = std::env::temp_dir().join("vastarray-bench-h5py-deflate-8.h5");
     if Hdf5Source::open(&path, "/data").is_err() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

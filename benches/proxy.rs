@@ -10,9 +10,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
+use vastarray::io::tiles::TileFormat;
+use vastarray::io::tiles::{cached_tile_pyramid, tile_pyramid, TileCache};
 use vastarray::proxy::{MemoryPool, Proxy};
-use vastarray::remote::{cached_tile_pyramid, tile_pyramid, TileCache};
-use vastarray::source::tiles::TileFormat;
 use vastarray::tileserver::{TileServer, TileServerConfig};
 use vastarray::{ChunkSource, DType, DynArray, EvalConfig, MemorySource, NdData, Result};
 

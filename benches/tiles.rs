@@ -13,8 +13,8 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::remote::tile_pyramid;
-use vastarray::source::tiles::{TileFormat, TileLevelConfig, TileLevelSource, UrlTemplate};
+use vastarray::io::tiles::tile_pyramid;
+use vastarray::io::tiles::{TileFormat, TileLevelConfig, TileLevelSource, UrlTemplate};
 use vastarray::tileserver::{TileServer, TileServerConfig};
 use vastarray::{ChunkSource, DynArray, EvalConfig};
 

@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::remote::{cached_tile_pyramid, TileCache};
-use vastarray::source::tiles::TileFormat;
+use vastarray::io::tiles::TileFormat;
+use vastarray::io::tiles::{cached_tile_pyramid, TileCache};
 use vastarray::tileserver::{TileServer, TileServerConfig};
 
 fn main() -> vastarray::Result<()> {

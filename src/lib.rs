@@ -6,27 +6,30 @@
 //!
 //! The data path, module by module: [`source`] (where data comes from) -> [`graph`] (the lazy
 //! expression) -> [`plan`] (optimisation rules, stages, passes) -> [`exec`] (parallel,
-//! bounded-memory evaluation) -> [`sink`] (storing results). See `ARCHITECTURE.md`.
+//! bounded-memory evaluation) -> [`sink`] (storing results). The formats (HDF5, `.b2nd`,
+//! `.npy`, HTTP tiles, Caterva2) sit beside that core in [`io`], one module each, reader,
+//! writer and codec together. See `ARCHITECTURE.md`.
 //!
 
 #![warn(missing_docs)]
 #![doc = include_str!("../README.md")]
 
-pub mod blosc;
 pub mod data;
 pub mod dtype;
 pub mod error;
 mod evaluate;
+#[warn(unreachable_pub)]
 pub mod exec;
 #[warn(unreachable_pub)]
 pub mod expr;
 pub mod graph;
 pub mod http;
+pub mod io;
 #[warn(unreachable_pub)]
 mod open;
 pub mod plan;
+#[cfg(feature = "b2nd")]
 pub mod proxy;
-pub mod remote;
 #[warn(unreachable_pub)]
 pub mod select;
 pub mod sink;
@@ -45,13 +48,22 @@ pub use error::{Error, Result};
 pub use evaluate::evaluate;
 pub use exec::{EvalConfig, ReduceState};
 pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
+#[cfg(feature = "b2nd")]
+pub use io::b2nd::{store_b2nd, B2ndOptions, B2ndSource};
+#[cfg(feature = "caterva2")]
+pub use io::caterva2::Caterva2Source;
+#[cfg(feature = "hdf5")]
+pub use io::hdf5::{
+    store_hdf5, Hdf5File, Hdf5Options, Hdf5Source, Hdf5StoreOptions, Hdf5StoreReport, StoreMode,
+};
+pub use io::npy::{store_npy, NpySource, NpyStoreOptions};
+#[cfg(feature = "tiles")]
+pub use io::tiles::{TileLevelSource, UrlTemplate};
 pub use open::{
     open, open_spec, open_with, split_hdf5, OpenOptions, Opened, SourceDetails, SourceSpec,
 };
 pub use plan::Plan;
 pub use select::{Dim, Region, SelItem, Selection, SliceArg, Stride};
-pub use sink::hdf5::{store_hdf5, Hdf5StoreOptions, Hdf5StoreReport, StoreMode};
-pub use source::hdf5::{Hdf5File, Hdf5Options, Hdf5Source};
 pub use source::{
     ChunkGrid, ChunkSource, ConstantSource, CountingSource, GeneratedSource, MemorySource,
     ReadCounts,

@@ -1,24 +1,32 @@
 //! [`open`]: a source named by text, as the command takes it, opened as a lazy [`DynArray`].
 //!
-//! - `FILE.npy`: a `.npy` file, read region by region ([`crate::source::npy::NpySource`]);
-//! - `FILE.b2nd`: a Blosc2 n-dimensional array file ([`crate::source::B2ndSource`]);
+//! - `FILE.npy`: a `.npy` file, read region by region ([`crate::io::npy::NpySource`]);
+//! - `FILE.b2nd`: a Blosc2 n-dimensional array file ([`crate::io::b2nd::B2ndSource`]);
 //! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5` and netCDF-4 `.nc`): an HDF5 dataset
 //!   ([`Hdf5Source`]);
 //! - `c2+http://HOST:PORT/@ROOT/PATH` (or `c2+https`): a dataset on a Caterva2 server
 //!   ([`Caterva2Source`]), optionally behind a persistent cache file ([`OpenOptions::cache`]).
 //!
+//! Each spelling but `.npy` needs the Cargo feature of its format (`b2nd`, `hdf5`, `caterva2`,
+//! all on by default); in a build without it the spelling is still recognised, and opening it
+//! is an [`Error::Invalid`] that names the feature.
+//!
 //! Every file is checked before anything opens it ([`crate::source::path_check`]): a named
 //! pipe, a socket or a device is refused by name instead of blocking.
 
-use crate::blosc::B2ndFile;
 use crate::error::{Error, Result};
 use crate::http::HttpConfig;
+#[cfg(feature = "b2nd")]
+use crate::io::b2nd::{B2ndFile, B2ndSource};
+#[cfg(feature = "caterva2")]
+use crate::io::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source, Credentials};
+#[cfg(feature = "hdf5")]
+use crate::io::hdf5::{Hdf5DatasetInfo, Hdf5Options, Hdf5Source};
+use crate::io::npy::{NpyHeader, NpySource};
+#[cfg(feature = "caterva2")]
 use crate::proxy::Proxy;
-use crate::source::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source, Credentials};
-use crate::source::hdf5::{Hdf5DatasetInfo, Hdf5Options, Hdf5Source};
-use crate::source::npy::{NpyHeader, NpySource};
+#[cfg(any(feature = "hdf5", feature = "b2nd", feature = "caterva2"))]
 use crate::source::path_check::{check_path, PathKind};
-use crate::source::B2ndSource;
 use crate::{ChunkSource, DynArray};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,7 +39,7 @@ use std::sync::Arc;
 /// let path = dir.path().join("a.npy");
 /// let a = ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[4, 3]), |ix| (ix[0] * 3 + ix[1]) as f64);
 /// let src = vastarray::MemorySource::new(a, &[2, 3])?;
-/// vastarray::sink::npy::store_npy(&src, &path, &Default::default())?;
+/// vastarray::io::npy::store_npy(&src, &path, &Default::default())?;
 /// let x = vastarray::open(path.to_str().unwrap())?;
 /// assert_eq!(x.shape(), &[4, 3]);
 /// let col = x.select_str(":, 1")?.ndarray()?.into_typed::<f64>()?;
@@ -59,6 +67,7 @@ pub struct OpenOptions {
     /// fill value).
     pub allow_incomplete: bool,
     /// A login for a Caterva2 server (none: public roots only).
+    #[cfg(feature = "caterva2")]
     pub credentials: Option<Credentials>,
 }
 
@@ -116,6 +125,11 @@ pub fn split_hdf5(text: &str) -> Option<(PathBuf, Option<String>)> {
 impl SourceSpec {
     /// Parses a source's text; an unknown kind is an [`Error::Invalid`] listing the kinds.
     pub fn parse(text: &str) -> Result<SourceSpec> {
+        #[cfg(not(feature = "caterva2"))]
+        if text.starts_with("c2+") {
+            return Err(feature_off(text, "a Caterva2 source", "caterva2"));
+        }
+        #[cfg(feature = "caterva2")]
         if text.starts_with("c2+") {
             let (server, path) = parse_c2_url(text).map_err(|e| {
                 Error::Invalid(format!(
@@ -185,6 +199,7 @@ pub enum SourceDetails {
         stored_bytes: Option<u64>,
     },
     /// An HDF5 dataset.
+    #[cfg(feature = "hdf5")]
     Hdf5 {
         /// Layout, filters and attributes.
         info: Hdf5DatasetInfo,
@@ -221,6 +236,15 @@ pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
             };
             (Arc::new(src), details)
         }
+        #[cfg(not(feature = "b2nd"))]
+        SourceSpec::B2nd(path) => {
+            return Err(feature_off(
+                &path.display().to_string(),
+                "a .b2nd file",
+                "b2nd",
+            ))
+        }
+        #[cfg(feature = "b2nd")]
         SourceSpec::B2nd(path) => {
             check_path(path, "a .b2nd file", PathKind::File)?;
             let src = B2ndSource::open(path)?;
@@ -231,6 +255,15 @@ pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
             };
             (Arc::new(src), details)
         }
+        #[cfg(not(feature = "hdf5"))]
+        SourceSpec::Hdf5 { file, .. } => {
+            return Err(feature_off(
+                &file.display().to_string(),
+                "an HDF5 file",
+                "hdf5",
+            ))
+        }
+        #[cfg(feature = "hdf5")]
         SourceSpec::Hdf5 { file, dataset } => {
             let Some(dataset) = dataset else {
                 return Err(Error::Invalid(format!(
@@ -256,6 +289,15 @@ pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
             };
             (Arc::new(src), details)
         }
+        #[cfg(not(feature = "caterva2"))]
+        SourceSpec::Caterva2 { server, path } => {
+            return Err(feature_off(
+                &format!("{server}{path}"),
+                "a Caterva2 source",
+                "caterva2",
+            ))
+        }
+        #[cfg(feature = "caterva2")]
         SourceSpec::Caterva2 { server, path } => open_caterva2(server, path, options)?,
     };
     Ok(Opened {
@@ -265,6 +307,15 @@ pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
     })
 }
 
+/// The error for a source whose format this build leaves out.
+#[cfg(not(all(feature = "hdf5", feature = "b2nd", feature = "caterva2")))]
+fn feature_off(text: &str, kind: &str, feature: &str) -> Error {
+    Error::Invalid(format!(
+        "{text}: reading {kind} needs vastarray's `{feature}` feature, which this build leaves out"
+    ))
+}
+
+#[cfg(feature = "caterva2")]
 fn open_caterva2(
     server: &str,
     path: &str,
@@ -312,6 +363,7 @@ fn open_caterva2(
 /// The codec of a `.b2nd` file, from the header of its first chunk holding data: bits 5 to 7
 /// of the Blosc2 header's flags byte give the compressor format, bit 1 says the chunk was
 /// stored without compression.
+#[cfg(feature = "b2nd")]
 fn b2nd_codec(src: &B2ndSource) -> String {
     let Ok(file) = B2ndFile::open(src.path()) else {
         return "unknown".into();
@@ -371,6 +423,7 @@ mod tests {
                 dataset: None
             }
         );
+        #[cfg(feature = "caterva2")]
         assert_eq!(
             SourceSpec::parse("c2+http://localhost:8000/@public/a.b2nd").unwrap(),
             SourceSpec::Caterva2 {
@@ -382,5 +435,34 @@ mod tests {
             SourceSpec::parse("data.csv"),
             Err(Error::Invalid(_))
         ));
+    }
+
+    /// A build without a format still knows its spellings, and says which feature is missing.
+    #[test]
+    #[cfg(not(all(feature = "hdf5", feature = "b2nd", feature = "caterva2")))]
+    fn spellings_whose_feature_is_off_name_the_feature() {
+        let cases = [
+            ("x.h5:/g/d", "x.h5: ", "hdf5", cfg!(feature = "hdf5")),
+            ("data.b2nd", "data.b2nd: ", "b2nd", cfg!(feature = "b2nd")),
+            (
+                "c2+http://localhost:8000/@public/a.b2nd",
+                "c2+http://localhost:8000/@public/a.b2nd: ",
+                "caterva2",
+                cfg!(feature = "caterva2"),
+            ),
+        ];
+        for (text, names, feature, on) in cases {
+            if on {
+                continue;
+            }
+            match open(text) {
+                Err(Error::Invalid(m)) => {
+                    assert!(m.contains(&format!("`{feature}` feature")), "{text}: {m}");
+                    assert!(m.starts_with(names), "{text}: {m}");
+                }
+                Err(e) => panic!("{text}: {e}"),
+                Ok(_) => panic!("{text} opened without its feature"),
+            }
+        }
     }
 }

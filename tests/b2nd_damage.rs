@@ -4,14 +4,17 @@
 //! larger than chunks or zero (SIGFPE in `info`). Library and command alike must answer with an
 //! error naming the file (and the chunk), never a signal.
 
+// Runs the `vastarray` binary (the `cli` feature).
+#![cfg(feature = "cli")]
+
 mod common;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use vastarray::blosc::{B2ndFile, B2ndMeta, Compression};
-use vastarray::sink::{store_b2nd, B2ndOptions};
-use vastarray::source::B2ndSource;
+use vastarray::io::b2nd::B2ndSource;
+use vastarray::io::b2nd::{store_b2nd, B2ndOptions};
+use vastarray::io::b2nd::{B2ndFile, B2ndMeta, Compression};
 use vastarray::{ChunkSource, DType, MemorySource, NdData};
 
 const WRITE: &str = r#"

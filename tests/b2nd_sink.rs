@@ -1,6 +1,7 @@
 //! `store_b2nd`: python-blosc2 reads what it writes, buffers are chunk-aligned and bounded,
 //! a failure half-way leaves nothing behind.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
@@ -8,9 +9,9 @@
 mod common;
 
 use common::Recorder;
-use vastarray::blosc::{nd_to_bytes, Codec, Compression};
-use vastarray::sink::{store_b2nd, B2ndOptions};
-use vastarray::source::B2ndSource;
+use vastarray::io::b2nd::B2ndSource;
+use vastarray::io::b2nd::{nd_to_bytes, Codec, Compression};
+use vastarray::io::b2nd::{store_b2nd, B2ndOptions};
 use vastarray::{ChunkSource, DType, MemorySource, NdData};
 
 fn sample(dtype: DType, shape: &[usize]) -> NdData {
@@ -72,7 +73,7 @@ fn python_blosc2_reads_what_store_b2nd_writes() {
         // vastarray reads it back too.
         let back = B2ndSource::open(&path).unwrap();
         assert_eq!(back.read_region(&[0..23, 0..17, 0..9]).unwrap(), data);
-        let np_name = vastarray::blosc::numpy_dtype_str(dtype);
+        let np_name = vastarray::io::b2nd::numpy_dtype_str(dtype);
         cases.push(format!(
             r#"{{"path": "{}", "raw": "{}", "dtype": "{np_name}", "shape": [23, 17, 9], "chunks": [6, 7, 4], "blocks": [3, 4, 2], "codec": "{cname}"}}"#,
             path.display(),

@@ -1,6 +1,7 @@
 //! `.b2nd` files written by python-blosc2 read through `B2ndSource`, compared with the values
 //! numpy dumped as raw bytes; and the errors bad files give.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
@@ -8,8 +9,8 @@
 mod common;
 
 use std::path::Path;
-use vastarray::blosc::nd_from_bytes;
-use vastarray::source::B2ndSource;
+use vastarray::io::b2nd::nd_from_bytes;
+use vastarray::io::b2nd::B2ndSource;
 use vastarray::{ChunkSource, DType, Error, NdData};
 
 const WRITE: &str = r#"

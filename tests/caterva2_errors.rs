@@ -2,13 +2,15 @@
 //! body that is not a chunk, info that is not an array. Each is an error naming the path (and
 //! the chunk), never a panic.
 
+#![cfg(feature = "caterva2")]
+
 mod caterva2_support;
 mod common;
 
 use caterva2_support::{FakeServer, Server};
 use std::time::Duration;
 use vastarray::http::HttpConfig;
-use vastarray::source::caterva2::{Caterva2Client, Caterva2Source};
+use vastarray::io::caterva2::{Caterva2Client, Caterva2Source};
 use vastarray::{ChunkSource, DynArray};
 
 const WRITE: &str = r#"
@@ -150,11 +152,11 @@ fn server_errors_on_chunks_are_named() {
 fn hostile_info_is_refused_up_front_and_damaged_chunks_are_errors() {
     // Finding 4: a claimed shape of 2^62 rows, chunks that overflow, or a chunk count that
     // disagrees are refused when the source opens; nothing is sized from them.
-    let layout = vastarray::blosc::ChunkLayout::new(&[4], &[2], vastarray::DType::U16).unwrap();
-    let good = vastarray::blosc::encode_chunk(
+    let layout = vastarray::io::b2nd::ChunkLayout::new(&[4], &[2], vastarray::DType::U16).unwrap();
+    let good = vastarray::io::b2nd::encode_chunk(
         &vastarray::NdData::from(ndarray::arr1(&[1u16, 2, 3, 4]).into_dyn()),
         &layout,
-        vastarray::blosc::Compression::lz4(),
+        vastarray::io::b2nd::Compression::lz4(),
     )
     .unwrap();
     let mut wrong_size = good.clone();

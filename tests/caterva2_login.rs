@@ -3,12 +3,14 @@
 //! "login failed" and names the path; the password and the token appear in no error, stamp or
 //! `Debug` output.
 
+#![cfg(feature = "caterva2")]
+
 mod caterva2_support;
 mod common;
 
 use caterva2_support::Server;
-use vastarray::blosc::nd_from_bytes;
-use vastarray::source::caterva2::{Caterva2Source, Credentials};
+use vastarray::io::b2nd::nd_from_bytes;
+use vastarray::io::caterva2::{Caterva2Source, Credentials};
 use vastarray::{ChunkSource, DType, DynArray};
 
 const USER: &str = "alice@example.com";

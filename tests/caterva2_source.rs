@@ -2,15 +2,17 @@
 //! element types, partial edge chunks, blocks smaller than chunks) read whole and sliced, and
 //! compared with what python-blosc2 itself returns.
 
+#![cfg(feature = "caterva2")]
+
 mod caterva2_support;
 mod common;
 
 use caterva2_support::Server;
 use ndarray::s;
 use std::sync::Arc;
-use vastarray::blosc::nd_from_bytes;
 use vastarray::http::HttpConfig;
-use vastarray::source::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source};
+use vastarray::io::b2nd::nd_from_bytes;
+use vastarray::io::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source};
 use vastarray::{ChunkSource, DType, DynArray, NdData};
 
 /// Writes the arrays into `public` and dumps, for each, the whole array and a strided slice

@@ -2,6 +2,9 @@
 //! python-blosc2 wrote, results equal numpy's, and `--cache FILE.b2nd` keeps exactly the
 //! chunks that were read.
 
+// Runs the `vastarray` binary (the `cli` feature).
+#![cfg(feature = "cli")]
+
 mod caterva2_support;
 mod cli_support;
 mod common;

@@ -2,6 +2,9 @@
 //! python-blosc2 reading the same files; `--explain` runs nothing; failed stores leave no
 //! file.
 
+// Runs the `vastarray` binary (the `cli` feature).
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use cli_support::{fixture, fixtures, run_python, scratch, vastarray, vastarray_in, NUMPY_PRELUDE};

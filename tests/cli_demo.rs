@@ -3,11 +3,14 @@
 //! tiles are requested, a persistent cache makes the second draw request nothing, and
 //! `--explain` requests nothing.
 
+// Runs the `vastarray` binary (the `cli` feature).
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use cli_support::vastarray_in;
 use std::path::Path;
-use vastarray::source::tiles::TileFormat;
+use vastarray::io::tiles::TileFormat;
 use vastarray::tileserver::{tile_pixel, TileServer, TileServerConfig};
 
 /// Checks that `png` is the region `rows` x `cols` of zoom `z` at 256-pixel RGB tiles.

@@ -4,6 +4,9 @@
 //! (float32) or 1e-12 (float64) of the result's magnitude otherwise. Errors exit 2 with a
 //! caret under the text at fault.
 
+// Runs the `vastarray` binary (the `cli` feature).
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use cli_support::{compare, input_args, numpy_results, vastarray, Cmp};

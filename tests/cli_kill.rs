@@ -6,6 +6,9 @@
 //! answers a chunk request, so the copy is reliably in the middle of writing when it is
 //! killed (its temporary file exists), however loaded the machine is.
 
+// Runs the `vastarray` binary (the `cli` feature).
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use cli_support::{fixtures, scratch, vastarray};

@@ -5,6 +5,9 @@
 //! generous time bound, after which the child is killed and the test fails: a hang is a
 //! failure, how fast a run was is not asserted.
 
+// Runs the `vastarray` binary (the `cli` feature).
+#![cfg(feature = "cli")]
+
 mod cli_support;
 
 use cli_support::{fixture, fixtures, fuzz_cases, run_python, scratch, vastarray};

@@ -10,6 +10,8 @@
 //! signal is reported with the case that caused it instead of killing the test runner.
 //! `VASTARRAY_FUZZ_CASES` sets how many (`make fuzz` runs many more).
 
+#![cfg(feature = "b2nd")]
+
 mod common;
 mod proxy_support;
 
@@ -21,10 +23,10 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
-use vastarray::blosc::{B2ndFile, Compression};
+use vastarray::io::b2nd::B2ndSource;
+use vastarray::io::b2nd::{store_b2nd, B2ndOptions};
+use vastarray::io::b2nd::{B2ndFile, Compression};
 use vastarray::proxy::Proxy;
-use vastarray::sink::{store_b2nd, B2ndOptions};
-use vastarray::source::B2ndSource;
 use vastarray::{ChunkSource, MemorySource, NdData};
 
 const FUZZ_DIR_ENV: &str = "VASTARRAY_FUZZ_B2ND_DIR";

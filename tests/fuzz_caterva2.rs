@@ -6,6 +6,8 @@
 //! values when the bytes are intact). Never a panic or a signal: the cases run in a child
 //! process, which prints each case before running it. `VASTARRAY_FUZZ_CASES` sets how many.
 
+#![cfg(feature = "caterva2")]
+
 mod common;
 
 use proptest::prelude::*;
@@ -14,10 +16,10 @@ use serde_json::{json, Value};
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
-use vastarray::blosc::{
+use vastarray::io::b2nd::{
     decode_chunk, decode_chunk_region, encode_chunk, ChunkLayout, Codec, Compression,
 };
-use vastarray::source::caterva2::Caterva2Info;
+use vastarray::io::caterva2::Caterva2Info;
 use vastarray::{DType, NdData};
 
 const CHILD_ENV: &str = "VASTARRAY_FUZZ_CATERVA2_CHILD";
@@ -114,7 +116,7 @@ fn check_info(body: &[u8]) {
         .zip(&info.chunks)
         .try_fold(1usize, |a, (s, c)| a.checked_mul(s.div_ceil(*c)))
         .expect("the chunk count of a parsed info fits");
-    assert!(n <= vastarray::blosc::MAX_CHUNKS);
+    assert!(n <= vastarray::io::b2nd::MAX_CHUNKS);
     assert_eq!(grid.num_chunks(), n);
     if let Some(claimed) = info.nchunks {
         assert!(claimed == n || info.shape.contains(&0));

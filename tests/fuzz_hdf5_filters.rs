@@ -1,4 +1,4 @@
-//! Fuzzing the HDF5 filter decoding (`source::hdf5::filters`) with arbitrary bytes and with
+//! Fuzzing the HDF5 filter decoding (`io::hdf5::filters`) with arbitrary bytes and with
 //! real chunks written by h5py (deflate + shuffle float32, the same with Fletcher32, Fletcher32
 //! alone, shuffle alone), bit-flipped, truncated, extended and overwritten.
 //!
@@ -9,14 +9,16 @@
 //! file, the dataset and the chunk. `common::fuzz_cases()` sets the number of cases (`make
 //! fuzz` runs many more).
 
+#![cfg(feature = "hdf5")]
+
 mod common;
 mod hdf5_helpers;
 
 use hdf5_helpers::Fixture;
 use proptest::prelude::*;
 use std::path::Path;
-use vastarray::source::hdf5::filters::{decode_pipeline, encode_pipeline, PipelineFilter};
-use vastarray::source::hdf5::Hdf5Source;
+use vastarray::io::hdf5::filters::{decode_pipeline, encode_pipeline, PipelineFilter};
+use vastarray::io::hdf5::Hdf5Source;
 use vastarray::{ChunkSource, Error};
 
 /// Four datasets of shape (128, 64) in chunks of (64, 64); the stored bytes of chunk (0, 0)

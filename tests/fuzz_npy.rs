@@ -9,8 +9,8 @@ mod common;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use vastarray::source::npy::{NpyHeader, NpySource};
-use vastarray::source::tiles::decode_npy;
+use vastarray::io::npy::decode_npy;
+use vastarray::io::npy::{NpyHeader, NpySource};
 use vastarray::{ChunkSource, DType, NdData};
 
 /// numpy's type codes, with the size of an element and whether byte order matters.

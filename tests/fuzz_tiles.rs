@@ -3,13 +3,16 @@
 //! error; never a panic, nor an allocation of what a header merely claims.
 //! `VASTARRAY_FUZZ_CASES` sets the number of cases.
 
+#![cfg(feature = "tiles")]
+
 mod common;
 
 use image::{DynamicImage, ImageBuffer, ImageFormat};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::io::Cursor;
-use vastarray::source::tiles::{decode_tile, encode_npy, TileFormat, TileLayout};
+use vastarray::io::npy::encode_npy;
+use vastarray::io::tiles::{decode_tile, TileFormat, TileLayout};
 use vastarray::{DType, NdData};
 
 /// A small image: width, height, channels (1 to 4) and its interleaved pixels.

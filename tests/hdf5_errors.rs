@@ -2,11 +2,13 @@
 //! files and datasets, unsupported types, truncated and corrupted files, filters that cannot
 //! be decoded. Never a panic.
 
+#![cfg(feature = "hdf5")]
+
 mod common;
 mod hdf5_helpers;
 
 use hdf5_helpers::Fixture;
-use vastarray::source::hdf5::{Hdf5Options, Hdf5Source};
+use vastarray::io::hdf5::{Hdf5Options, Hdf5Source};
 use vastarray::{ChunkSource, Error};
 
 fn open_err(path: &std::path::Path, ds: &str) -> String {

@@ -1,14 +1,16 @@
 //! Storing into HDF5: files open in h5py with equal values; buffers cover whole chunks, each
 //! chunk written once; a failed store leaves nothing that looks complete.
 
+#![cfg(feature = "hdf5")]
+
 mod common;
 mod hdf5_helpers;
 
 use common::Recorder;
 use ndarray::Dimension as _;
 use std::path::Path;
-use vastarray::sink::hdf5::{store_hdf5, Hdf5StoreOptions, StoreMode, COMPLETE_ATTR};
-use vastarray::source::hdf5::{Hdf5Options, Hdf5Source};
+use vastarray::io::hdf5::{store_hdf5, Hdf5StoreOptions, StoreMode, COMPLETE_ATTR};
+use vastarray::io::hdf5::{Hdf5Options, Hdf5Source};
 use vastarray::{ChunkGrid, ChunkSource, DType, MemorySource, NdData};
 
 /// Compares the dataset h5py reads with the raw little-endian values in `raw`, checks the

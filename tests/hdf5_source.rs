@@ -1,4 +1,6 @@
 //! HDF5 datasets as sources: files written by h5py, values compared with numpy's.
+
+#![cfg(feature = "hdf5")]
 // One-axis regions are written `&[a..b]`, which is what `read_region` takes.
 #![allow(clippy::single_range_in_vec_init)]
 
@@ -6,9 +8,7 @@ mod common;
 mod hdf5_helpers;
 
 use hdf5_helpers::Fixture;
-use vastarray::source::hdf5::{
-    ChunkIndexQuery, Hdf5Layout, Hdf5Options, Hdf5Source, PipelineFilter,
-};
+use vastarray::io::hdf5::{ChunkIndexQuery, Hdf5Layout, Hdf5Options, Hdf5Source, PipelineFilter};
 use vastarray::{ChunkSource, DType};
 
 fn library_only() -> Hdf5Options {
@@ -234,7 +234,7 @@ with h5py.File(os.path.join(OUT, 'huge.h5'), 'w') as f:
 
 /// Stored chunks of `/many` in the huge file: more than are listed up front.
 fn many_stored() -> usize {
-    vastarray::source::hdf5::LIST_LIMIT + 100
+    vastarray::io::hdf5::LIST_LIMIT + 100
 }
 
 /// Opens the huge datasets, reads small regions and chunks, and checks them against values

@@ -1,12 +1,12 @@
 //! The lazy file tree (groups, datasets, metadata, attributes) and missing values as NaN.
 
+#![cfg(feature = "hdf5")]
+
 mod common;
 mod hdf5_helpers;
 
 use hdf5_helpers::Fixture;
-use vastarray::source::hdf5::{
-    AttrValue, Hdf5File, Hdf5Layout, Hdf5Node, Hdf5Options, PipelineFilter,
-};
+use vastarray::io::hdf5::{AttrValue, Hdf5File, Hdf5Layout, Hdf5Node, Hdf5Options, PipelineFilter};
 use vastarray::{ChunkSource, DType};
 
 const TREE: &str = r#"

@@ -1,13 +1,15 @@
 //! The HTTP client against the embedded tile server on 127.0.0.1: retries, failures, 404s,
 //! the size cap and timeouts. Every error must name the URL.
 
+#![cfg(feature = "test-server")]
+
 mod common;
 
 use common::http_error;
 use std::collections::HashSet;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::source::tiles::TileFormat;
+use vastarray::io::tiles::TileFormat;
 use vastarray::tileserver::{TileId, TileServer, TileServerConfig};
 
 /// A client with fast retries.

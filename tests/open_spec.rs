@@ -2,6 +2,8 @@
 //! netCDF-4, `c2+http://` URLs, with a cache) against fixtures written by numpy, h5py,
 //! python-blosc2 and netCDF4-python, values compared with what Python reads back.
 
+#![cfg(all(feature = "hdf5", feature = "b2nd", feature = "caterva2"))]
+
 mod caterva2_support;
 mod common;
 

@@ -1,5 +1,6 @@
 //! The persistent cache file: stamps, geometry, credentials, all-zero chunks, foreign files.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
@@ -8,8 +9,8 @@ mod proxy_support;
 
 use proxy_support::{expected_u16, generated_u16, SlowSource};
 use std::time::Duration;
+use vastarray::io::b2nd::B2ndSource;
 use vastarray::proxy::Proxy;
-use vastarray::source::B2ndSource;
 use vastarray::{ChunkSource, ConstantSource, DType, Error, NdData};
 
 #[test]
@@ -176,11 +177,11 @@ fn an_all_zero_chunk_is_fetched_once_and_stays_cached() {
 fn a_foreign_b2nd_file_is_not_taken_for_a_cache() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data.b2nd");
-    let opts = vastarray::sink::B2ndOptions {
+    let opts = vastarray::io::b2nd::B2ndOptions {
         chunks: Some(vec![10, 10]),
         ..Default::default()
     };
-    vastarray::sink::store_b2nd(&generated_u16(&[20, 20], &[10, 10]), &path, &opts).unwrap();
+    vastarray::io::b2nd::store_b2nd(&generated_u16(&[20, 20], &[10, 10]), &path, &opts).unwrap();
     let src = SlowSource::new(generated_u16(&[20, 20], &[10, 10]), Duration::ZERO);
     let err = Proxy::builder(src.clone())
         .cache_file(&path)
@@ -223,10 +224,10 @@ fn a_bitmap_that_claims_unfetched_chunks_is_corrected_and_they_are_read() {
     p.fetch(&[0..10]).unwrap();
     drop(p);
     // Damage: every bit set, though only chunks (0, 0..3) hold data.
-    let mut f = vastarray::blosc::B2ndFile::open_rw(&path).unwrap();
+    let mut f = vastarray::io::b2nd::B2ndFile::open_rw(&path).unwrap();
     f.set_vlmeta(
         "proxy-present",
-        &vastarray::blosc::VlValue::Bytes(vec![0xff, 0x01]),
+        &vastarray::io::b2nd::VlValue::Bytes(vec![0xff, 0x01]),
     )
     .unwrap();
     drop(f);
@@ -257,7 +258,7 @@ fn a_cached_chunk_with_a_wrong_compressed_size_is_an_error_naming_the_cache() {
         .unwrap();
     p.fetch_all().unwrap();
     drop(p);
-    let span = vastarray::blosc::B2ndFile::open(&path)
+    let span = vastarray::io::b2nd::B2ndFile::open(&path)
         .unwrap()
         .chunk_span(4)
         .unwrap()

@@ -1,6 +1,7 @@
 //! Single flight, bounded concurrency and failing chunks of the caching proxy, proven with a
 //! source that waits, counts its reads and records how many run at once.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]

@@ -2,6 +2,7 @@
 //! re-runs itself with an environment variable that turns `child_process_entry` into a child's
 //! main, and the parent kills it with SIGKILL.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
@@ -15,7 +16,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
-use vastarray::blosc::journal_path;
+use vastarray::io::b2nd::journal_path;
 use vastarray::proxy::{LockMode, Proxy};
 use vastarray::{ChunkSource, DType, GeneratedSource, NdData};
 

@@ -1,6 +1,7 @@
 //! The shared memory pool: LRU eviction under the byte limit, statistics, and proxies of
 //! different sources sharing one pool without mixing their chunks.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
@@ -10,7 +11,7 @@ mod proxy_support;
 use proxy_support::{expected_u16, generated_u16, SlowSource};
 use std::sync::Arc;
 use std::time::Duration;
-use vastarray::blosc::{Codec, Compression};
+use vastarray::io::b2nd::{Codec, Compression};
 use vastarray::proxy::{MemoryPool, Proxy};
 use vastarray::{ChunkSource, GeneratedSource, NdData};
 

@@ -2,6 +2,7 @@
 //! one chunk per plane, 100 ms per chunk read; fetch and get through a persistent cache file;
 //! reopen and read everything again without touching the source; python-blosc2 opens the cache.
 
+#![cfg(feature = "b2nd")]
 // Selections name the leading axes only, as in python-blosc2 (`fetch(&[0..2])`); sources
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]

@@ -1,11 +1,13 @@
 //! A zoom-9 pyramid served by a real HTTP server on 127.0.0.1, read as a mosaic of mosaics:
 //! values equal the server's pixels, exactly the touched tiles are requested, all at once.
 
+#![cfg(all(feature = "test-server", feature = "b2nd"))]
+
 use std::sync::Arc;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::remote::tile_pyramid;
-use vastarray::source::tiles::TileFormat;
+use vastarray::io::tiles::tile_pyramid;
+use vastarray::io::tiles::TileFormat;
 use vastarray::tileserver::{tile_pixel, TileServer, TileServerConfig};
 use vastarray::EvalConfig;
 
@@ -63,7 +65,7 @@ fn region_of_zoom9_pyramid_requests_exactly_six_tiles_concurrently() {
 
 #[test]
 fn persistent_tile_cache_makes_the_second_draw_request_nothing() {
-    use vastarray::remote::{cached_tile_pyramid, TileCache};
+    use vastarray::io::tiles::{cached_tile_pyramid, TileCache};
     let dir = tempfile::tempdir().unwrap();
     let server = TileServer::start(TileServerConfig::default()).unwrap();
     let cache = TileCache {

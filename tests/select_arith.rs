@@ -10,8 +10,7 @@ use ndarray::{ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use std::io::Write;
-use std::process::Command;
-use vastarray::{DynArray, Error, EvalConfig, GeneratedSource, SliceArg, Stride};
+use vastarray::{DynArray, Error, GeneratedSource, SliceArg, Stride};
 
 /// Parses a Python integer or `None`.
 fn opt(s: &str) -> Option<i128> {
@@ -662,11 +661,13 @@ for line in open(sys.argv[1]):
 // ---------------------------------------------------------------------------------------------
 // Regressions: issue 11, finding 1 (`a` is np.arange(24, dtype='f4').reshape(4, 6)).
 
+#[cfg(feature = "cli")] // runs the `vastarray` binary
 fn a_f32() -> DynArray {
     let a = ArrayD::from_shape_vec(IxDyn(&[4, 6]), (0..24).map(|v| v as f32).collect()).unwrap();
     DynArray::from_ndarray(a, &[2, 4]).unwrap()
 }
 
+#[cfg(feature = "cli")] // runs the `vastarray` binary
 /// A folder holding `a.npy` and `d.npy` made by numpy.
 fn npy_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -679,8 +680,9 @@ fn npy_dir() -> tempfile::TempDir {
     dir
 }
 
+#[cfg(feature = "cli")] // runs the `vastarray` binary
 fn cli(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_vastarray"))
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vastarray"))
         .args(args)
         .current_dir(dir)
         .output()
@@ -693,6 +695,7 @@ fn cli(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+#[cfg(feature = "cli")] // runs the `vastarray` binary
 #[test]
 fn regression_sum_with_step_i64_max_is_the_first_row() {
     let b = a_f32().select_str("::9223372036854775807").unwrap();
@@ -723,6 +726,7 @@ fn regression_sum_with_step_i64_max_is_the_first_row() {
     assert_eq!(data, Some(15.0), "{out}");
 }
 
+#[cfg(feature = "cli")] // runs the `vastarray` binary
 #[test]
 fn regression_shape_with_step_i64_max_is_one_row() {
     let b = a_f32().select_str("::9223372036854775807").unwrap();
@@ -746,6 +750,7 @@ fn regression_shape_with_step_i64_max_is_one_row() {
     assert_eq!(v["max"].as_f64(), Some(5.0), "{out}");
 }
 
+#[cfg(feature = "cli")] // runs the `vastarray` binary
 #[test]
 fn regression_index_ellipsis_and_huge_stop_and_step() {
     let text = "2, ..., 3:4611686018427387904:9223372036854775807";
@@ -770,6 +775,7 @@ fn regression_index_ellipsis_and_huge_stop_and_step() {
     assert_eq!(v["data"], serde_json::json!([15.0]), "{out}");
 }
 
+#[cfg(feature = "cli")] // runs the `vastarray` binary
 /// `d[..., 1:-2:i64::MAX]` takes one element per row: it runs in a 1 MiB budget (a wrapped
 /// length asked for gigabytes) and equals numpy's.
 #[test]
@@ -810,9 +816,9 @@ fn regression_huge_step_after_ellipsis_fits_a_small_budget() {
         .select_str("..., 1:-2:9223372036854775807")
         .unwrap();
     assert_eq!(d.shape(), &[64, 64, 1]);
-    let cfg = EvalConfig {
+    let cfg = vastarray::EvalConfig {
         budget: 1 << 20,
-        ..EvalConfig::default()
+        ..vastarray::EvalConfig::default()
     };
     let v = d.ndarray_with(&cfg).unwrap().into_typed::<f32>().unwrap();
     assert!(v

@@ -1,12 +1,12 @@
 //! Batch reads of tiles run concurrently, never above the configured bound (proved by the
 //! server's own count of requests in flight; no timing asserts).
 
+#![cfg(feature = "test-server")]
+
 use std::sync::Arc;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::source::tiles::{
-    TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate,
-};
+use vastarray::io::tiles::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate};
 use vastarray::tileserver::{tile_pixel, TileServer, TileServerConfig};
 use vastarray::{ChunkSource, CountingSource, DType, DynArray, NdData};
 

@@ -1,6 +1,8 @@
 //! Tile sources against the embedded tile server on 127.0.0.1: values, exactly the touched
 //! tiles requested, 404 handling, lying servers, `.npy` dtypes, views.
 
+#![cfg(feature = "test-server")]
+
 mod common;
 
 use common::http_error;
@@ -9,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::source::tiles::{
+use vastarray::io::tiles::{
     MissingTiles, TileFormat, TileLayout, TileLevelConfig, TileLevelSource, TileView, UrlTemplate,
 };
 use vastarray::tileserver::{tile_pixel, TileId, TileServer, TileServerConfig};

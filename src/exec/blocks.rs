@@ -9,16 +9,16 @@ use crate::graph::{NodeRef, Op, Reduction};
 use crate::select::{full_region, Dim};
 use std::sync::Arc;
 
-pub mod block_list;
-pub mod grid;
+pub(crate) mod block_list;
+pub(crate) mod grid;
 
-pub use block_list::{checked_edges, BlockList};
-pub use grid::AxisGrid;
+pub(crate) use block_list::{checked_edges, BlockList};
+pub(crate) use grid::AxisGrid;
 use grid::Grids;
 
 /// The block shape a node is cheapest to compute in: its sources' largest chunk extents,
 /// carried through selections, transposes and broadcasts.
-pub fn preferred_chunks(node: &NodeRef) -> Vec<usize> {
+pub(crate) fn preferred_chunks(node: &NodeRef) -> Vec<usize> {
     preferred_grid(node).iter().map(|g| g.unit()).collect()
 }
 
@@ -26,13 +26,13 @@ pub fn preferred_chunks(node: &NodeRef) -> Vec<usize> {
 /// starting inside a chunk or stepping across chunks, a list, or a mosaic of unequal tiles
 /// moves the chunk boundaries of the result, and blocks that follow them never split a chunk
 /// between two tasks.
-pub fn preferred_grid(node: &NodeRef) -> Vec<AxisGrid> {
+pub(crate) fn preferred_grid(node: &NodeRef) -> Vec<AxisGrid> {
     Grids::default().of(node)
 }
 
 /// Projected peak bytes of evaluating `region` of `node` (reduction-free graphs): its output,
 /// its inputs' peaks, and the chunks sources hold while they are copied.
-pub fn estimate(node: &NodeRef, region: &[Dim]) -> Result<usize> {
+pub(crate) fn estimate(node: &NodeRef, region: &[Dim]) -> Result<usize> {
     crate::graph::deep(|| {
         let out = region.iter().map(|d| d.len()).product::<usize>() * node.dtype.size();
         Ok(match &node.op {
@@ -68,7 +68,7 @@ pub fn estimate(node: &NodeRef, region: &[Dim]) -> Result<usize> {
 
 /// How a reduction root is run: output blocks, and pieces of the reduced axes.
 #[derive(Clone, Debug)]
-pub struct ReducePlan {
+pub(crate) struct ReducePlan {
     /// Output block shape (over the output axes of the reduction): the most a block spans.
     pub block: Vec<usize>,
     /// Extent of one piece along each reduced axis (in the order of `Reduction::axes`).
@@ -90,7 +90,7 @@ pub struct ReducePlan {
 
 /// How a group of elementwise roots is run.
 #[derive(Clone, Debug)]
-pub struct BlockPlan {
+pub(crate) struct BlockPlan {
     /// Output block shape: the most a block spans.
     pub block: Vec<usize>,
     /// Block edges per axis (see [`AxisGrid::edges`]).
@@ -104,7 +104,7 @@ pub struct BlockPlan {
 }
 
 /// Number of blocks of about `block` (per axis) over `grids`, counted no further than `cap`.
-pub fn count_blocks(grids: &[AxisGrid], block: &[usize], cap: usize) -> usize {
+pub(crate) fn count_blocks(grids: &[AxisGrid], block: &[usize], cap: usize) -> usize {
     let mut n = 1usize;
     for (g, &b) in grids.iter().zip(block) {
         n = n.saturating_mul(g.count(b, cap));
@@ -206,7 +206,7 @@ fn cheap_boxes(node: &NodeRef) -> bool {
 const SHARED_DIVISOR: usize = 8;
 
 /// Plans the blocks of a group of elementwise roots of equal shape.
-pub fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<BlockPlan> {
+pub(crate) fn plan_blocks(roots: &[NodeRef], budget: usize, threads: usize) -> Result<BlockPlan> {
     let shape = roots[0].shape.clone();
     let shared = PassChunks::plan(roots, budget / SHARED_DIVISOR);
     let budget = budget - shared.bytes();
@@ -263,7 +263,7 @@ fn too_big(roots: &[NodeRef], budget: usize, workers: usize, unit: &[usize], nee
 }
 
 /// Plans a reduction root (and the roots sharing its pass).
-pub fn plan_reduce(
+pub(crate) fn plan_reduce(
     r: &Reduction,
     out_shape: &[usize],
     needs: Needs,
@@ -406,7 +406,7 @@ pub fn plan_reduce(
 }
 
 /// Bytes for people: `256 MiB`.
-pub fn human_bytes(b: usize) -> String {
+pub(crate) fn human_bytes(b: usize) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
     let mut u = 0;

@@ -16,11 +16,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Chunks of sources, keyed by (source key, see [`source_key`], chunk index).
-pub type ChunkMap = HashMap<(usize, Vec<usize>), Arc<NdData>>;
+pub(crate) type ChunkMap = HashMap<(usize, Vec<usize>), Arc<NdData>>;
 
 /// The key chunks of a source are kept under: the address of the source itself, so that two
 /// nodes reading one source share its chunks.
-pub fn source_key(src: &Arc<dyn ChunkSource>) -> usize {
+pub(crate) fn source_key(src: &Arc<dyn ChunkSource>) -> usize {
     Arc::as_ptr(src) as *const () as usize
 }
 
@@ -28,7 +28,7 @@ pub fn source_key(src: &Arc<dyn ChunkSource>) -> usize {
 /// the whole pass keeps, and, when several uses read the same source, chunks kept for the
 /// other uses.
 #[derive(Default)]
-pub struct TaskCtx {
+pub(crate) struct TaskCtx {
     /// Chunks fetched before evaluation began (shared by the tasks of a batch).
     pub prefetched: Arc<ChunkMap>,
     /// Chunks kept for every task of the pass (see [`PassChunks`]).
@@ -84,7 +84,7 @@ impl ChunkLookup for NodeLookup<'_> {
 }
 
 /// Computes `region` of `node`.
-pub fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
+pub(crate) fn eval(node: &NodeRef, region: &[Dim], ctx: &TaskCtx) -> Result<NdData> {
     crate::graph::deep(|| {
         let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
         if shape.contains(&0) {
@@ -245,7 +245,7 @@ fn reshape_selected(x: NdData, items: &[SelItem], shape: &[usize]) -> Result<NdD
 }
 
 /// Joins blocks along an axis.
-pub fn concat(mut parts: Vec<NdData>, axis: usize) -> Result<NdData> {
+pub(crate) fn concat(mut parts: Vec<NdData>, axis: usize) -> Result<NdData> {
     if parts.len() == 1 {
         return parts
             .pop()
@@ -262,7 +262,7 @@ pub fn concat(mut parts: Vec<NdData>, axis: usize) -> Result<NdData> {
 }
 
 /// Every source read `region` of `node` makes: (source node, region of the source).
-pub fn collect_reads(
+pub(crate) fn collect_reads(
     node: &NodeRef,
     region: &[Dim],
     out: &mut Vec<(NodeRef, Region)>,

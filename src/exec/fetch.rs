@@ -4,7 +4,7 @@
 
 mod pass_chunks;
 
-pub use pass_chunks::PassChunks;
+pub(crate) use pass_chunks::PassChunks;
 
 use super::eval::{source_key, ChunkMap};
 use crate::error::{Error, Result};
@@ -23,7 +23,7 @@ type SourceReads = (usize, Arc<dyn ChunkSource>, Vec<Vec<usize>>);
 /// Reads, concurrently, every chunk of a latency-bound source that `reads` touch, except
 /// those `pass` has already; the chunks of sources `pass` keeps go there, the others into the
 /// map returned.
-pub fn prefetch(
+pub(crate) fn prefetch(
     reads: &[(NodeRef, Region)],
     io_concurrency: usize,
     pass: Option<&PassChunks>,

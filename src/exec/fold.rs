@@ -18,7 +18,7 @@ use crate::dtype::Element;
 use multiversion::multiversion;
 
 /// Element types that reductions read.
-pub trait AccElem: Element {
+pub(crate) trait AccElem: Element {
     /// The value that no element compares below (`+inf` for floats, the type's maximum).
     const HIGHEST: Self;
     /// The value that no element compares above (`-inf` for floats, the type's minimum).
@@ -83,7 +83,7 @@ impl AccElem for bool {
 
 /// What folding one lane of values gives.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LaneSums<T> {
+pub(crate) struct LaneSums<T> {
     /// NaN values seen.
     pub nan: u64,
     /// Sum of the non-NaN values (when a sum is needed).
@@ -265,7 +265,7 @@ fn lane_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
 
 /// Folds one lane of values: NaN count, and what `needs` asks for (moments around `shift`,
 /// sums, extremes). Fields that were not needed hold their empty values.
-pub fn fold_lane<T: AccElem>(values: &[T], shift: f64, needs: Needs) -> LaneSums<T> {
+pub(crate) fn fold_lane<T: AccElem>(values: &[T], shift: f64, needs: Needs) -> LaneSums<T> {
     let sum = needs.sum || needs.isum;
     match (needs.moments, sum, needs.minmax) {
         (false, false, false) => lane_kernel::<T, false, false, false>(values, shift),
@@ -280,7 +280,7 @@ pub fn fold_lane<T: AccElem>(values: &[T], shift: f64, needs: Needs) -> LaneSums
 }
 
 /// Per-lane accumulators of [`fold_rows`] for a tile of lanes, all of one length.
-pub struct RowAcc<'a, T> {
+pub(crate) struct RowAcc<'a, T> {
     /// Shift of each lane's moments (empty when moments are not needed).
     pub shift: &'a [f64],
     /// NaNs seen per lane.
@@ -387,7 +387,7 @@ fn rows_dispatch<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
 /// Folds positions `lo..lo + w` of every row into the per-lane accumulators (`w` is the
 /// accumulators' length): NaN counts, and what `needs` asks for. Accumulators that are not
 /// needed may be empty.
-pub fn fold_rows<T: AccElem>(rows: &[&[T]], lo: usize, needs: Needs, acc: &mut RowAcc<T>) {
+pub(crate) fn fold_rows<T: AccElem>(rows: &[&[T]], lo: usize, needs: Needs, acc: &mut RowAcc<T>) {
     let sum = needs.sum || needs.isum;
     match (needs.moments, sum, needs.minmax) {
         (false, false, false) => rows_dispatch::<T, false, false, false>(rows, lo, acc),

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 /// Per-type arithmetic. Operations a type does not have return `None` (the graph builder
 /// rules those out, so reaching one is an internal error).
-pub trait Arith: Element {
+pub(crate) trait Arith: Element {
     /// `a + b`
     fn add(a: Self, b: Self) -> Self;
     /// `a - b`
@@ -189,7 +189,7 @@ impl Arith for bool {
 }
 
 /// Applies a unary operation in place; the input already has the operation's compute type.
-pub fn unary(op: UnaryOp, x: NdData) -> Result<NdData> {
+pub(crate) fn unary(op: UnaryOp, x: NdData) -> Result<NdData> {
     Ok(crate::map_nd!(x, a: T => {
         let mut a = a;
         let f: fn(T) -> T = match op {
@@ -209,7 +209,7 @@ pub fn unary(op: UnaryOp, x: NdData) -> Result<NdData> {
 }
 
 /// An operand of an elementwise node as the kernels receive it.
-pub enum Operand {
+pub(crate) enum Operand {
     /// The operand's values at the whole region.
     Full(NdData),
     /// The input of a broadcast, to be stretched to the region by zero strides (a scalar is
@@ -226,7 +226,7 @@ impl Operand {
     }
 
     /// The operand's values at the whole region of `shape` (a stretched one is copied out).
-    pub fn into_full(self, shape: &[usize]) -> Result<NdData> {
+    pub(crate) fn into_full(self, shape: &[usize]) -> Result<NdData> {
         match self {
             Operand::Full(d) => Ok(d),
             Operand::Stretched(d) => Ok(crate::dispatch_dtype!(d.data.dtype(), T => {
@@ -633,7 +633,12 @@ fn fast_exponent(b: Option<&Operand>) -> Option<f64> {
 /// or a broadcast input stretched to it (see [`Operand`]). Operations whose result has the
 /// operands' type write into a full operand's buffer, so a chain of arithmetic allocates no
 /// intermediates. `b` is `None` when both operands are the same node (`a * a`).
-pub fn binary(op: BinaryOp, a: Operand, b: Option<Operand>, shape: &[usize]) -> Result<NdData> {
+pub(crate) fn binary(
+    op: BinaryOp,
+    a: Operand,
+    b: Option<Operand>,
+    shape: &[usize],
+) -> Result<NdData> {
     if let Some(b) = &b {
         if a.dtype() != b.dtype() {
             return Err(Error::Internal(format!(
@@ -695,7 +700,7 @@ pub fn binary(op: BinaryOp, a: Operand, b: Option<Operand>, shape: &[usize]) -> 
 }
 
 /// `where(cond, a, b)` on blocks of equal shape.
-pub fn select_where(cond: &NdData, a: &NdData, b: &NdData) -> Result<NdData> {
+pub(crate) fn select_where(cond: &NdData, a: &NdData, b: &NdData) -> Result<NdData> {
     let c =
         bool::peek(cond).ok_or_else(|| Error::Internal("where: condition is not bool".into()))?;
     if a.dtype() != b.dtype() {
@@ -708,7 +713,7 @@ pub fn select_where(cond: &NdData, a: &NdData, b: &NdData) -> Result<NdData> {
 }
 
 /// Casts a block to `dtype`.
-pub fn cast(x: NdData, dtype: DType) -> NdData {
+pub(crate) fn cast(x: NdData, dtype: DType) -> NdData {
     x.cast(dtype)
 }
 

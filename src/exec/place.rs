@@ -10,7 +10,7 @@ use std::ops::Range;
 macro_rules! nd_view_mut {
     ($($variant:ident: $t:ty),* $(,)?) => {
         /// A mutable view of one block of a result, of any element type.
-        pub enum NdViewMut<'a> {
+        pub(crate) enum NdViewMut<'a> {
             $(
                 #[doc = concat!("`", stringify!($t), "` elements.")]
                 $variant(ArrayViewMutD<'a, $t>),
@@ -19,7 +19,7 @@ macro_rules! nd_view_mut {
 
         impl<'a> NdViewMut<'a> {
             /// The whole of `out`.
-            pub fn whole(out: &'a mut NdData) -> NdViewMut<'a> {
+            pub(crate) fn whole(out: &'a mut NdData) -> NdViewMut<'a> {
                 match out {
                     $(NdData::$variant(a) => NdViewMut::$variant(a.view_mut()),)*
                 }
@@ -27,7 +27,7 @@ macro_rules! nd_view_mut {
 
             /// Splits `out` at `edges` (per axis: `0`, the cuts, the length) into one view
             /// per block, in C order of the blocks.
-            pub fn split(out: &'a mut NdData, edges: &[Vec<usize>]) -> Vec<NdViewMut<'a>> {
+            pub(crate) fn split(out: &'a mut NdData, edges: &[Vec<usize>]) -> Vec<NdViewMut<'a>> {
                 match out {
                     $(NdData::$variant(a) => split_view(a.view_mut(), edges)
                         .into_iter()
@@ -37,7 +37,7 @@ macro_rules! nd_view_mut {
             }
 
             /// Writes `data` at `within` (ranges relative to the view's origin).
-            pub fn assign(&mut self, within: &[Range<usize>], data: &NdData) -> Result<()> {
+            pub(crate) fn assign(&mut self, within: &[Range<usize>], data: &NdData) -> Result<()> {
                 match self {
                     $(NdViewMut::$variant(o) => {
                         let d = <$t as Element>::peek(data).ok_or_else(|| {

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// Where the positions of one chunk go in the output, along one axis.
 #[derive(Clone, Debug)]
-pub enum OutIdx {
+pub(crate) enum OutIdx {
     /// A contiguous range of output positions.
     Range(Range<usize>),
     /// Output positions one by one.
@@ -22,7 +22,7 @@ pub enum OutIdx {
 
 /// One chunk's share of a region along one axis.
 #[derive(Clone, Debug)]
-pub struct AxisPiece {
+pub(crate) struct AxisPiece {
     /// Chunk number along the axis.
     pub chunk: usize,
     /// Output positions filled from this chunk.
@@ -32,7 +32,7 @@ pub struct AxisPiece {
 }
 
 /// Splits the positions of `dim` by chunks of `c` elements.
-pub fn axis_pieces(dim: &Dim, c: usize) -> Vec<AxisPiece> {
+pub(crate) fn axis_pieces(dim: &Dim, c: usize) -> Vec<AxisPiece> {
     let c = c.max(1);
     match dim {
         Dim::Stride(s) => {
@@ -86,7 +86,7 @@ pub fn axis_pieces(dim: &Dim, c: usize) -> Vec<AxisPiece> {
 }
 
 /// The chunk indices a region of a source touches.
-pub fn chunks_for_region(source: &dyn ChunkSource, region: &[Dim]) -> Vec<Vec<usize>> {
+pub(crate) fn chunks_for_region(source: &dyn ChunkSource, region: &[Dim]) -> Vec<Vec<usize>> {
     let per_axis: Vec<Vec<usize>> = region
         .iter()
         .zip(source.chunk_shape())
@@ -100,7 +100,7 @@ pub fn chunks_for_region(source: &dyn ChunkSource, region: &[Dim]) -> Vec<Vec<us
 }
 
 /// Chunks already fetched for a task, and a place to keep chunks that other uses will need.
-pub trait ChunkLookup {
+pub(crate) trait ChunkLookup {
     /// A chunk fetched before, if any.
     fn get(&self, index: &[usize]) -> Option<Arc<NdData>>;
     /// Reads a chunk with `read`, keeping it when this lookup keeps chunks (a lookup shared by
@@ -116,7 +116,7 @@ pub trait ChunkLookup {
 }
 
 /// Reads `region` of `source`, taking chunks from `lookup` when it has them.
-pub fn read_region(
+pub(crate) fn read_region(
     source: &dyn ChunkSource,
     region: &[Dim],
     lookup: &dyn ChunkLookup,
@@ -219,7 +219,7 @@ pub fn read_region(
 }
 
 /// The positions `dims` of `a` (strides sliced, lists gathered).
-pub fn take<T: Element>(a: ArrayViewD<T>, dims: &[Dim]) -> ArrayD<T> {
+pub(crate) fn take<T: Element>(a: ArrayViewD<T>, dims: &[Dim]) -> ArrayD<T> {
     let sl: Vec<SliceInfoElem> = dims
         .iter()
         .map(|d| match d {
@@ -237,7 +237,7 @@ pub fn take<T: Element>(a: ArrayViewD<T>, dims: &[Dim]) -> ArrayD<T> {
 }
 
 /// ndarray's slice for a stride (ndarray steps backwards from the end of the range).
-pub fn stride_slice(s: &Stride) -> Slice {
+pub(crate) fn stride_slice(s: &Stride) -> Slice {
     if s.len == 0 {
         return Slice::new(0, Some(0), 1);
     }
@@ -250,7 +250,7 @@ pub fn stride_slice(s: &Stride) -> Slice {
 }
 
 /// Writes `sub` into `out` at the output positions `idx` (ranges sliced, lists one by one).
-pub fn scatter<T: Element>(mut out: ArrayViewMutD<T>, idx: &[OutIdx], sub: ArrayViewD<T>) {
+pub(crate) fn scatter<T: Element>(mut out: ArrayViewMutD<T>, idx: &[OutIdx], sub: ArrayViewD<T>) {
     if let Some(d) = idx.iter().position(|i| matches!(i, OutIdx::List(_))) {
         if let OutIdx::List(list) = &idx[d] {
             for (j, &o) in list.iter().enumerate() {

@@ -640,7 +640,7 @@ impl ReduceState {
 }
 
 /// The 64 bits of a 64-bit integer element (other types: their value as `i64`).
-pub fn bits64<T: Element>(x: T) -> u64 {
+pub(crate) fn bits64<T: Element>(x: T) -> u64 {
     use std::any::Any;
     let any = &x as &dyn Any;
     if let Some(v) = any.downcast_ref::<i64>() {

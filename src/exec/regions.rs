@@ -9,7 +9,7 @@ use crate::select::{Dim, Region, Stride};
 /// The regions of inputs a node reads to compute `region` of its output: pairs of (input
 /// number in [`Node::inputs`] order, region of that input). A mosaic gives one pair per tile
 /// touched, in output order. Reductions are handled by the executor, not here.
-pub fn input_regions(node: &Node, region: &[Dim]) -> Result<Vec<(usize, Region)>> {
+pub(crate) fn input_regions(node: &Node, region: &[Dim]) -> Result<Vec<(usize, Region)>> {
     if region.len() != node.shape.len() {
         return Err(Error::Internal(format!(
             "{}: region of {} axes for {} dims",
@@ -67,7 +67,11 @@ pub fn input_regions(node: &Node, region: &[Dim]) -> Result<Vec<(usize, Region)>
 }
 
 /// The input region of a broadcast: stretched axes read position 0, new leading axes vanish.
-pub fn broadcast_input_region(in_shape: &[usize], out_shape: &[usize], region: &[Dim]) -> Region {
+pub(crate) fn broadcast_input_region(
+    in_shape: &[usize],
+    out_shape: &[usize],
+    region: &[Dim],
+) -> Region {
     let lead = out_shape.len() - in_shape.len();
     in_shape
         .iter()

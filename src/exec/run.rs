@@ -142,7 +142,7 @@ fn place(out: &mut NdData, region: &[Dim], block: &NdData) -> Result<()> {
 }
 
 /// A reduction pass: roots reducing one input over the same axes.
-pub struct ReduceJob {
+pub(crate) struct ReduceJob {
     roots: Vec<NodeRef>,
     red: Reduction,
     out_shape: Vec<usize>,
@@ -188,7 +188,7 @@ fn computes(root: &NodeRef) -> bool {
 
 impl ReduceJob {
     /// Plans the pass for `roots` (all reductions of one input over the same axes).
-    pub fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<ReduceJob> {
+    pub(crate) fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<ReduceJob> {
         let red = match &roots[0].op {
             Op::Reduce(r) => r.clone(),
             _ => return Err(Error::Internal("ReduceJob of a non-reduction".into())),
@@ -233,12 +233,12 @@ impl ReduceJob {
     }
 
     /// Number of output blocks.
-    pub fn num_blocks(&self) -> usize {
+    pub(crate) fn num_blocks(&self) -> usize {
         self.blocks.len()
     }
 
     /// Number of tasks (blocks times pieces).
-    pub fn num_tasks(&self) -> usize {
+    pub(crate) fn num_tasks(&self) -> usize {
         self.blocks.len() * self.pieces.len()
     }
 
@@ -347,7 +347,7 @@ impl ReduceJob {
 
     /// The state of block `b` over the pieces `keep` selects (by task number), pieces run in
     /// parallel when `parallel`.
-    pub fn run_block(
+    pub(crate) fn run_block(
         &self,
         b: usize,
         keep: &(dyn Fn(usize) -> bool + Sync),
@@ -389,7 +389,7 @@ impl ReduceJob {
     }
 
     /// The results of every root for block `b`.
-    pub fn finalize(&self, b: usize, state: &ReduceState) -> Result<Vec<NdData>> {
+    pub(crate) fn finalize(&self, b: usize, state: &ReduceState) -> Result<Vec<NdData>> {
         let shape: Vec<usize> = self.blocks.region(b).iter().map(|d| d.len()).collect();
         self.roots
             .iter()
@@ -412,7 +412,7 @@ impl ReduceJob {
     }
 
     /// Runs the whole pass, returning one array per root.
-    pub fn run(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<Vec<NdData>> {
+    pub(crate) fn run(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<Vec<NdData>> {
         let mut outs: Vec<NdData> = self
             .roots
             .iter()
@@ -450,7 +450,7 @@ impl ReduceJob {
 /// A block pass: non-reduction roots of one shape, computed block by block together. A task
 /// computes one block in cache-sized tiles ([`super::tiles`]) and writes them straight into
 /// the result.
-pub struct BlocksJob {
+pub(crate) struct BlocksJob {
     roots: Vec<NodeRef>,
     /// The plan of blocks.
     pub plan: BlockPlan,
@@ -465,7 +465,7 @@ pub struct BlocksJob {
 
 impl BlocksJob {
     /// Plans the pass for `roots` (of equal shape, reduction-free).
-    pub fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<BlocksJob> {
+    pub(crate) fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<BlocksJob> {
         let plan = plan_blocks(&roots, cfg.budget, cfg.threads)?;
         let blocks = BlockList::new(plan.edges.clone())?;
         let latency = has_latency_sources(&roots);
@@ -488,12 +488,12 @@ impl BlocksJob {
     }
 
     /// Number of blocks.
-    pub fn num_blocks(&self) -> usize {
+    pub(crate) fn num_blocks(&self) -> usize {
         self.blocks.len()
     }
 
     /// Computes block `b` of every root.
-    pub fn run_block(&self, b: usize) -> Result<Vec<NdData>> {
+    pub(crate) fn run_block(&self, b: usize) -> Result<Vec<NdData>> {
         let region = &self.blocks.region(b);
         let shape: Vec<usize> = region.iter().map(|d| d.len()).collect();
         let mut outs: Vec<NdData> = self
@@ -534,7 +534,7 @@ impl BlocksJob {
     }
 
     /// Runs the whole pass, returning one array per root.
-    pub fn run(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<Vec<NdData>> {
+    pub(crate) fn run(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<Vec<NdData>> {
         let shape = &self.roots[0].shape;
         let mut outs: Vec<NdData> = self
             .roots
@@ -600,7 +600,7 @@ impl BlocksJob {
 }
 
 /// One pass of a plan.
-pub enum Job {
+pub(crate) enum Job {
     /// A reduction pass.
     Reduce(ReduceJob),
     /// A block pass.
@@ -609,7 +609,7 @@ pub enum Job {
 
 impl Job {
     /// Projected peak bytes.
-    pub fn peak(&self) -> usize {
+    pub(crate) fn peak(&self) -> usize {
         match self {
             Job::Reduce(j) => j.plan.peak,
             Job::Blocks(j) => j.plan.peak,
@@ -617,7 +617,7 @@ impl Job {
     }
 
     /// Number of tasks.
-    pub fn num_tasks(&self) -> usize {
+    pub(crate) fn num_tasks(&self) -> usize {
         match self {
             Job::Reduce(j) => j.num_tasks(),
             Job::Blocks(j) => j.num_blocks(),
@@ -625,7 +625,7 @@ impl Job {
     }
 
     /// A line for plans.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let shared = match self {
             Job::Reduce(j) => j.plan.shared.bytes(),
             Job::Blocks(j) => j.plan.shared.bytes(),
@@ -743,7 +743,7 @@ impl NdDataSer {
 }
 
 /// Little-endian bytes of an element.
-pub fn le_bytes<T: crate::Element>(x: T) -> Vec<u8> {
+pub(crate) fn le_bytes<T: crate::Element>(x: T) -> Vec<u8> {
     use crate::DType::*;
     let f = x.to_f64();
     match T::DTYPE {
@@ -788,7 +788,7 @@ fn from_le(dtype: crate::DType, b: &[u8]) -> f64 {
 
 impl Job {
     /// Runs partition `k` of `n` of this pass: tasks whose number is `k` modulo `n`.
-    pub fn run_partition(&self, k: usize, n: usize) -> Result<PartialPass> {
+    pub(crate) fn run_partition(&self, k: usize, n: usize) -> Result<PartialPass> {
         let keep = move |t: usize| t % n == k;
         match self {
             Job::Reduce(j) => {
@@ -815,7 +815,7 @@ impl Job {
     }
 
     /// Merges the partial results of all partitions of this pass into its results.
-    pub fn finish(&self, parts: Vec<PartialPass>) -> Result<Vec<NdData>> {
+    pub(crate) fn finish(&self, parts: Vec<PartialPass>) -> Result<Vec<NdData>> {
         match self {
             Job::Reduce(j) => {
                 let mut states: Vec<ReduceState> = (0..j.num_blocks())

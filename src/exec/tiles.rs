@@ -11,11 +11,11 @@ use std::ops::Range;
 
 /// Output bytes (summed over the roots of a pass) of one tile: a few tiles' inputs and
 /// intermediates fit in a core's L2 cache.
-pub const TILE_BYTES: usize = 128 << 10;
+pub(crate) const TILE_BYTES: usize = 128 << 10;
 
 /// One tile of a block: its region in the array and where it lies inside the block.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Tile {
+pub(crate) struct Tile {
     /// The tile's positions in the whole array.
     pub region: Region,
     /// The tile's ranges relative to the block's origin.
@@ -25,7 +25,7 @@ pub struct Tile {
 /// Splits `block` (contiguous ranges, one per axis) into tiles of at most `max_bytes` when each
 /// element costs `elem_bytes`, in C order. Tiles cut the outermost axes first, so every tile is
 /// a run of whole inner rows where possible. A block that fits is one tile.
-pub fn block_tiles(block: &[Dim], elem_bytes: usize, max_bytes: usize) -> Vec<Tile> {
+pub(crate) fn block_tiles(block: &[Dim], elem_bytes: usize, max_bytes: usize) -> Vec<Tile> {
     let ranges: Vec<Range<usize>> = block.iter().map(|d| d.bounds()).collect();
     let ext: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
     let max_elems = (max_bytes / elem_bytes.max(1)).max(1);

@@ -111,7 +111,7 @@ pub enum StageError {
 mod tests {
     use super::*;
     use crate::expr::parse_expression;
-    use crate::sink::npy::{store_npy, NpyStoreOptions};
+    use crate::io::npy::{store_npy, NpyStoreOptions};
     use crate::sink::RegionCompute;
     use crate::{CountingSource, GeneratedSource};
     use std::collections::BTreeMap;

@@ -9,29 +9,47 @@
 //! statuses let through) and answers an [`HttpResponse`] with the response headers. Every
 //! error is an [`crate::Error::Http`] naming the URL and what happened.
 //!
+//! The client needs the `http` feature (reqwest, tokio); without it this module keeps its knobs
+//! ([`HttpConfig`], which [`crate::OpenOptions`] carries), [`bounded_map`] and the in-flight
+//! bound the caching proxy shares.
+//!
 //! Modules: `config` (the knobs), `client` (one request with retries), `runtime` (the thread
 //! that runs requests), `request` (requests and responses), `body` (reading a capped body),
 //! `failure` (classifying what went wrong),
 //! `backoff` (retry delays), `limiter` (the in-flight bound), `concurrent` (bounded parallel
 //! map) and `stats` (counters).
 
+#[cfg(feature = "http")]
 mod backoff;
+#[cfg(feature = "http")]
 mod body;
+#[cfg(feature = "http")]
 mod client;
 mod concurrent;
 mod config;
+#[cfg(feature = "http")]
 mod failure;
+#[cfg(any(feature = "http", feature = "b2nd"))]
 mod limiter;
+#[cfg(feature = "http")]
 mod request;
+#[cfg(feature = "http")]
 mod runtime;
+#[cfg(feature = "http")]
 mod stats;
 
+#[cfg(feature = "http")]
 pub use backoff::backoff_delay;
+#[cfg(feature = "http")]
 pub use client::HttpClient;
 pub use concurrent::bounded_map;
 pub use config::{HttpConfig, DEFAULT_DEADLINE};
+#[cfg(feature = "http")]
 pub use request::{HttpRequest, HttpResponse};
+#[cfg(feature = "http")]
 pub use stats::HttpStats;
 
+#[cfg(feature = "b2nd")]
 pub(crate) use limiter::Limiter;
+#[cfg(feature = "caterva2")]
 pub(crate) use request::percent_encode;

@@ -21,10 +21,10 @@
 //! ([`LockMode::Wait`], the default) or gets an error at once ([`LockMode::Fail`]).
 
 use super::pool::ChunkBytes;
-use crate::blosc::{
+use crate::error::{Error, Result};
+use crate::io::b2nd::{
     journal_path, B2ndFile, B2ndMeta, ChunkLayout, Compression, FrameJournal, FrameUpdate, VlValue,
 };
-use crate::error::{Error, Result};
 use fs2::FileExt;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};

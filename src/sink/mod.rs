@@ -2,15 +2,13 @@
 //!
 //! A sink walks the target's chunk grid in buffers that cover whole target chunks
 //! ([`ChunkAlignedBuffers`]), asks the array to compute each buffer ([`RegionCompute`]) and
-//! writes the buffers in order, so no target chunk is written twice.
+//! writes the buffers in order, so no target chunk is written twice. The writers of each format
+//! live with the format in [`crate::io`] (`store_hdf5`, `store_b2nd`, `store_npy`); this module
+//! holds what they share: the buffers, [`RegionCompute`] and temporary files ([`temp`]).
 
-mod b2nd;
 mod buffers;
-pub mod hdf5;
-pub mod npy;
 pub mod temp;
 
-pub use b2nd::{store_b2nd, B2ndOptions, StoreReport, DEFAULT_BUFFER_BYTES, DEFAULT_CHUNK_BYTES};
 pub use buffers::ChunkAlignedBuffers;
 
 use crate::data::NdData;

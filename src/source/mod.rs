@@ -5,28 +5,21 @@
 //! Built-in sources: [`MemorySource`] (an ndarray in memory with a chosen chunk shape),
 //! [`GeneratedSource`] (values computed from each chunk's region, for arrays far larger than RAM),
 //! [`ConstantSource`] (zeros, ones, full) and [`CountingSource`] (wraps any source and counts reads,
-//! so tests can prove laziness). Files and servers live in their own modules.
+//! so tests can prove laziness). Files and servers live beside the core, one module per format
+//! in [`crate::io`].
 
-mod b2nd;
-pub mod caterva2;
 mod constant;
 mod counting;
 mod generated;
 mod grid;
-pub mod hdf5;
 mod memory;
-pub mod npy;
 pub mod path_check;
-pub mod tiles;
 
-pub use b2nd::{file_identity, B2ndSource};
-pub use caterva2::{Caterva2Source, Credentials};
 pub use constant::ConstantSource;
 pub use counting::{CountingSource, ReadCounts};
 pub use generated::GeneratedSource;
 pub use grid::{cartesian, ChunkGrid};
 pub use memory::MemorySource;
-pub use tiles::{TileLevelConfig, TileLevelSource, TileView};
 
 use crate::data::NdData;
 use crate::dtype::DType;

@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use vastarray::error::{Error, Result};
-use vastarray::source::tiles::TileFormat;
+use vastarray::io::tiles::TileFormat;
 use wire::{read_request, write_response, Next};
 
 /// How often idle threads look at the stop flag.

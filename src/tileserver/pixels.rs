@@ -5,7 +5,8 @@ use image::{DynamicImage, ImageBuffer, ImageFormat};
 use ndarray::{ArrayD, IxDyn};
 use std::io::Cursor;
 use vastarray::dtype::DType;
-use vastarray::source::tiles::{encode_npy, TileFormat};
+use vastarray::io::npy::encode_npy;
+use vastarray::io::tiles::TileFormat;
 
 /// The RGBA value of pixel (`row`, `col`) of tile (`z`, `x`, `y`). Tiles with fewer channels
 /// serve the first ones (grey is the red value).

@@ -4,7 +4,7 @@
 use super::config::{TileId, TileServerConfig};
 use super::counters::Arrival;
 use super::pixels::render_tile;
-use vastarray::source::tiles::TileFormat;
+use vastarray::io::tiles::TileFormat;
 
 /// The server's answer to one request.
 #[derive(Debug)]

@@ -1,6 +1,6 @@
 //! What a SOURCE or DEST argument names, and opening it (with [`vastarray::open_spec`]).
 //!
-//! - `FILE.npy`: a `.npy` file, read region by region ([`vastarray::source::npy::NpySource`]);
+//! - `FILE.npy`: a `.npy` file, read region by region ([`vastarray::io::npy::NpySource`]);
 //! - `FILE.b2nd`: a Blosc2 n-dimensional array file;
 //! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5`, `.nc`): an HDF5 dataset; the file alone
 //!   (for `info`) lists its groups and datasets;
@@ -14,8 +14,8 @@ use super::settings::Settings;
 use serde_json::{json, Value as Json};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use vastarray::source::caterva2::Credentials;
-use vastarray::source::hdf5::{Hdf5File, PipelineFilter};
+use vastarray::io::caterva2::Credentials;
+use vastarray::io::hdf5::{Hdf5File, PipelineFilter};
 use vastarray::source::path_check::{check_path, PathKind};
 use vastarray::{open_spec, split_hdf5, ChunkSource, DynArray, OpenOptions, SourceDetails};
 

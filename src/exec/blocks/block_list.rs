@@ -13,7 +13,7 @@ const EDGES_SHARE: usize = 16;
 
 /// The block edges of about `block` (per axis) over `grids` (see [`AxisGrid::edges`]); an error
 /// naming the shapes when they would take more than a 16th of `budget`.
-pub fn checked_edges(
+pub(crate) fn checked_edges(
     grids: &[AxisGrid],
     block: &[usize],
     budget: usize,
@@ -38,14 +38,14 @@ pub fn checked_edges(
 
 /// The blocks between per-axis edges (`0`, the cuts, the axis length), numbered in C order.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BlockList {
+pub(crate) struct BlockList {
     edges: Vec<Vec<usize>>,
     total: usize,
 }
 
 impl BlockList {
     /// The blocks between `edges`; an error when their number does not fit in a `usize`.
-    pub fn new(edges: Vec<Vec<usize>>) -> Result<BlockList> {
+    pub(crate) fn new(edges: Vec<Vec<usize>>) -> Result<BlockList> {
         let total = edges
             .iter()
             .try_fold(1usize, |acc, e| acc.checked_mul(e.len().saturating_sub(1)))
@@ -59,22 +59,22 @@ impl BlockList {
     }
 
     /// Number of blocks.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.total
     }
 
     /// True when there is no block (an empty array).
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.total == 0
     }
 
     /// The per-axis edges.
-    pub fn edges(&self) -> &[Vec<usize>] {
+    pub(crate) fn edges(&self) -> &[Vec<usize>] {
         &self.edges
     }
 
     /// The ranges of block `i` (C order), one per axis.
-    pub fn ranges(&self, i: usize) -> Vec<Range<usize>> {
+    pub(crate) fn ranges(&self, i: usize) -> Vec<Range<usize>> {
         let mut rest = i;
         let mut out = vec![0..0; self.edges.len()];
         for (d, e) in self.edges.iter().enumerate().rev() {
@@ -87,7 +87,7 @@ impl BlockList {
     }
 
     /// Block `i` as a region.
-    pub fn region(&self, i: usize) -> Region {
+    pub(crate) fn region(&self, i: usize) -> Region {
         self.ranges(i)
             .into_iter()
             .map(|r| Dim::Stride(Stride::range(r.start, r.end)))
@@ -95,7 +95,7 @@ impl BlockList {
     }
 
     /// Elements in block `i`.
-    pub fn block_len(&self, i: usize) -> usize {
+    pub(crate) fn block_len(&self, i: usize) -> usize {
         self.ranges(i).iter().map(|r| r.len()).product()
     }
 }

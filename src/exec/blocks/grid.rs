@@ -15,7 +15,7 @@ use std::sync::Arc;
 /// Where chunks begin along one axis of length `len`: a boundary is a position `0 < b < len`
 /// at which a new chunk starts.
 #[derive(Clone, Debug)]
-pub struct AxisGrid {
+pub(crate) struct AxisGrid {
     len: usize,
     /// The largest distance between consecutive boundaries (and the axis ends), at least 1.
     unit: usize,
@@ -46,7 +46,7 @@ enum Kind {
 
 impl AxisGrid {
     /// An axis with no boundary to respect.
-    pub fn free(len: usize) -> AxisGrid {
+    pub(crate) fn free(len: usize) -> AxisGrid {
         AxisGrid {
             len,
             unit: 1,
@@ -55,7 +55,7 @@ impl AxisGrid {
     }
 
     /// An axis to be taken whole.
-    pub fn whole(len: usize) -> AxisGrid {
+    pub(crate) fn whole(len: usize) -> AxisGrid {
         AxisGrid {
             len,
             unit: len.max(1),
@@ -64,7 +64,7 @@ impl AxisGrid {
     }
 
     /// Chunks of `chunk` positions, the first whole one starting at `phase`.
-    pub fn regular(len: usize, chunk: usize, phase: usize) -> AxisGrid {
+    pub(crate) fn regular(len: usize, chunk: usize, phase: usize) -> AxisGrid {
         let chunk = chunk.max(1);
         AxisGrid {
             len,
@@ -77,23 +77,23 @@ impl AxisGrid {
     }
 
     /// Axis length.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// True for an axis of no positions.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The largest chunk extent along the axis: blocks at least this long can always end on
     /// a boundary.
-    pub fn unit(&self) -> usize {
+    pub(crate) fn unit(&self) -> usize {
         self.unit
     }
 
     /// The smallest boundary above `x`, or `len` when there is none.
-    pub fn next(&self, x: usize) -> usize {
+    pub(crate) fn next(&self, x: usize) -> usize {
         if x.saturating_add(1) >= self.len {
             return self.len;
         }
@@ -137,7 +137,7 @@ impl AxisGrid {
     }
 
     /// The largest boundary at or below `x`, or 0 when there is none.
-    pub fn prev(&self, x: usize) -> usize {
+    pub(crate) fn prev(&self, x: usize) -> usize {
         if self.len == 0 {
             return 0;
         }
@@ -185,7 +185,7 @@ impl AxisGrid {
     }
 
     /// The grid of the positions `dim` of this axis.
-    pub fn select(self: &Arc<Self>, dim: &Dim) -> AxisGrid {
+    pub(crate) fn select(self: &Arc<Self>, dim: &Dim) -> AxisGrid {
         match dim {
             Dim::Stride(s) => self.stride(s),
             Dim::List(l) => self.list(l),
@@ -244,7 +244,7 @@ impl AxisGrid {
     }
 
     /// Grids laid end to end (the axis of a mosaic).
-    pub fn concat(parts: Vec<AxisGrid>) -> AxisGrid {
+    pub(crate) fn concat(parts: Vec<AxisGrid>) -> AxisGrid {
         let mut start = 0;
         let mut unit = 1;
         let mut out = Vec::with_capacity(parts.len());
@@ -272,7 +272,7 @@ impl AxisGrid {
 
     /// `r` cut at the boundaries inside it, or `None` when the axis has no chunks to follow
     /// (free) or `r` holds more than `max` of them.
-    pub fn cut(
+    pub(crate) fn cut(
         &self,
         r: std::ops::Range<usize>,
         max: usize,
@@ -297,7 +297,7 @@ impl AxisGrid {
     /// at `len` (`[0]` for an empty axis). When `b` is at least [`AxisGrid::unit`] every block
     /// ends on a boundary and is at most `b` long; a shorter `b` (a budget too small for one
     /// chunk) cuts every `b` positions.
-    pub fn edges(&self, b: usize) -> Vec<usize> {
+    pub(crate) fn edges(&self, b: usize) -> Vec<usize> {
         let mut e = vec![0];
         let mut x = 0;
         while x < self.len {
@@ -308,7 +308,7 @@ impl AxisGrid {
     }
 
     /// The number of blocks [`AxisGrid::edges`] makes, counting no further than `cap`.
-    pub fn count(&self, b: usize, cap: usize) -> usize {
+    pub(crate) fn count(&self, b: usize, cap: usize) -> usize {
         let b = b.max(1);
         match self.kind {
             Kind::Free => return self.len.div_ceil(b),
@@ -356,7 +356,7 @@ fn part_at(parts: &[(usize, AxisGrid)], x: usize) -> (usize, &AxisGrid) {
 }
 
 /// Per axis, the grid with the largest unit among several (ties: the first).
-pub fn widest(grids: &[Vec<AxisGrid>], shape: &[usize]) -> Vec<AxisGrid> {
+pub(crate) fn widest(grids: &[Vec<AxisGrid>], shape: &[usize]) -> Vec<AxisGrid> {
     (0..shape.len())
         .map(|d| {
             let mut best: Option<&AxisGrid> = None;
@@ -372,20 +372,20 @@ pub fn widest(grids: &[Vec<AxisGrid>], shape: &[usize]) -> Vec<AxisGrid> {
 
 /// Computes the grids of nodes, each (node, axis) once.
 #[derive(Default)]
-pub struct Grids {
+pub(crate) struct Grids {
     memo: HashMap<(u64, usize), Arc<AxisGrid>>,
 }
 
 impl Grids {
     /// Every axis of `node`.
-    pub fn of(&mut self, node: &NodeRef) -> Vec<AxisGrid> {
+    pub(crate) fn of(&mut self, node: &NodeRef) -> Vec<AxisGrid> {
         (0..node.shape.len())
             .map(|d| (*self.axis(node, d)).clone())
             .collect()
     }
 
     /// Axis `d` of `node`.
-    pub fn axis(&mut self, node: &NodeRef, d: usize) -> Arc<AxisGrid> {
+    pub(crate) fn axis(&mut self, node: &NodeRef, d: usize) -> Arc<AxisGrid> {
         if let Some(g) = self.memo.get(&(node.id, d)) {
             return g.clone();
         }

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 type Slot = Arc<Mutex<Option<Arc<NdData>>>>;
 
 /// Chunks of some sources kept for a whole pass (see the module documentation).
-pub struct PassChunks {
+pub(crate) struct PassChunks {
     keys: HashSet<usize>,
     bytes: usize,
     slots: Mutex<HashMap<(usize, Vec<usize>), Slot>>,
@@ -40,7 +40,7 @@ impl std::fmt::Debug for PassChunks {
 
 impl PassChunks {
     /// Keeps nothing.
-    pub fn none() -> PassChunks {
+    pub(crate) fn none() -> PassChunks {
         PassChunks {
             keys: HashSet::new(),
             bytes: 0,
@@ -50,7 +50,7 @@ impl PassChunks {
 
     /// The chunks to keep for a pass computing the whole of every root: sources that several
     /// tasks would read the same chunks of, as long as their chunks fit in `limit` bytes.
-    pub fn plan(roots: &[NodeRef], limit: usize) -> PassChunks {
+    pub(crate) fn plan(roots: &[NodeRef], limit: usize) -> PassChunks {
         let mut walk = Walk::default();
         for r in roots {
             walk.visit(r, full_region(&r.shape), 0, false);
@@ -75,17 +75,17 @@ impl PassChunks {
     }
 
     /// Projected bytes of every kept chunk.
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
     /// True when the chunks of the source with key `key` are kept.
-    pub fn holds(&self, key: usize) -> bool {
+    pub(crate) fn holds(&self, key: usize) -> bool {
         self.keys.contains(&key)
     }
 
     /// A kept chunk that has been read.
-    pub fn get(&self, key: usize, index: &[usize]) -> Option<Arc<NdData>> {
+    pub(crate) fn get(&self, key: usize, index: &[usize]) -> Option<Arc<NdData>> {
         let slot = self
             .slots
             .lock()
@@ -98,7 +98,7 @@ impl PassChunks {
 
     /// The chunk, read with `read` by the first caller; callers asking at the same time wait
     /// for that read. A failed read leaves the chunk unread.
-    pub fn get_or_read(
+    pub(crate) fn get_or_read(
         &self,
         key: usize,
         index: &[usize],
@@ -118,7 +118,7 @@ impl PassChunks {
     }
 
     /// Keeps a chunk read elsewhere (a prefetch), unless one is kept already.
-    pub fn insert(&self, key: usize, index: &[usize], chunk: Arc<NdData>) {
+    pub(crate) fn insert(&self, key: usize, index: &[usize], chunk: Arc<NdData>) {
         if let Ok(mut slots) = self.slots.lock() {
             let slot = slots.entry((key, index.to_vec())).or_default();
             if let Ok(mut c) = slot.lock() {

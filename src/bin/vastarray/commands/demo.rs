@@ -24,8 +24,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 use vastarray::http::{HttpClient, HttpConfig};
-use vastarray::remote::tile_mosaic;
-use vastarray::source::tiles::TileFormat;
+use vastarray::io::tiles::tile_mosaic;
+use vastarray::io::tiles::TileFormat;
 use vastarray::{evaluate, ChunkSource, DType, DynArray, GeneratedSource, NdData, Plan};
 
 /// The region drawn: rows and columns of zoom level 9.
@@ -76,7 +76,7 @@ fn tiles(dir: &Path, settings: &Settings) -> Result<(), CliError> {
     outln!("   tile server: {}", template)?;
     let cache = dir.join("tiles-z9.b2nd");
     // A fresh cache each run, so the first draw shows what it fetches.
-    for stale in [cache.clone(), vastarray::blosc::journal_path(&cache)] {
+    for stale in [cache.clone(), vastarray::io::b2nd::journal_path(&cache)] {
         let _ = std::fs::remove_file(stale);
     }
     let png = dir.join("region.png");

@@ -7,7 +7,7 @@ use super::super::output::shape_text;
 use super::super::settings::Settings;
 use super::super::source_spec::{check_hdf5_file, open, SourceSpec};
 use serde_json::{json, Value as Json};
-use vastarray::source::hdf5::{Hdf5File, Hdf5Group, Hdf5Node};
+use vastarray::io::hdf5::{Hdf5File, Hdf5Group, Hdf5Node};
 
 /// Runs `info`.
 pub fn run(args: &InfoArgs, settings: &Settings) -> Result<(), CliError> {

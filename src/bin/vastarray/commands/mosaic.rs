@@ -18,10 +18,8 @@ use std::path::Path;
 use std::sync::Arc;
 use vastarray::expr::{parse_selection, Builder, Span};
 use vastarray::http::{HttpClient, HttpConfig};
+use vastarray::io::tiles::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate};
 use vastarray::proxy::Proxy;
-use vastarray::source::tiles::{
-    TileFormat, TileLayout, TileLevelConfig, TileLevelSource, UrlTemplate,
-};
 use vastarray::{ChunkSource, DType, DynArray};
 
 /// One zoom level of the tile server at `template`.

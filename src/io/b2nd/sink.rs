@@ -1,10 +1,10 @@
 //! [`store_b2nd`]: writes any array (a lazy array or any source) into a contiguous `.b2nd`
 //! file, buffer by buffer in bounded memory.
 
-use super::{ChunkAlignedBuffers, RegionCompute};
-use crate::blosc::{default_blocks, encode_chunk, B2ndFile, B2ndMeta, Compression, FrameUpdate};
 use crate::data::NdData;
 use crate::error::{Error, Result};
+use crate::io::b2nd::{default_blocks, encode_chunk, B2ndFile, B2ndMeta, Compression, FrameUpdate};
+use crate::sink::{ChunkAlignedBuffers, RegionCompute};
 use crate::source::{copy_overlap, ChunkGrid};
 use rayon::prelude::*;
 use std::ops::Range;
@@ -56,9 +56,9 @@ pub struct StoreReport {
     pub file_bytes: u64,
 }
 
-/// A temporary name beside `path`, locked while the store runs (see [`super::temp`]).
-fn temp_path(path: &Path) -> Result<super::temp::TempFile> {
-    super::temp::TempFile::claim(path)
+/// A temporary name beside `path`, locked while the store runs (see [`crate::sink::temp`]).
+fn temp_path(path: &Path) -> Result<crate::sink::temp::TempFile> {
+    crate::sink::temp::TempFile::claim(path)
 }
 
 /// Writes `src` into a new contiguous `.b2nd` file at `path` (replacing any file there).
@@ -70,7 +70,7 @@ fn temp_path(path: &Path) -> Result<super::temp::TempFile> {
 /// leaves no file that claims to be complete, and the error says which buffer failed.
 ///
 /// ```
-/// use vastarray::{ChunkSource, MemorySource, sink::{store_b2nd, B2ndOptions}, source::B2ndSource};
+/// use vastarray::{store_b2nd, B2ndOptions, B2ndSource, ChunkSource, MemorySource};
 /// let a = ndarray::Array::from_shape_fn((30, 20), |(i, j)| (i * 20 + j) as i32).into_dyn();
 /// let src = MemorySource::new(a, &[7, 20]).unwrap();
 /// let dir = tempfile::tempdir().unwrap();

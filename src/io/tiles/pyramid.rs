@@ -1,13 +1,13 @@
 //! Remote arrays assembled from sources: slippy-map tile pyramids as mosaics of mosaics.
 
+use super::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, TileView, UrlTemplate};
 use crate::error::{Error, Result};
 use crate::graph::DynArray;
 use crate::http::HttpClient;
+#[cfg(feature = "b2nd")]
 use crate::proxy::{MemoryPool, Proxy};
-use crate::source::tiles::{
-    TileFormat, TileLayout, TileLevelConfig, TileLevelSource, TileView, UrlTemplate,
-};
 use crate::source::ChunkSource;
+#[cfg(feature = "b2nd")]
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -65,7 +65,8 @@ fn level_source(
     Ok(Arc::new(TileLevelSource::new(client, cfg)?))
 }
 
-/// Where tiles of a pyramid are cached.
+/// Where tiles of a pyramid are cached (the proxy needs the `b2nd` feature).
+#[cfg(feature = "b2nd")]
 #[derive(Clone, Default)]
 pub struct TileCache {
     /// A persistent `.b2nd` cache file (python-blosc2 can open it); reopening it serves every
@@ -78,6 +79,7 @@ pub struct TileCache {
 /// Like [`tile_pyramid`], with every tile read through a caching [`Proxy`] (compressed tiles in
 /// a memory pool and, if asked, a persistent cache file). Returns the array and the proxy (for
 /// its statistics: tiles read from the server, from memory, from the file).
+#[cfg(feature = "b2nd")]
 pub fn cached_tile_pyramid(
     template: &str,
     z: u32,

@@ -3,11 +3,11 @@
 use super::client::{chunk_endpoint, Caterva2Client, Credentials};
 use super::info::Caterva2Info;
 use super::url::{normalize_path, parse_c2_url};
-use crate::blosc::{decode_chunk, ChunkLayout};
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::http::HttpConfig;
+use crate::io::b2nd::{decode_chunk, ChunkLayout};
 use crate::source::ChunkSource;
 use std::sync::Arc;
 
@@ -20,7 +20,7 @@ use std::sync::Arc;
 /// [`ChunkSource::read_chunks`] fetches and decodes concurrently, up to the client's bound.
 ///
 /// ```no_run
-/// use vastarray::source::caterva2::{Caterva2Source, Credentials};
+/// use vastarray::io::caterva2::{Caterva2Source, Credentials};
 /// use vastarray::DynArray;
 /// let src = Caterva2Source::open("http://127.0.0.1:8000", "@public/x.b2nd", None).unwrap();
 /// let all = DynArray::from_source(src).ndarray().unwrap();

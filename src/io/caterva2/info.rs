@@ -1,7 +1,7 @@
 //! [`Caterva2Info`]: the geometry of a dataset, parsed from the JSON of `GET api/info/{path}`.
 
-use crate::blosc::{parse_numpy_dtype, B2ndMeta, ChunkLayout};
 use crate::dtype::DType;
+use crate::io::b2nd::{parse_numpy_dtype, B2ndMeta, ChunkLayout};
 use crate::source::ChunkGrid;
 use serde::Deserialize;
 

@@ -1,4 +1,4 @@
-//! HDF5 datasets as lazy sources.
+//! HDF5: datasets as lazy sources, and any array stored as a dataset.
 //!
 //! - [`Hdf5File`] opens a file as a tree of groups and datasets ([`Hdf5Group`], [`Hdf5Node`]),
 //!   each dataset described by [`Hdf5DatasetInfo`] (shape, type, layout, chunks, filters,
@@ -10,6 +10,8 @@
 //!   get a chunk grid of contiguous slabs ([`auto_chunk_shape`]).
 //! - [`MissingValues`] turns fill values and `_FillValue`/`missing_value` markers into NaN
 //!   when [`Hdf5Options::missing_as_nan`] is set.
+//! - [`store_hdf5`] writes any array into a dataset in bounded memory (`sink.rs`), encoding
+//!   chunks with the same filters.
 //!
 //! Needs HDF5 >= 1.10.5 (for `H5Dget_chunk_info`).
 
@@ -21,6 +23,7 @@ pub mod filters;
 mod meta;
 mod raw;
 mod shuffle;
+mod sink;
 mod source;
 mod tree;
 
@@ -32,5 +35,6 @@ pub use fd::close_on_exec;
 pub use fill::MissingValues;
 pub use filters::PipelineFilter;
 pub use meta::{dtype_of, Hdf5ByteOrder, Hdf5DatasetInfo, Hdf5Layout};
+pub use sink::{store_hdf5, Hdf5StoreOptions, Hdf5StoreReport, StoreMode, COMPLETE_ATTR};
 pub use source::{auto_chunk_shape, ChunkIndexQuery, Hdf5Options, Hdf5ReadStats, Hdf5Source};
 pub use tree::{Hdf5File, Hdf5Group, Hdf5Node};

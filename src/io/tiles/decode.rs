@@ -1,9 +1,9 @@
 //! Tile decoders: PNG and JPEG images (the `image` crate) and `.npy` arrays, each checked
 //! against the [`TileLayout`] a source promises.
 
-use super::npy::decode_npy;
 use crate::data::NdData;
 use crate::dtype::DType;
+use crate::io::npy::decode_npy;
 use image::{DynamicImage, ImageFormat, ImageReader, Limits};
 use ndarray::{ArrayD, IxDyn};
 use std::io::Cursor;
@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn npy_tiles_check_type_and_shape() {
         let a = NdData::from(ArrayD::<u16>::from_elem(IxDyn(&[2, 3]), 7));
-        let bytes = super::super::npy::encode_npy(&a);
+        let bytes = crate::io::npy::encode_npy(&a);
         let one = TileLayout {
             channels: 1,
             dtype: DType::U16,

@@ -6,7 +6,7 @@
 //! and decoded (deflate, shuffle, Fletcher32) on the calling thread, so reads from many threads
 //! scale with cores. Datasets with more stored chunks look each chunk up when it is read and
 //! read its stored bytes through the library, decoding them outside the lock
-//! ([`ChunkIndex`](crate::source::hdf5::ChunkIndex)). Memory and time never depend on the number of chunks the shape
+//! ([`ChunkIndex`](crate::io::hdf5::ChunkIndex)). Memory and time never depend on the number of chunks the shape
 //! declares, only on those stored and those read. Chunks with other filters, and datasets the
 //! raw path cannot handle (compact, virtual, scalar, exotic byte order), go through the library.
 
@@ -30,15 +30,15 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-/// How stored chunks are found (see [`ChunkIndex`](crate::source::hdf5::ChunkIndex)).
+/// How stored chunks are found (see [`ChunkIndex`](crate::io::hdf5::ChunkIndex)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ChunkIndexQuery {
     /// List the stored chunks up front when there are at most
-    /// [`LIST_LIMIT`](crate::source::hdf5::LIST_LIMIT), else look each up when it is read.
+    /// [`LIST_LIMIT`](crate::io::hdf5::LIST_LIMIT), else look each up when it is read.
     #[default]
     Auto,
     /// List the stored chunks up front (`H5Dget_chunk_info`; refused beyond
-    /// [`LIST_HARD_LIMIT`](crate::source::hdf5::LIST_HARD_LIMIT)).
+    /// [`LIST_HARD_LIMIT`](crate::io::hdf5::LIST_HARD_LIMIT)).
     ByIndex,
     /// Look each chunk up by its coordinates when it is read, and read its stored bytes
     /// through the library (`H5Dget_chunk_storage_size`, `H5Dread_chunk`).
@@ -121,7 +121,7 @@ enum ReadPath {
 /// One HDF5 dataset, read lazily chunk by chunk.
 ///
 /// ```no_run
-/// use vastarray::source::hdf5::Hdf5Source;
+/// use vastarray::io::hdf5::Hdf5Source;
 /// use vastarray::ChunkSource;
 /// let src = Hdf5Source::open("run.h5", "/data/temperature").unwrap();
 /// println!("{:?} {} chunks {:?}", src.shape(), src.dtype(), src.chunk_shape());
@@ -214,7 +214,7 @@ impl Hdf5Source {
                 format!(
                     "dataset {dataset} is marked incomplete (attribute {} = 0: a vastarray store did not finish); \
                      set Hdf5Options::allow_incomplete to read it anyway",
-                    crate::sink::hdf5::COMPLETE_ATTR
+                    crate::io::hdf5::COMPLETE_ATTR
                 ),
             ));
         }

@@ -6,14 +6,14 @@
 //! written front to back, one buffer in memory at a time. Everything goes to a temporary file
 //! in the target's directory, which is renamed into place only after the last byte was written
 //! and synced: a failed or interrupted store leaves no file that looks complete, and the
-//! temporary file of a killed store goes at the next store of the same file ([`super::temp`]).
+//! temporary file of a killed store goes at the next store of the same file ([`crate::sink::temp`]).
 
-use super::temp::TempFile;
-use super::{ChunkAlignedBuffers, RegionCompute};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::exec::Progress;
-use crate::source::npy::{contiguous_chunks, FromBytes, NpyHeader};
+use crate::io::npy::{contiguous_chunks, FromBytes, NpyHeader};
+use crate::sink::temp::TempFile;
+use crate::sink::{ChunkAlignedBuffers, RegionCompute};
 use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -156,7 +156,7 @@ fn write_all(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::npy::NpySource;
+    use crate::io::npy::NpySource;
     use crate::source::ChunkSource;
     use crate::{DynArray, GeneratedSource, NdData};
 

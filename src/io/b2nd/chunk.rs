@@ -143,7 +143,7 @@ fn with_scratch<R>(n: usize, f: impl FnOnce(&mut [u8]) -> Result<R>) -> Result<R
 /// and the element type.
 ///
 /// ```
-/// use vastarray::blosc::{decode_chunk, encode_chunk, ChunkLayout, Compression};
+/// use vastarray::io::b2nd::{decode_chunk, encode_chunk, ChunkLayout, Compression};
 /// use vastarray::{DType, NdData};
 /// let layout = ChunkLayout::new(&[4, 6], &[2, 3], DType::I32).unwrap();
 /// let data = NdData::from(ndarray::Array::from_shape_fn((3, 5), |(i, j)| (i * 5 + j) as i32).into_dyn());
@@ -274,8 +274,8 @@ pub(crate) fn compress_raw(bytes: &[u8], cparams: sys::blosc2_cparams) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blosc::Codec;
     use crate::dtype::DType;
+    use crate::io::b2nd::Codec;
 
     #[test]
     fn encode_decode_region_every_codec() {

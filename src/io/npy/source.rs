@@ -6,10 +6,10 @@
 //! source's shape is numpy's shape either way). The chunk grid is vastarray's choice (the
 //! format has none): about [`DEFAULT_CHUNK_BYTES`] of contiguous storage per chunk.
 
-use super::ChunkSource;
 use crate::data::NdData;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
+use crate::source::ChunkSource;
 use ndarray::{ArrayD, IxDyn};
 use std::fs::File;
 use std::ops::Range;
@@ -34,7 +34,7 @@ const MAX_HEADER: usize = 1 << 24;
 
 /// What the header of a `.npy` file says. The crate's one `.npy` header parser: used by
 /// [`NpySource`] (header read from a file) and by `.npy` tiles
-/// ([`crate::source::tiles::decode_npy`], header at the start of a response body).
+/// ([`crate::io::npy::decode_npy`], header at the start of a response body).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NpyHeader {
     /// Format version (major, minor).
@@ -232,7 +232,7 @@ pub fn descr(dtype: DType) -> &'static str {
 /// A `.npy` file as a lazy chunked source.
 ///
 /// ```no_run
-/// use vastarray::{source::npy::NpySource, DynArray};
+/// use vastarray::{io::npy::NpySource, DynArray};
 /// let a = DynArray::from_source(NpySource::open("big.npy")?);
 /// let m = a.select_str("::10")?.mean(None::<usize>)?;   // reads every 10th row only
 /// # Ok::<(), vastarray::Error>(())
@@ -257,7 +257,7 @@ impl NpySource {
     pub fn open_with_chunks(path: impl AsRef<Path>, chunks: Option<&[usize]>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         // A named pipe or a device is refused before it could block or stream for ever.
-        let file = super::path_check::open_regular_file(&path, "a .npy file")?;
+        let file = crate::source::path_check::open_regular_file(&path, "a .npy file")?;
         let header = NpyHeader::read(&file, &path)?;
         let meta = file
             .metadata()
@@ -354,7 +354,7 @@ impl NpySource {
         };
         let outer: Vec<Vec<usize>> = region[..k].iter().map(|r| r.clone().collect()).collect();
         let mut runs: Vec<u64> = Vec::new(); // element offsets of runs, in file order
-        for idx in super::cartesian(&outer) {
+        for idx in crate::source::cartesian(&outer) {
             let mut off: u64 = idx.iter().zip(&strides).map(|(&i, &s)| i as u64 * s).sum();
             if !shape.is_empty() {
                 off += region[k].start as u64 * strides[k];
@@ -640,7 +640,7 @@ fn parse_header_dict(text: &str) -> std::result::Result<HeaderDict, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::tiles::encode_npy;
+    use crate::io::npy::encode_npy;
 
     fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
         let p = dir.join(name);

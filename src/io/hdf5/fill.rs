@@ -25,7 +25,7 @@ pub fn filled(fill: &NdData, shape: &[usize]) -> NdData {
 }
 
 /// The values that mark missing data in a dataset, replaced by NaN when read with
-/// [`crate::source::hdf5::Hdf5Options::missing_as_nan`].
+/// [`crate::io::hdf5::Hdf5Options::missing_as_nan`].
 ///
 /// They are: the fill value, when the writer set one explicitly (the library default 0 is a
 /// real value, not a marker), and the values of the attributes `_FillValue` and

@@ -59,7 +59,7 @@ pub fn encode_path(path: &str) -> String {
 /// the first segment beginning with `@`.
 ///
 /// ```
-/// use vastarray::source::caterva2::parse_c2_url;
+/// use vastarray::io::caterva2::parse_c2_url;
 /// let (base, path) = parse_c2_url("c2+http://127.0.0.1:8000/@public/x.b2nd").unwrap();
 /// assert_eq!(base, "http://127.0.0.1:8000/");
 /// assert_eq!(path, "@public/x.b2nd");

@@ -1,11 +1,11 @@
 //! `.npy` tiles (numpy's one-array file in a response body): [`decode_npy`] and [`encode_npy`].
 //!
-//! The header is parsed by [`crate::source::npy::NpyHeader`], the crate's one `.npy` parser, so
+//! The header is parsed by [`crate::io::npy::NpyHeader`], the crate's one `.npy` parser, so
 //! tiles accept what `.npy` files do: format versions 1, 2 and 3, every [`DType`], little- or
 //! big-endian data, C or Fortran order. Anything else is refused with a message saying what.
 
 use crate::data::NdData;
-use crate::source::npy::{decode_elements, from_fortran_storage, FromBytes, NpyHeader};
+use crate::io::npy::{decode_elements, from_fortran_storage, FromBytes, NpyHeader};
 
 /// Decodes a `.npy` file held in memory. The error says what is wrong (it does not know where
 /// the bytes came from: callers add the URL or path).

@@ -1,5 +1,6 @@
-//! Blosc2 and `.b2nd` plumbing shared by the `.b2nd` source, the `.b2nd` sink and the chunk
-//! cache: opening and creating contiguous single-file arrays ([`B2ndFile`]), the block layout of
+//! Blosc2 `.b2nd` files: [`B2ndSource`] (a file as a lazy source), [`store_b2nd`] (any array
+//! written into one in bounded memory), and the Blosc2 plumbing they share with the chunk cache
+//! and Caterva2: opening and creating contiguous single-file arrays ([`B2ndFile`]), the block layout of
 //! a chunk ([`ChunkLayout`]), compressing and decompressing single chunks ([`encode_chunk`],
 //! [`decode_chunk`], [`decode_chunk_region`]), variable-length metadata ([`VlValue`]) and the
 //! crash-safe appends ([`B2ndFile::commit`]); [`FrameJournal`] rolls back caches left by
@@ -22,6 +23,8 @@ mod frame;
 mod journal;
 mod layout;
 mod meta;
+mod sink;
+mod source;
 mod vlmeta;
 mod writer;
 
@@ -35,6 +38,8 @@ pub use frame::{ChunkAt, MAX_CHUNKS};
 pub use journal::{journal_path, FrameJournal};
 pub use layout::ChunkLayout;
 pub use meta::{B2ndMeta, MAX_DIM};
+pub use sink::{store_b2nd, B2ndOptions, StoreReport, DEFAULT_BUFFER_BYTES, DEFAULT_CHUNK_BYTES};
+pub use source::{file_identity, B2ndSource};
 pub use vlmeta::VlValue;
 
 /// A block shape for chunks of `chunks` with `itemsize`-byte items: the chunk split along its

@@ -16,18 +16,18 @@
 //! - a dataset written into an existing file ([`StoreMode::Update`]) carries the attribute
 //!   [`COMPLETE_ATTR`] (`vastarray_complete`, `uint8`): set to 0 before the first value is
 //!   written and to 1 after the last. Every dataset vastarray writes carries it.
-//!   [`crate::source::hdf5::Hdf5Source`] refuses datasets where it is 0 unless
-//!   [`crate::source::hdf5::Hdf5Options::allow_incomplete`] is set; other readers (h5py)
+//!   [`crate::io::hdf5::Hdf5Source`] refuses datasets where it is 0 unless
+//!   [`crate::io::hdf5::Hdf5Options::allow_incomplete`] is set; other readers (h5py)
 //!   should check it.
 
-use super::{ChunkAlignedBuffers, RegionCompute};
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::source::hdf5::filters::encode_pipeline;
-use crate::source::hdf5::{
+use crate::io::hdf5::filters::encode_pipeline;
+use crate::io::hdf5::{
     auto_chunk_shape, close_on_exec, dtype_of, Hdf5DatasetInfo, Hdf5Layout, PipelineFilter,
 };
+use crate::sink::{ChunkAlignedBuffers, RegionCompute};
 use crate::source::ChunkGrid;
 use ndarray::{ArrayD, IxDyn, Slice, SliceInfoElem};
 use rayon::prelude::*;
@@ -160,9 +160,9 @@ pub fn store_hdf5(
     result
 }
 
-/// A temporary name beside `path`, locked while the store runs (see [`super::temp`]).
-fn temp_path(path: &Path) -> Result<super::temp::TempFile> {
-    super::temp::TempFile::claim(path)
+/// A temporary name beside `path`, locked while the store runs (see [`crate::sink::temp`]).
+fn temp_path(path: &Path) -> Result<crate::sink::temp::TempFile> {
+    crate::sink::temp::TempFile::claim(path)
 }
 
 /// Creates (or opens) the dataset in an open file and writes everything into it.

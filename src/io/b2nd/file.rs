@@ -535,8 +535,8 @@ fn new_frame(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::blosc::{decode_chunk, encode_chunk, VlValue};
     use crate::dtype::DType;
+    use crate::io::b2nd::{decode_chunk, encode_chunk, VlValue};
     use crate::NdData;
 
     fn meta() -> B2ndMeta {

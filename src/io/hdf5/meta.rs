@@ -154,7 +154,7 @@ impl Hdf5DatasetInfo {
     /// finished, `None` for datasets not written by vastarray.
     pub fn vastarray_complete(&self) -> Option<bool> {
         self.attributes
-            .get(crate::sink::hdf5::COMPLETE_ATTR)
+            .get(crate::io::hdf5::COMPLETE_ATTR)
             .and_then(AttrValue::as_f64s)
             .and_then(|v| v.first().map(|&x| x != 0.0))
     }

@@ -17,7 +17,7 @@ const MAX_DEPTH: usize = 64;
 /// An HDF5 file opened for reading, as a tree of groups and datasets.
 ///
 /// ```no_run
-/// use vastarray::source::hdf5::Hdf5File;
+/// use vastarray::io::hdf5::Hdf5File;
 /// let f = Hdf5File::open("run.h5").unwrap();
 /// for ds in f.datasets().unwrap() {
 ///     println!("{} {:?} {} chunks {:?}", ds.path, ds.shape, ds.type_description, ds.chunks);

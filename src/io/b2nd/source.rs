@@ -1,10 +1,10 @@
 //! [`B2ndSource`]: a contiguous `.b2nd` file (python-blosc2's format) as a lazy chunk source.
 
-use super::{copy_overlap, ChunkSource};
-use crate::blosc::{decode_chunk, decode_chunk_region, B2ndFile, B2ndMeta, ChunkLayout};
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
+use crate::io::b2nd::{decode_chunk, decode_chunk_region, B2ndFile, B2ndMeta, ChunkLayout};
+use crate::source::{copy_overlap, ChunkSource};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
@@ -19,7 +19,7 @@ use std::time::UNIX_EPOCH;
 /// is true). A damaged file gives an error naming the file and the chunk.
 ///
 /// ```no_run
-/// use vastarray::{ChunkSource, source::B2ndSource};
+/// use vastarray::{ChunkSource, B2ndSource};
 /// let src = B2ndSource::open("data.b2nd").unwrap();
 /// let corner = src.read_region(&[0..10, 0..10]).unwrap();
 /// ```

@@ -3,16 +3,20 @@
 //! A [`UrlTemplate`] names tile (z, x, y); a [`TileLevelSource`] is one whole zoom level as a
 //! chunked array, one chunk per tile, fetched through a shared [`crate::http::HttpClient`] and
 //! decoded by [`decode_tile`] (PNG, JPEG, `.npy`); a [`TileView`] is one tile of it as a
-//! source of its own, for mosaics built of many leaves.
+//! source of its own, for mosaics built of many leaves. [`tile_pyramid`] / [`tile_mosaic`]
+//! assemble a level from its tiles (`pyramid.rs`); `cached_tile_pyramid` (with the `b2nd`
+//! feature) puts the caching proxy in between.
 
 mod decode;
 mod level;
-mod npy;
+mod pyramid;
 mod template;
 mod view;
 
 pub use decode::{decode_tile, TileFormat, TileLayout};
 pub use level::{MissingTiles, TileLevelConfig, TileLevelSource, MAX_ZOOM};
-pub use npy::{decode_npy, encode_npy};
+#[cfg(feature = "b2nd")]
+pub use pyramid::{cached_tile_pyramid, TileCache};
+pub use pyramid::{tile_mosaic, tile_pyramid};
 pub use template::UrlTemplate;
 pub use view::TileView;
