@@ -239,7 +239,7 @@ impl Operand {
 /// Values held in common (a stage result or an array in memory reaches every task without a
 /// copy), seen through a box of their own and with a shape of their own: the box's shape with
 /// unit axes inserted.
-pub struct Shared {
+pub(crate) struct Shared {
     data: Arc<NdData>,
     /// Start and length of the box along each axis of `data` (`None`: all of it).
     part: Option<Vec<(usize, usize)>>,
@@ -248,7 +248,7 @@ pub struct Shared {
 
 impl Shared {
     /// Values of one task, seen with their own shape.
-    pub fn new(data: NdData) -> Shared {
+    pub(crate) fn new(data: NdData) -> Shared {
         let shape = data.shape().to_vec();
         Shared {
             data: Arc::new(data),
@@ -260,7 +260,7 @@ impl Shared {
     /// The box `part` (start and length per axis) of shared values, seen with `shape`: the
     /// box's shape with unit axes inserted. `None` unless the box lies inside the data and
     /// `shape` is such a shape.
-    pub fn part_of(
+    pub(crate) fn part_of(
         data: Arc<NdData>,
         part: Vec<(usize, usize)>,
         shape: &[usize],

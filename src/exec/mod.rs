@@ -12,12 +12,6 @@
 //! - `tiles`: cache-sized tiles a block task computes one after the other; `place`: disjoint
 //!   views of the result that tasks write their blocks into.
 
-// `AxisGrid::is_empty` (blocks/grid.rs) went unused when the module stopped being public (it
-// was there for clippy's len_without_is_empty, which only asks it of exported types).
-#[expect(
-    dead_code,
-    reason = "AxisGrid::is_empty: to be removed in blocks/grid.rs"
-)]
 pub(crate) mod blocks;
 pub(crate) mod eval;
 pub(crate) mod fetch;

@@ -81,11 +81,6 @@ impl AxisGrid {
         self.len
     }
 
-    /// True for an axis of no positions.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// The largest chunk extent along the axis: blocks at least this long can always end on
     /// a boundary.
     pub(crate) fn unit(&self) -> usize {
