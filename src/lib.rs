@@ -22,6 +22,7 @@ pub mod exec;
 pub mod expr;
 pub mod graph;
 pub mod http;
+pub mod io;
 #[warn(unreachable_pub)]
 mod open;
 pub mod plan;

@@ -1,0 +1,4 @@
+//! Formats read and written by vastarray, one folder per format.
+
+#[cfg(feature = "zarr")]
+pub mod zarr;
