@@ -47,7 +47,8 @@ pub use evaluate::evaluate;
 pub use exec::{EvalConfig, ReduceState};
 pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
 pub use open::{
-    open, open_spec, open_with, split_hdf5, OpenOptions, Opened, SourceDetails, SourceSpec,
+    open, open_spec, open_with, split_hdf5, split_zarr, OpenOptions, Opened, SourceDetails,
+    SourceSpec,
 };
 pub use plan::Plan;
 pub use select::{Dim, Region, SelItem, Selection, SliceArg, Stride};

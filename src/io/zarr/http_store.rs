@@ -21,6 +21,8 @@ pub struct HttpStore {
     client: Arc<HttpClient>,
     base: String,
     sizes: Mutex<HashMap<String, u64>>,
+    /// `ETag` (else `Last-Modified`) of the metadata documents read, for cache stamps.
+    validators: Mutex<HashMap<String, String>>,
 }
 
 impl HttpStore {
@@ -31,6 +33,7 @@ impl HttpStore {
             client,
             base: base.trim_end_matches('/').to_string(),
             sizes: Mutex::default(),
+            validators: Mutex::default(),
         }
     }
 
@@ -50,6 +53,12 @@ impl HttpStore {
             s.clear();
         }
         s.insert(key.to_string(), size);
+    }
+
+    /// The server's `ETag` (or `Last-Modified`) of metadata document `key`, once it was read.
+    pub fn validator(&self, key: &str) -> Option<String> {
+        let v = self.validators.lock().unwrap_or_else(|p| p.into_inner());
+        v.get(key).cloned()
     }
 
     fn known_size(&self, key: &str) -> Option<u64> {
@@ -84,6 +93,18 @@ impl HttpStore {
             .map_err(|e| StorageError::Other(e.to_string()))?;
         if response.status == 404 {
             return Ok(None);
+        }
+        let is_meta = ["zarr.json", ".zarray", ".zattrs", ".zgroup"]
+            .iter()
+            .any(|m| key == *m || key.ends_with(&format!("/{m}")));
+        if is_meta {
+            if let Some(v) = response
+                .header("etag")
+                .or_else(|| response.header("last-modified"))
+            {
+                let mut vs = self.validators.lock().unwrap_or_else(|p| p.into_inner());
+                vs.insert(key.to_string(), v.to_string());
+            }
         }
         self.cut(key, &url, range, response).map(Some)
     }

@@ -458,8 +458,9 @@ fn write(
         written += stored_now;
         count += 1;
     }
+    let no_stamp = zarrs::array::ArrayMetadataOptions::default().with_include_zarrs_metadata(false);
     array
-        .store_metadata()
+        .store_metadata_opt(&no_stamp)
         .map_err(|e| bad(format!("cannot write the metadata: {e}")))?;
     Ok((count, written))
 }

@@ -186,11 +186,20 @@ impl ZarrStore {
     /// a remote one carries no credential; the server's validators are added by the opener).
     fn identity(&self, node: &str, meta: &ZarrMeta) -> Option<String> {
         let doc = serde_json::to_string(&meta.document).ok()?;
-        Some(format!(
+        let mut stamp = format!(
             "zarr {} meta {:016x}",
             self.node_name(node),
             fnv1a(doc.as_bytes())
-        ))
+        );
+        if let Some(h) = &self.http {
+            let prefix = node_prefix(node);
+            for f in ["zarr.json", ".zarray"] {
+                if let Some(v) = h.validator(&format!("{prefix}{f}")) {
+                    stamp.push_str(&format!(" validator {v}"));
+                }
+            }
+        }
+        Some(stamp)
     }
 
     /// The nodes below the root of a local hierarchy, depth first, names sorted: (path, node).
