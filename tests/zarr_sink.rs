@@ -291,3 +291,28 @@ fn a_failed_store_leaves_nothing_and_keeps_the_old_array() {
     assert!(e.contains("not a Zarr array"), "{e}");
     assert!(other.join("notes.txt").exists());
 }
+
+#[test]
+fn a_killed_store_leaves_a_directory_the_next_store_removes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.zarr");
+    // What a store killed with SIGKILL leaves: its temporary array, without a live lock.
+    let stale = dir.path().join(".a.zarr.vastarray-tmp-999999999-0");
+    std::fs::create_dir_all(stale.join("c/0")).unwrap();
+    std::fs::write(stale.join("c/0/0"), b"partial").unwrap();
+    let data = NdData::from(ArrayD::from_shape_fn(IxDyn(&[6, 4]), |ix| ix[0] as u8));
+    store_zarr(
+        &Recorder::new(data.clone(), None),
+        &path,
+        &ZarrStoreOptions::default(),
+    )
+    .unwrap();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("a.zarr")]);
+    let back = ZarrStore::open_dir(&path).unwrap().array("/").unwrap();
+    assert_eq!(back.read_region(&[0..6, 0..4]).unwrap(), data);
+}
