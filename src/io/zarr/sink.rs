@@ -443,7 +443,7 @@ fn write(
                 let id: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
                 let is_fill = crate::with_nd!(&piece, a: T => {
                     let f = T::peek(&fill).and_then(|f| f.iter().next().copied());
-                    f.is_some_and(|f| a.iter().all(|v| *v == f || (v != v && f != f)))
+                    f.is_some_and(|f| a.iter().all(|v| same_value(v, &f)))
                 });
                 crate::with_nd!(&piece, a: T => {
                     let v: Vec<T> = a.iter().copied().collect();
@@ -467,6 +467,15 @@ fn write(
 
 /// A one-element array holding the fill value (for padding edge chunks).
 fn fill_data(meta: &ZarrMeta) -> Result<NdData> {
+    let one = |d: NdData| d.cast(meta.dtype);
+    // 64-bit integers beyond 2^53 do not pass through f64 exactly.
+    if let Value::Number(n) = &meta.fill_value {
+        match (meta.dtype, n.as_u64(), n.as_i64()) {
+            (DType::U64, Some(u), _) => return Ok(one(NdData::from(elem(u)))),
+            (DType::I64, _, Some(i)) => return Ok(one(NdData::from(elem(i)))),
+            _ => {}
+        }
+    }
     let v = match &meta.fill_value {
         Value::Bool(b) => f64::from(u8::from(*b)),
         Value::Number(n) => n.as_f64().unwrap_or(0.0),
@@ -475,22 +484,18 @@ fn fill_data(meta: &ZarrMeta) -> Result<NdData> {
         Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
         other => return Err(Error::Internal(format!("fill value {other}"))),
     };
-    let one = NdData::from(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[1]), v));
-    // u64 fill values beyond 2^53 do not pass through f64 exactly.
-    let out = one.cast(meta.dtype);
-    if let (Value::Number(n), DType::U64 | DType::I64) = (&meta.fill_value, meta.dtype) {
-        if let Some(u) = n.as_u64() {
-            return Ok(
-                NdData::from(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[1]), u)).cast(meta.dtype),
-            );
-        }
-        if let Some(i) = n.as_i64() {
-            return Ok(
-                NdData::from(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[1]), i)).cast(meta.dtype),
-            );
-        }
-    }
-    Ok(out)
+    Ok(one(NdData::from(elem(v))))
+}
+
+/// A one-element array of `v`.
+fn elem<T: Clone>(v: T) -> ndarray::ArrayD<T> {
+    ndarray::ArrayD::from_elem(ndarray::IxDyn(&[1]), v)
+}
+
+/// True when `a` is `b`, NaN counting as equal to NaN.
+#[allow(clippy::eq_op)] // `x != x` is the NaN test for any element type
+fn same_value<T: PartialEq>(a: &T, b: &T) -> bool {
+    a == b || (a != a && b != b)
 }
 
 /// The full chunk `full` (array coordinates, may reach past the array's edge) cut from `data`

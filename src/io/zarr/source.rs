@@ -10,7 +10,7 @@ use super::meta::{ZarrFormat, ZarrMeta};
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::source::{ChunkGrid, ChunkSource};
+use crate::source::{read_checked, ChunkGrid, ChunkSource};
 use ndarray::{ArrayD, IxDyn};
 use std::ops::Range;
 use std::sync::Arc;
@@ -28,7 +28,8 @@ pub struct ZarrSource {
     meta: ZarrMeta,
     name: String,
     identity: Option<String>,
-    remote: bool,
+    /// The HTTP client of a remote array: batch reads run on it concurrently.
+    client: Option<Arc<crate::http::HttpClient>>,
 }
 
 impl ZarrSource {
@@ -41,11 +42,11 @@ impl ZarrSource {
         meta: ZarrMeta,
         name: String,
         identity: Option<String>,
+        client: Option<Arc<crate::http::HttpClient>>,
     ) -> Result<ZarrSource> {
         let prefix = node_prefix(node);
         let mut guard =
             GuardedStore::new(store, prefix, meta.chunk_check.clone(), meta.shards.clone());
-        let remote = local_root.is_none();
         if let Some(root) = local_root {
             guard = guard.with_local_root(root);
         }
@@ -67,7 +68,7 @@ impl ZarrSource {
             meta,
             name,
             identity,
-            remote,
+            client,
         })
     }
 
@@ -167,8 +168,19 @@ impl ChunkSource for ZarrSource {
         self.read_box(region, None)
     }
 
+    fn read_chunks(&self, indices: &[Vec<usize>]) -> Result<Vec<NdData>> {
+        match &self.client {
+            None => indices.iter().map(|i| read_checked(self, i)).collect(),
+            // Up to the client's bound at once (each read's requests take the client's permits).
+            Some(c) => c
+                .map_concurrent(indices.len(), |i| read_checked(self, &indices[i]))
+                .into_iter()
+                .collect(),
+        }
+    }
+
     fn latency_bound(&self) -> bool {
-        self.remote
+        self.client.is_some()
     }
 
     fn identity(&self) -> Option<String> {

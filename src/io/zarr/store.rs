@@ -173,6 +173,7 @@ impl ZarrStore {
                     *meta,
                     name,
                     identity,
+                    self.http.as_ref().map(|h| h.client().clone()),
                 )
             }
             ZarrNode::Group { .. } => Err(Error::Invalid(format!(
