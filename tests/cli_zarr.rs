@@ -1,6 +1,7 @@
 //! The command with Zarr: `info` of an array and of a group's tree, `stats`/`eval` of
 //! `DIR.zarr:/group/array`, `copy SRC DEST.zarr --chunks --shards --codec` read back by
 //! zarr-python, and usage errors (exit 2) for options that do not fit.
+#![cfg(feature = "zarr")]
 
 mod cli_support;
 

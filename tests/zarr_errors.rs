@@ -2,6 +2,7 @@
 //! abort or a hang: missing or malformed metadata, unsupported codecs and data types, truncated
 //! and hostile chunks (a Zstandard frame declaring a huge size, a gzip bomb, a Blosc header
 //! lying about its size), a shard index pointing outside its shard, a named pipe as a chunk.
+#![cfg(feature = "zarr")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! requests (written here: Python's http.server ignores Range): a selection inside one inner
 //! chunk fetches only the shard index and that inner chunk's bytes, counted at the server;
 //! through `--cache`, a second run fetches no chunk (only the metadata that checks the stamp).
+#![cfg(feature = "zarr")]
 
 mod common;
 

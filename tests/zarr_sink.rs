@@ -1,6 +1,7 @@
 //! `store_zarr`: arrays written by vastarray (v3 plain and sharded, v2; zstd, gzip, blosc, none)
 //! open in zarr-python with equal values and the chosen chunks, shards and codecs; a failed
 //! store leaves nothing; an existing array is replaced only once the new one is complete.
+#![cfg(feature = "zarr")]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Zarr arrays written by zarr-python (v3 and v2, sharded or not, zstd/blosc/gzip/crc32c,
 //! transpose, fill values, chunks never written, several dtypes, C and F order) read by
 //! vastarray equal to what zarr-python reads back (saved by numpy as `.npy`).
+#![cfg(feature = "zarr")]
 
 mod common;
 
