@@ -60,7 +60,8 @@ pub use io::npy::{store_npy, NpySource, NpyStoreOptions};
 #[cfg(feature = "tiles")]
 pub use io::tiles::{TileLevelSource, UrlTemplate};
 pub use open::{
-    open, open_spec, open_with, split_hdf5, OpenOptions, Opened, SourceDetails, SourceSpec,
+    open, open_spec, open_with, split_hdf5, split_zarr, OpenOptions, Opened, SourceDetails,
+    SourceSpec,
 };
 pub use plan::Plan;
 pub use select::{Dim, Region, SelItem, Selection, SliceArg, Stride};

@@ -5,7 +5,10 @@
 //! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5` and netCDF-4 `.nc`): an HDF5 dataset
 //!   ([`Hdf5Source`]);
 //! - `c2+http://HOST:PORT/@ROOT/PATH` (or `c2+https`): a dataset on a Caterva2 server
-//!   ([`Caterva2Source`]), optionally behind a persistent cache file ([`OpenOptions::cache`]).
+//!   ([`Caterva2Source`]), optionally behind a persistent cache file ([`OpenOptions::cache`]);
+//! - `PATH.zarr` or `PATH.zarr:/group/array` (a directory holding `zarr.json`, `.zarray` or
+//!   `.zgroup`), and `http(s)://HOST:PORT/PATH.zarr[:/group/array]`: a Zarr v2 or v3 array
+//!   ([`crate::io::zarr::ZarrSource`]; remote ones optionally behind a cache file).
 //!
 //! Each spelling but `.npy` needs the Cargo feature of its format (`b2nd`, `hdf5`, `caterva2`,
 //! all on by default); in a build without it the spelling is still recognised, and opening it
@@ -93,13 +96,38 @@ pub enum SourceSpec {
         /// `@ROOT/PATH`
         path: String,
     },
+    /// A node of a Zarr hierarchy (a `.zarr` directory, or one under an `http(s)://` URL).
+    Zarr {
+        /// The directory or URL of the hierarchy (ending in `.zarr`).
+        location: String,
+        /// The node in it: `/` (the root) or `/group/array`.
+        node: String,
+    },
+}
+
+/// Splits `PATH.zarr[:/group/array]` (also an `http(s)://` URL) into the hierarchy and the
+/// node (`/` when none is named); `None` when the text names no `.zarr`.
+pub fn split_zarr(text: &str) -> Option<(String, String)> {
+    let lower = text.to_ascii_lowercase();
+    if let Some(i) = lower.find(".zarr:") {
+        let mut node = text[i + 6..].to_string();
+        if !node.starts_with('/') {
+            node.insert(0, '/');
+        }
+        return Some((text[..i + 5].to_string(), node));
+    }
+    let trimmed = lower.trim_end_matches('/');
+    if trimmed.ends_with(".zarr") {
+        return Some((text[..trimmed.len()].to_string(), "/".into()));
+    }
+    None
 }
 
 /// Extensions of HDF5 files (netCDF-4 files are HDF5 files).
 const HDF5_EXTENSIONS: [&str; 4] = [".h5", ".hdf5", ".he5", ".nc"];
 
 const KINDS: &str =
-    "FILE.npy, FILE.b2nd, FILE.h5:/group/dataset (.hdf5, .nc) or c2+http://HOST:PORT/ROOT/PATH.b2nd";
+    "FILE.npy, FILE.b2nd, FILE.h5:/group/dataset (.hdf5, .nc), DIR.zarr[:/group/array] (also http://HOST:PORT/PATH.zarr) or c2+http://HOST:PORT/ROOT/PATH.b2nd";
 
 /// Splits `FILE.h5:/path` into the file and the dataset (`None` when the text names no HDF5
 /// file; a dataset of `None` when it names the file alone). The dataset gets a leading `/`.
@@ -138,6 +166,9 @@ impl SourceSpec {
             })?;
             return Ok(SourceSpec::Caterva2 { server, path });
         }
+        if let Some((location, node)) = split_zarr(text) {
+            return Ok(SourceSpec::Zarr { location, node });
+        }
         if let Some((file, dataset)) = split_hdf5(text) {
             return Ok(SourceSpec::Hdf5 { file, dataset });
         }
@@ -155,7 +186,11 @@ impl SourceSpec {
 
     /// True for sources on a server.
     pub fn is_remote(&self) -> bool {
-        matches!(self, SourceSpec::Caterva2 { .. })
+        match self {
+            SourceSpec::Caterva2 { .. } => true,
+            SourceSpec::Zarr { location, .. } => is_url(location),
+            _ => false,
+        }
     }
 
     /// The local file the source is read from (none for a server).
@@ -164,8 +199,15 @@ impl SourceSpec {
             SourceSpec::Npy(p) | SourceSpec::B2nd(p) => Some(p),
             SourceSpec::Hdf5 { file, .. } => Some(file),
             SourceSpec::Caterva2 { .. } => None,
+            SourceSpec::Zarr { location, .. } if !is_url(location) => Some(Path::new(location)),
+            SourceSpec::Zarr { .. } => None,
         }
     }
+}
+
+fn is_url(text: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// An opened source: the lazy array, the source behind it, and what its format says.
@@ -217,13 +259,22 @@ pub enum SourceDetails {
         /// The cache file in front of it and the chunks it held when opened.
         cache: Option<(PathBuf, usize)>,
     },
+    /// A Zarr array.
+    #[cfg(feature = "zarr")]
+    Zarr {
+        /// Its checked metadata (format, stored chunks or shards, codecs, fill value,
+        /// attributes).
+        meta: Box<crate::io::zarr::ZarrMeta>,
+        /// The cache file in front of a remote one and the chunks it held when opened.
+        cache: Option<(PathBuf, usize)>,
+    },
 }
 
 /// Opens a parsed source with `options`.
 pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
     if options.cache.is_some() && !spec.is_remote() {
         return Err(Error::Invalid(
-            "a cache goes in front of a remote (c2+http://) source; this source is a local file"
+            "a cache goes in front of a remote (c2+http://, http://...zarr) source; this source is a local file"
                 .into(),
         ));
     }
@@ -299,6 +350,7 @@ pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
         }
         #[cfg(feature = "caterva2")]
         SourceSpec::Caterva2 { server, path } => open_caterva2(server, path, options)?,
+        SourceSpec::Zarr { location, node } => open_zarr(location, node, options)?,
     };
     Ok(Opened {
         array: DynArray::from_source_arc(source.clone()),
@@ -308,11 +360,68 @@ pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
 }
 
 /// The error for a source whose format this build leaves out.
-#[cfg(not(all(feature = "hdf5", feature = "b2nd", feature = "caterva2")))]
+#[cfg(not(all(feature = "hdf5", feature = "b2nd", feature = "caterva2", feature = "zarr")))]
 fn feature_off(text: &str, kind: &str, feature: &str) -> Error {
     Error::Invalid(format!(
         "{text}: reading {kind} needs vastarray's `{feature}` feature, which this build leaves out"
     ))
+}
+
+#[cfg(not(feature = "zarr"))]
+fn open_zarr(
+    location: &str,
+    _node: &str,
+    _options: &OpenOptions,
+) -> Result<(Arc<dyn ChunkSource>, SourceDetails)> {
+    Err(feature_off(location, "Zarr arrays", "zarr"))
+}
+
+#[cfg(feature = "zarr")]
+fn open_zarr(
+    location: &str,
+    node: &str,
+    options: &OpenOptions,
+) -> Result<(Arc<dyn ChunkSource>, SourceDetails)> {
+    use crate::io::zarr::ZarrStore;
+    let store = if is_url(location) {
+        if let Some(file) = &options.cache {
+            check_cache_path(file)?;
+        }
+        ZarrStore::open_http(location, options.http.clone())?
+    } else {
+        ZarrStore::open_dir(Path::new(location))?
+    };
+    let src = store.array(node)?;
+    let meta = Box::new(src.meta().clone());
+    let remote: Arc<dyn ChunkSource> = Arc::new(src);
+    let (source, cache): (Arc<dyn ChunkSource>, _) = match &options.cache {
+        None => (remote, None),
+        Some(file) => {
+            let proxy = Proxy::builder(remote).cache_file(file).open()?;
+            let held = proxy.chunks_in_file();
+            (Arc::new(proxy), Some((file.clone(), held)))
+        }
+    };
+    Ok((source, SourceDetails::Zarr { meta, cache }))
+}
+
+#[cfg(feature = "zarr")]
+/// A cache is a `.b2nd` file; a missing one is created, an existing one must be a regular file.
+fn check_cache_path(file: &Path) -> Result<()> {
+    if !file
+        .to_string_lossy()
+        .to_ascii_lowercase()
+        .ends_with(".b2nd")
+    {
+        return Err(Error::Invalid(format!(
+            "cache {}: the cache is a .b2nd file",
+            file.display()
+        )));
+    }
+    if file.symlink_metadata().is_ok() {
+        check_path(file, "a .b2nd cache file", PathKind::File)?;
+    }
+    Ok(())
 }
 
 #[cfg(feature = "caterva2")]
@@ -431,6 +540,22 @@ mod tests {
                 path: "@public/a.b2nd".into()
             }
         );
+        assert_eq!(
+            SourceSpec::parse("d/x.zarr:g/a").unwrap(),
+            SourceSpec::Zarr {
+                location: "d/x.zarr".into(),
+                node: "/g/a".into()
+            }
+        );
+        let url = SourceSpec::parse("http://127.0.0.1:80/a/x.zarr/").unwrap();
+        assert_eq!(
+            url,
+            SourceSpec::Zarr {
+                location: "http://127.0.0.1:80/a/x.zarr".into(),
+                node: "/".into()
+            }
+        );
+        assert!(url.is_remote() && url.file().is_none());
         assert!(matches!(
             SourceSpec::parse("data.csv"),
             Err(Error::Invalid(_))

@@ -12,6 +12,7 @@
 //! - [`npy`]: numpy's `.npy` (the one header parser, reader, writer, in-memory codec).
 //! - [`tiles`]: slippy-map tiles over HTTP (URL templates, tile decoding, levels, pyramids).
 //! - [`caterva2`]: datasets of a Caterva2 server.
+//! - [`zarr`]: Zarr v2 and v3 arrays and groups, sharding included, on disk and over HTTP.
 
 #[cfg(feature = "b2nd")]
 pub mod b2nd;
@@ -22,3 +23,5 @@ pub mod hdf5;
 pub mod npy;
 #[cfg(feature = "tiles")]
 pub mod tiles;
+#[cfg(feature = "zarr")]
+pub mod zarr;

@@ -102,7 +102,7 @@ impl TempFile {
 impl Drop for TempFile {
     fn drop(&mut self) {
         // The temporary file first: a temporary file never exists without its lock file.
-        let _ = std::fs::remove_file(&self.path);
+        let _ = remove_any(&self.path);
         let _ = std::fs::remove_file(&self.lock_path);
     }
 }
@@ -167,14 +167,14 @@ pub fn remove_stale(dest: &Path) -> Result<usize> {
                 if lock.try_lock_exclusive().is_err() || !same_file(&lock, &lock_path) {
                     continue; // a live writer (or a cleaner at work)
                 }
-                if std::fs::remove_file(&path).is_ok() {
+                if remove_any(&path).is_ok() {
                     removed += 1;
                 }
                 let _ = std::fs::remove_file(&lock_path);
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // A live writer's temporary file always has its lock file: this one is stale.
-                if std::fs::remove_file(&path).is_ok() {
+                if remove_any(&path).is_ok() {
                     removed += 1;
                 }
             }
@@ -182,6 +182,15 @@ pub fn remove_stale(dest: &Path) -> Result<usize> {
         }
     }
     Ok(removed)
+}
+
+/// Removes a temporary file, or a temporary directory with its contents (sinks of formats
+/// stored as a folder, such as Zarr, build one); a symbolic link is removed, not followed.
+fn remove_any(path: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path),
+        _ => std::fs::remove_file(path),
+    }
 }
 
 /// `PID-N`: two decimal numbers joined by a dash.

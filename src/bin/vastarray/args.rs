@@ -140,14 +140,21 @@ pub enum Codec {
 pub struct CopyArgs {
     /// The source.
     pub source: String,
-    /// Where to write: FILE.npy, FILE.b2nd or FILE.h5:/path.
+    /// Where to write: FILE.npy, FILE.b2nd, FILE.h5:/path or DIR.zarr.
     pub dest: String,
     /// A numpy selection of the source, as in "100:200, ::2".
     #[arg(long, value_name = "SEL", allow_hyphen_values = true)]
     pub select: Option<String>,
-    /// Chunk shape of the copy, as in 100,200 (chunked targets).
+    /// Chunk shape of the copy, as in 100,200 (chunked targets; the inner chunks of a sharded
+    /// Zarr array).
     #[arg(long, value_name = "C0,C1,...")]
     pub chunks: Option<String>,
+    /// Shard shape of a Zarr v3 copy, each a multiple of the chunk shape, as in 1000,2000.
+    #[arg(long, value_name = "S0,S1,...")]
+    pub shards: Option<String>,
+    /// Zarr format of a .zarr copy (3 or 2).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub zarr_format: u8,
     /// Compression of the copy.
     #[arg(long, value_enum)]
     pub codec: Option<Codec>,

@@ -27,6 +27,10 @@ pub struct StoreOptions {
     pub level: Option<u8>,
     /// Replace an existing target.
     pub overwrite: bool,
+    /// Shard shape (Zarr v3 targets).
+    pub shards: Option<Vec<usize>>,
+    /// Zarr format (2 or 3; 0 means 3) of a Zarr target.
+    pub zarr_format: u8,
 }
 
 /// What was stored.
@@ -90,7 +94,63 @@ pub fn parse_chunks(text: &str, ndim: usize) -> Result<Vec<usize>, CliError> {
 
 /// Checks that the options fit the target format, and that the target may be written.
 pub fn check(dest: &DestSpec, opts: &StoreOptions) -> Result<(), CliError> {
+    if opts.shards.is_some() && !matches!(dest, DestSpec::Zarr(_)) {
+        return Err(CliError::Usage(
+            "--shards applies to Zarr targets (DIR.zarr) only".into(),
+        ));
+    }
     match dest {
+        DestSpec::Zarr(_) => {
+            if !matches!(opts.zarr_format, 0 | 2 | 3) {
+                return Err(CliError::Usage("--zarr-format is 2 or 3".into()));
+            }
+            if opts.zarr_format == 2 && opts.shards.is_some() {
+                return Err(CliError::Usage(
+                    "--shards needs Zarr v3: a v2 array cannot be sharded".into(),
+                ));
+            }
+            if let (Some(s), Some(c)) = (&opts.shards, &opts.chunks) {
+                if s.iter().zip(c).any(|(s, c)| s % c != 0) {
+                    return Err(CliError::Usage(format!(
+                        "--shards {s:?}: each entry must be a multiple of the chunk shape {c:?}"
+                    )));
+                }
+            }
+            if opts.shards.is_some() && opts.chunks.is_none() {
+                return Err(CliError::Usage(
+                    "--shards needs --chunks (the inner chunk shape)".into(),
+                ));
+            }
+            if matches!(opts.level, Some(l) if l > 22) {
+                return Err(CliError::Usage(
+                    "levels are 0 to 22 (zstd), 0 to 9 (others)".into(),
+                ));
+            }
+            if matches!((opts.codec, opts.level), (Some(Codec::Deflate | Codec::Lz4), Some(l)) if l > 9)
+            {
+                return Err(CliError::Usage("gzip and Blosc levels are 0 to 9".into()));
+            }
+            let path = dest.file();
+            if let Ok(meta) = path.symlink_metadata() {
+                if !opts.overwrite {
+                    return Err(CliError::Runtime(format!(
+                        "{}: exists already (add --overwrite to replace it once the new array is complete)",
+                        path.display()
+                    )));
+                }
+                let is_zarr = meta.is_dir()
+                    && ["zarr.json", ".zarray", ".zgroup"]
+                        .iter()
+                        .any(|f| path.join(f).is_file());
+                if !is_zarr {
+                    return Err(CliError::Runtime(format!(
+                        "{}: exists and is not a Zarr array or group: it is not replaced",
+                        path.display()
+                    )));
+                }
+            }
+            return Ok(());
+        }
         DestSpec::Npy(_) => {
             if opts.chunks.is_some() {
                 return Err(CliError::Usage(
@@ -228,6 +288,38 @@ pub fn store(
                 shape: r.meta.shape.clone(),
                 dtype: r.meta.dtype,
                 file_bytes: Some(r.file_bytes),
+                buffers: r.buffers,
+            })
+        }
+        DestSpec::Zarr(path) => {
+            use vastarray::io::zarr::{store_zarr, ZarrCodec, ZarrFormat, ZarrStoreOptions};
+            let level = opts.level;
+            let codec = match opts.codec.unwrap_or(Codec::Zstd) {
+                Codec::None => ZarrCodec::None,
+                Codec::Deflate => ZarrCodec::Gzip(level.unwrap_or(5).into()),
+                Codec::Lz4 => ZarrCodec::Blosc {
+                    cname: "lz4".into(),
+                    clevel: level.unwrap_or(5).into(),
+                },
+                Codec::Zstd => ZarrCodec::Zstd(level.unwrap_or(3).into()),
+            };
+            let o = ZarrStoreOptions {
+                format: if opts.zarr_format == 2 {
+                    ZarrFormat::V2
+                } else {
+                    ZarrFormat::V3
+                },
+                chunks: opts.chunks.clone(),
+                shards: opts.shards.clone(),
+                codec,
+                buffer_bytes: buffer,
+                ..Default::default()
+            };
+            store_zarr(&src, path, &o).map(|r| Stored {
+                dest: dest.display(),
+                shape: r.meta.shape.clone(),
+                dtype: r.meta.dtype,
+                file_bytes: None,
                 buffers: r.buffers,
             })
         }

@@ -4,7 +4,9 @@
 //! - `FILE.b2nd`: a Blosc2 n-dimensional array file;
 //! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5`, `.nc`): an HDF5 dataset; the file alone
 //!   (for `info`) lists its groups and datasets;
-//! - `c2+http://HOST:PORT/ROOT/PATH.b2nd` (or `c2+https`): a dataset on a Caterva2 server.
+//! - `c2+http://HOST:PORT/ROOT/PATH.b2nd` (or `c2+https`): a dataset on a Caterva2 server;
+//! - `PATH.zarr[:/group/array]`, `http(s)://HOST:PORT/PATH.zarr[:/group/array]`: a Zarr array
+//!   (v2 or v3); a group alone (for `info`) lists its tree.
 //!
 //! Every file is checked before anything opens it ([`vastarray::source::path_check`]): a named
 //! pipe, a socket or a device is refused by name instead of blocking the command.
@@ -42,7 +44,7 @@ pub fn open(
     if let Some(file) = cache {
         if !spec.is_remote() {
             return Err(CliError::Usage(
-                "--cache puts a cache in front of a remote (c2+http://) source; this source is a local file".into(),
+                "--cache puts a cache in front of a remote (c2+http://, http://...zarr) source; this source is a local file".into(),
             ));
         }
         if !file
@@ -169,9 +171,59 @@ fn facts(details: &SourceDetails) -> serde_json::Map<String, Json> {
                 f.insert("cached_chunks".into(), json!(held));
             }
         }
+        SourceDetails::Zarr { meta, cache } => {
+            f.insert(
+                "format".into(),
+                json!(match meta.format {
+                    vastarray::io::zarr::ZarrFormat::V2 => "zarr v2",
+                    vastarray::io::zarr::ZarrFormat::V3 => "zarr v3",
+                }),
+            );
+            let codec = meta
+                .codecs
+                .iter()
+                .cloned()
+                .chain(zarr_inner_codecs(meta))
+                .find(|c| ["zstd", "gzip", "blosc"].contains(&c.as_str()))
+                .unwrap_or_else(|| "none".into());
+            f.insert("codec".into(), json!(codec));
+            f.insert("codecs".into(), json!(meta.codecs));
+            f.insert("zarr_dtype".into(), json!(meta.dtype_name));
+            f.insert("fill_value".into(), meta.fill_value.clone());
+            if meta.shards.is_some() {
+                f.insert("shards".into(), json!(meta.chunks));
+            } else {
+                f.insert("stored_chunks".into(), json!(meta.chunks));
+            }
+            if meta.format == vastarray::io::zarr::ZarrFormat::V2 {
+                f.insert("order".into(), json!(meta.order.to_string()));
+            }
+            if !meta.attributes.is_empty() {
+                let names: Vec<&String> = meta.attributes.keys().collect();
+                f.insert("attributes".into(), json!(names));
+            }
+            if let Some((file, held)) = cache {
+                f.insert("cache".into(), json!(file.display().to_string()));
+                f.insert("cached_chunks".into(), json!(held));
+            }
+        }
         _ => {}
     }
     f
+}
+
+/// The codec names inside a sharded array's shards.
+fn zarr_inner_codecs(meta: &vastarray::io::zarr::ZarrMeta) -> Vec<String> {
+    let inner = meta
+        .document
+        .pointer("/codecs/0/configuration/codecs")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    inner
+        .iter()
+        .filter_map(|c| c.get("name").and_then(Json::as_str).map(str::to_string))
+        .collect()
 }
 
 /// Checks that an HDF5 file is a regular file before the library opens it (a named pipe would
@@ -209,6 +261,8 @@ pub enum DestSpec {
         /// The dataset's path.
         dataset: String,
     },
+    /// A new Zarr array (a `.zarr` directory).
+    Zarr(PathBuf),
 }
 
 impl DestSpec {
@@ -223,6 +277,14 @@ impl DestSpec {
             return Ok(DestSpec::Hdf5 { file, dataset });
         }
         let lower = text.to_ascii_lowercase();
+        if lower.trim_end_matches('/').ends_with(".zarr") {
+            return Ok(DestSpec::Zarr(PathBuf::from(text.trim_end_matches('/'))));
+        }
+        if lower.contains(".zarr:") {
+            return Err(CliError::Usage(format!(
+                "{text:?}: a copy writes a new Zarr array as a whole DIR.zarr, not into a group"
+            )));
+        }
         if lower.ends_with(".npy") {
             return Ok(DestSpec::Npy(PathBuf::from(text)));
         }
@@ -230,14 +292,14 @@ impl DestSpec {
             return Ok(DestSpec::B2nd(PathBuf::from(text)));
         }
         Err(CliError::Usage(format!(
-            "cannot tell what kind of file to write for {text:?}: expected FILE.npy, FILE.b2nd or FILE.h5:/path"
+            "cannot tell what kind of file to write for {text:?}: expected FILE.npy, FILE.b2nd, FILE.h5:/path or DIR.zarr"
         )))
     }
 
     /// The file written.
     pub fn file(&self) -> &Path {
         match self {
-            DestSpec::Npy(p) | DestSpec::B2nd(p) => p,
+            DestSpec::Npy(p) | DestSpec::B2nd(p) | DestSpec::Zarr(p) => p,
             DestSpec::Hdf5 { file, .. } => file,
         }
     }

@@ -24,11 +24,18 @@ pub fn run(args: &CopyArgs, settings: &Settings) -> Result<(), CliError> {
         .as_deref()
         .map(|c| parse_chunks(c, array.ndim()))
         .transpose()?;
+    let shards = args
+        .shards
+        .as_deref()
+        .map(|c| parse_chunks(c, array.ndim()))
+        .transpose()?;
     let opts = StoreOptions {
         chunks,
         codec: args.codec,
         level: args.level,
         overwrite: args.overwrite,
+        shards,
+        zarr_format: args.zarr_format,
     };
     if settings.explain {
         print_plan(

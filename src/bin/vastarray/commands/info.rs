@@ -19,6 +19,19 @@ pub fn run(args: &InfoArgs, settings: &Settings) -> Result<(), CliError> {
     {
         return hdf5_tree(file, args.json);
     }
+    if let SourceSpec::Zarr { location, node } = &spec {
+        if let Some(tree) = zarr_group_tree(location, node, settings)? {
+            if args.json {
+                outln!(
+                    "{}",
+                    json!({"source": args.source, "format": "zarr", "tree": tree})
+                )?;
+                return Ok(());
+            }
+            outln!("{}", args.source)?;
+            return print_tree(&tree, 1);
+        }
+    }
     let opened = open(&spec, args.cache.as_deref(), settings)?;
     let src = &opened.source;
     // Checked: a file may declare a shape whose size does not fit in 64 bits.
@@ -105,6 +118,52 @@ pub fn human(b: u64) -> String {
     } else {
         format!("{v:.1} {} ({b} bytes)", UNITS[u])
     }
+}
+
+/// The members of a Zarr group as the HDF5 tree shows them (arrays as datasets, their codecs
+/// as filters); `None` when the node is an array. Remote hierarchies cannot be listed: a
+/// remote group shows no members.
+fn zarr_group_tree(
+    location: &str,
+    node: &str,
+    settings: &Settings,
+) -> Result<Option<Vec<Json>>, CliError> {
+    use vastarray::io::zarr::{ZarrNode, ZarrStore};
+    let lower = location.to_ascii_lowercase();
+    let store = if lower.starts_with("http://") || lower.starts_with("https://") {
+        ZarrStore::open_http(location, settings.http.clone())?
+    } else {
+        ZarrStore::open_dir(std::path::Path::new(location))?
+    };
+    if let ZarrNode::Array(_) = store.node(node)? {
+        return Ok(None);
+    }
+    let base = node.trim_end_matches('/').to_string();
+    let nodes: Vec<(String, ZarrNode)> = store
+        .tree(4096)?
+        .into_iter()
+        .filter(|(p, _)| p.starts_with(&format!("{base}/")) && p.len() > base.len() + 1)
+        .collect();
+    fn members(parent: &str, nodes: &[(String, ZarrNode)]) -> Vec<Json> {
+        nodes
+            .iter()
+            .filter(|(p, _)| p.rsplit_once('/').map(|(d, _)| d) == Some(parent))
+            .map(|(p, n)| match n {
+                ZarrNode::Group { .. } => {
+                    json!({"kind": "group", "path": p, "members": members(p, nodes)})
+                }
+                ZarrNode::Array(m) => json!({
+                    "kind": "dataset",
+                    "path": p,
+                    "shape": m.shape,
+                    "dtype": m.dtype.name(),
+                    "chunks": m.read_chunks(),
+                    "filters": m.codecs,
+                }),
+            })
+            .collect()
+    }
+    Ok(Some(members(&base, &nodes)))
 }
 
 /// The groups and datasets of an HDF5 file.

@@ -1,0 +1,256 @@
+//! [`ZarrStore`]: a Zarr hierarchy (a local `.zarr` directory or one under an `http(s)://` URL)
+//! and its nodes: arrays ([`ZarrStore::array`]) and groups ([`ZarrStore::node`]).
+
+use super::http_store::HttpStore;
+use super::meta::{ZarrMeta, MAX_METADATA_BYTES};
+use super::source::{node_prefix, ZarrSource};
+use crate::error::{Error, Result};
+use crate::http::{HttpClient, HttpConfig};
+use crate::source::path_check::{check_path, PathKind};
+use serde_json::{Map, Value};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use zarrs::storage::{ReadableStorageTraits, StoreKey};
+
+/// What a node of a hierarchy is.
+#[derive(Clone, Debug)]
+pub enum ZarrNode {
+    /// An array, with its checked metadata.
+    Array(Box<ZarrMeta>),
+    /// A group, with its attributes.
+    Group {
+        /// v2 or v3.
+        format: super::meta::ZarrFormat,
+        /// The group's attributes.
+        attributes: Map<String, Value>,
+    },
+}
+
+/// A Zarr hierarchy, local or remote.
+pub struct ZarrStore {
+    store: Arc<dyn ReadableStorageTraits>,
+    location: String,
+    local_root: Option<PathBuf>,
+    http: Option<Arc<HttpStore>>,
+}
+
+impl ZarrStore {
+    /// The hierarchy in directory `dir` (a `.zarr` directory).
+    pub fn open_dir(dir: &Path) -> Result<ZarrStore> {
+        check_path(dir, "a Zarr directory", PathKind::Directory)?;
+        let store = zarrs::filesystem::FilesystemStore::new(dir)
+            .map_err(|e| Error::file(dir, format!("cannot open as a Zarr store: {e}")))?;
+        Ok(ZarrStore {
+            store: Arc::new(store),
+            location: dir.display().to_string(),
+            local_root: Some(dir.to_path_buf()),
+            http: None,
+        })
+    }
+
+    /// The hierarchy under `url` (`http(s)://HOST:PORT/PATH.zarr`), read with a client of
+    /// `config` (retries, size cap, requests in flight).
+    pub fn open_http(url: &str, config: HttpConfig) -> Result<ZarrStore> {
+        let client = Arc::new(HttpClient::new(config)?);
+        Ok(Self::open_http_with(url, client))
+    }
+
+    /// Like [`ZarrStore::open_http`], over an existing client.
+    pub fn open_http_with(url: &str, client: Arc<HttpClient>) -> ZarrStore {
+        let http = Arc::new(HttpStore::new(client, url));
+        ZarrStore {
+            store: http.clone(),
+            location: url.trim_end_matches('/').to_string(),
+            local_root: None,
+            http: Some(http),
+        }
+    }
+
+    /// The HTTP client of a remote hierarchy (for its statistics).
+    pub fn http_client(&self) -> Option<&Arc<HttpClient>> {
+        self.http.as_ref().map(|h| h.client())
+    }
+
+    /// Where the hierarchy is: its directory or URL.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// How errors name node `node`: `DIR` for the root, `DIR:/group/array` otherwise.
+    pub fn node_name(&self, node: &str) -> String {
+        let t = node.trim_matches('/');
+        if t.is_empty() {
+            self.location.clone()
+        } else {
+            format!("{}:/{t}", self.location)
+        }
+    }
+
+    /// Reads a metadata document of `node` (`None` if absent), at most
+    /// [`MAX_METADATA_BYTES`], parsed as JSON.
+    fn read_doc(&self, node: &str, file: &str) -> Result<Option<Value>> {
+        let key_text = format!("{}{file}", node_prefix(node));
+        let name = self.node_name(node);
+        let bad = |m: String| Error::read(&name, None, format!("{file}: {m}"));
+        let key = StoreKey::new(key_text.clone()).map_err(|e| bad(e.to_string()))?;
+        if let Some(root) = &self.local_root {
+            let path = root.join(&key_text);
+            match std::fs::metadata(&path) {
+                Err(_) => return Ok(None),
+                Ok(m) if !m.is_file() => return Err(bad("not a regular file".into())),
+                Ok(m) if m.len() > MAX_METADATA_BYTES => {
+                    return Err(bad(format!(
+                        "{} bytes, more than the {} MiB a metadata document may take",
+                        m.len(),
+                        MAX_METADATA_BYTES >> 20
+                    )))
+                }
+                Ok(_) => {}
+            }
+        }
+        let Some(bytes) = self.store.get(&key).map_err(|e| bad(e.to_string()))? else {
+            return Ok(None);
+        };
+        if bytes.len() as u64 > MAX_METADATA_BYTES {
+            return Err(bad(format!("{} bytes: too large", bytes.len())));
+        }
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| bad(format!("not valid JSON: {e}")))
+    }
+
+    /// What node `node` (`/`, `/group/array`) is: v3 `zarr.json` first, then v2 `.zarray` and
+    /// `.zgroup`. A node with none of them is an error naming what was looked for.
+    pub fn node(&self, node: &str) -> Result<ZarrNode> {
+        let name = self.node_name(node);
+        let bad = |m: String| Error::read(&name, None, m);
+        if let Some(doc) = self.read_doc(node, "zarr.json")? {
+            return match doc.get("node_type").and_then(Value::as_str) {
+                Some("group") => Ok(ZarrNode::Group {
+                    format: super::meta::ZarrFormat::V3,
+                    attributes: doc
+                        .get("attributes")
+                        .and_then(Value::as_object)
+                        .cloned()
+                        .unwrap_or_default(),
+                }),
+                _ => ZarrMeta::from_v3(doc)
+                    .map(|m| ZarrNode::Array(Box::new(m)))
+                    .map_err(|m| bad(format!("zarr.json: {m}"))),
+            };
+        }
+        if let Some(doc) = self.read_doc(node, ".zarray")? {
+            let attrs = self.read_doc(node, ".zattrs")?;
+            return ZarrMeta::from_v2(doc, attrs)
+                .map(|m| ZarrNode::Array(Box::new(m)))
+                .map_err(|m| bad(format!(".zarray: {m}")));
+        }
+        if self.read_doc(node, ".zgroup")?.is_some() {
+            let attrs = self.read_doc(node, ".zattrs")?;
+            return Ok(ZarrNode::Group {
+                format: super::meta::ZarrFormat::V2,
+                attributes: attrs
+                    .and_then(|a| a.as_object().cloned())
+                    .unwrap_or_default(),
+            });
+        }
+        Err(bad(
+            "no zarr.json (Zarr v3), .zarray or .zgroup (Zarr v2): not a Zarr array or group"
+                .into(),
+        ))
+    }
+
+    /// The array at `node` as a [`ZarrSource`]; a group is an error that says so.
+    pub fn array(&self, node: &str) -> Result<ZarrSource> {
+        let name = self.node_name(node);
+        match self.node(node)? {
+            ZarrNode::Array(meta) => {
+                let identity = self.identity(node, &meta);
+                ZarrSource::new(
+                    self.store.clone(),
+                    self.local_root.clone(),
+                    &format!("/{}", node.trim_matches('/')),
+                    *meta,
+                    name,
+                    identity,
+                    self.http.as_ref().map(|h| h.client().clone()),
+                )
+            }
+            ZarrNode::Group { .. } => Err(Error::Invalid(format!(
+                "{name} is a Zarr group, not an array: name an array in it, as in {}:/NAME (`vastarray info {}` lists them)",
+                self.location, self.location
+            ))),
+        }
+    }
+
+    /// The stamp of an array for caches: where it is and a digest of its metadata (the URL of
+    /// a remote one carries no credential; the server's validators are added by the opener).
+    fn identity(&self, node: &str, meta: &ZarrMeta) -> Option<String> {
+        let doc = serde_json::to_string(&meta.document).ok()?;
+        let mut stamp = format!(
+            "zarr {} meta {:016x}",
+            self.node_name(node),
+            fnv1a(doc.as_bytes())
+        );
+        if let Some(h) = &self.http {
+            let prefix = node_prefix(node);
+            for f in ["zarr.json", ".zarray"] {
+                if let Some(v) = h.validator(&format!("{prefix}{f}")) {
+                    stamp.push_str(&format!(" validator {v}"));
+                }
+            }
+        }
+        Some(stamp)
+    }
+
+    /// The nodes below the root of a local hierarchy, depth first, names sorted: (path, node).
+    /// Remote hierarchies cannot be listed: the root alone is returned. At most `limit` nodes.
+    pub fn tree(&self, limit: usize) -> Result<Vec<(String, ZarrNode)>> {
+        let mut out = vec![("/".to_string(), self.node("/")?)];
+        let Some(root) = &self.local_root else {
+            return Ok(out);
+        };
+        if matches!(out[0].1, ZarrNode::Array(_)) {
+            return Ok(out);
+        }
+        let mut stack = vec![(root.clone(), String::new())];
+        while let Some((dir, path)) = stack.pop() {
+            if !path.is_empty() {
+                if out.len() >= limit {
+                    break;
+                }
+                let node = self.node(&path)?;
+                let is_array = matches!(node, ZarrNode::Array(_));
+                out.push((path.clone(), node));
+                if is_array {
+                    continue; // an array's subdirectories hold chunks, not nodes
+                }
+            }
+            let mut names: Vec<String> = std::fs::read_dir(&dir)
+                .map_err(|e| Error::file(&dir, format!("cannot list: {e}")))?
+                .flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .filter_map(|e| e.file_name().into_string().ok())
+                .filter(|n| !n.starts_with('.'))
+                .collect();
+            names.sort();
+            for n in names.into_iter().rev() {
+                let d = dir.join(&n);
+                if ["zarr.json", ".zarray", ".zgroup"]
+                    .iter()
+                    .any(|f| d.join(f).is_file())
+                {
+                    stack.push((d, format!("{path}/{n}")));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// 64-bit FNV-1a: a digest that is the same in every build (for cache stamps).
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -1,0 +1,287 @@
+//! A sharded Zarr v3 array served over HTTP by a real server on 127.0.0.1 that honours Range
+//! requests (written here: Python's http.server ignores Range): a selection inside one inner
+//! chunk fetches only the shard index and that inner chunk's bytes, counted at the server;
+//! through `--cache`, a second run fetches no chunk (only the metadata that checks the stamp).
+#![cfg(all(feature = "zarr", feature = "cli"))]
+
+mod common;
+
+use common::run_python;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use vastarray::io::zarr::ZarrStore;
+use vastarray::source::npy::NpySource;
+use vastarray::{ChunkSource, NdData};
+
+/// One request the server answered: path, Range header (if any), status, body bytes sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Served {
+    path: String,
+    range: Option<String>,
+    status: u16,
+    bytes: usize,
+}
+
+/// A file server on 127.0.0.1 with `Range: bytes=A-B`, `bytes=A-` and `bytes=-N`, one
+/// request per connection, every answer logged. It stops when the test process ends.
+struct RangeServer {
+    port: u16,
+    log: Arc<Mutex<Vec<Served>>>,
+}
+
+impl RangeServer {
+    fn start(root: PathBuf) -> RangeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l2 = log.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let (root, log) = (root.clone(), l2.clone());
+                std::thread::spawn(move || serve(conn, &root, &log));
+            }
+        });
+        RangeServer { port, log }
+    }
+
+    fn url(&self, name: &str) -> String {
+        format!("http://127.0.0.1:{}/{name}", self.port)
+    }
+
+    fn take(&self) -> Vec<Served> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+fn serve(conn: TcpStream, root: &Path, log: &Mutex<Vec<Served>>) {
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).is_err() {
+        return;
+    }
+    let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let mut range = None;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.eq_ignore_ascii_case("range") {
+                range = Some(v.trim().to_string());
+            }
+        }
+    }
+    let file = root.join(path.trim_start_matches('/'));
+    let data = if path.contains("..") {
+        None
+    } else {
+        std::fs::read(&file).ok().filter(|_| file.is_file())
+    };
+    let mut out = conn;
+    let (status, head, body): (u16, String, Vec<u8>) = match (&data, &range) {
+        (None, _) => (404, String::new(), b"not found".to_vec()),
+        (Some(d), None) => (200, String::new(), d.clone()),
+        (Some(d), Some(r)) => {
+            let n = d.len();
+            let spec = r.strip_prefix("bytes=").unwrap();
+            let (a, b) = spec.split_once('-').unwrap();
+            let (start, end) = if a.is_empty() {
+                let k: usize = b.parse().unwrap();
+                (n.saturating_sub(k), n)
+            } else {
+                let s: usize = a.parse().unwrap();
+                let e = if b.is_empty() {
+                    n
+                } else {
+                    (b.parse::<usize>().unwrap() + 1).min(n)
+                };
+                (s, e)
+            };
+            if start >= end {
+                (416, format!("Content-Range: bytes */{n}\r\n"), Vec::new())
+            } else {
+                (
+                    206,
+                    format!("Content-Range: bytes {start}-{}/{n}\r\n", end - 1),
+                    d[start..end].to_vec(),
+                )
+            }
+        }
+    };
+    let reason = match status {
+        200 => "OK",
+        206 => "Partial Content",
+        404 => "Not Found",
+        _ => "Range Not Satisfiable",
+    };
+    let etag = data
+        .as_ref()
+        .map(|d| format!("ETag: \"{}\"\r\n", d.len()))
+        .unwrap_or_default();
+    // Logged before the answer goes out, so a client that has its answer finds it logged.
+    log.lock().unwrap().push(Served {
+        path,
+        range,
+        status,
+        bytes: body.len(),
+    });
+    let _ = write!(
+        out,
+        "HTTP/1.1 {status} {reason}\r\nContent-Length: {}\r\n{head}{etag}Connection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = out.write_all(&body);
+    let _ = out.flush();
+    // Let the client read everything before the socket closes.
+    let _ = out.shutdown(std::net::Shutdown::Write);
+    let mut sink = Vec::new();
+    let _ = reader.read_to_end(&mut sink);
+}
+
+const WRITE: &str = r#"
+import sys, numpy as np, zarr
+d = sys.argv[1]
+a = zarr.create_array(f"{d}/s.zarr", shape=(64, 64), chunks=(4, 4), shards=(16, 16), dtype="f4", fill_value=-2)
+a[:, :40] = np.arange(64 * 40, dtype="f4").reshape(64, 40) / 3
+np.save(f"{d}/s.npy", a[...])
+"#;
+
+fn fixture() -> (tempfile::TempDir, NdData) {
+    let dir = tempfile::tempdir().unwrap();
+    run_python(WRITE, &[dir.path().to_str().unwrap()]);
+    let npy = NpySource::open(dir.path().join("s.npy")).unwrap();
+    let want = npy.read_region(&[0..64, 0..64]).unwrap();
+    (dir, want)
+}
+
+/// The (offset, size) of inner chunk `k` in a shard file whose index (16 inner chunks of
+/// 16 bytes, then a crc32c) is at its end.
+fn index_entry(shard: &Path, k: usize) -> (u64, u64) {
+    let b = std::fs::read(shard).unwrap();
+    let index = &b[b.len() - (16 * 16 + 4)..];
+    let e = &index[16 * k..16 * k + 16];
+    (
+        u64::from_le_bytes(e[..8].try_into().unwrap()),
+        u64::from_le_bytes(e[8..].try_into().unwrap()),
+    )
+}
+
+#[test]
+fn a_selection_in_one_inner_chunk_fetches_that_chunk_and_the_index() {
+    let (dir, want) = fixture();
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let store = ZarrStore::open_http(&server.url("s.zarr"), Default::default()).unwrap();
+    let src = store.array("/").unwrap();
+    assert_eq!(src.chunk_shape(), &[4, 4]);
+    let opened = server.take();
+    assert_eq!(opened.len(), 1, "{opened:?}");
+    assert_eq!(opened[0].path, "/s.zarr/zarr.json");
+
+    // Rows 21..23, columns 25..27: inner chunk (5, 6), i.e. inner chunk (1, 2) of shard (1, 1).
+    let got = src.read_region(&[21..23, 25..27]).unwrap();
+    let mut part = NdData::zeros(want.dtype(), &[2, 2]);
+    vastarray::source::copy_overlap(&want, &[0..64, 0..64], &mut part, &[21..23, 25..27]).unwrap();
+    assert_eq!(got, part);
+    let (off, size) = index_entry(&dir.path().join("s.zarr/c/1/1"), 4 + 2);
+    let served = server.take();
+    assert_eq!(
+        served,
+        vec![
+            Served {
+                path: "/s.zarr/c/1/1".into(),
+                range: Some("bytes=-260".into()),
+                status: 206,
+                bytes: 260
+            },
+            Served {
+                path: "/s.zarr/c/1/1".into(),
+                range: Some(format!("bytes={off}-{}", off + size - 1)),
+                status: 206,
+                bytes: size as usize
+            },
+        ]
+    );
+    let shard_len = std::fs::metadata(dir.path().join("s.zarr/c/1/1"))
+        .unwrap()
+        .len();
+    // One of the shard's 16 inner chunks (they compress alike): a small part of its data.
+    assert!(
+        size * 4 < shard_len - 260,
+        "inner chunk of {size} bytes in a shard of {shard_len}"
+    );
+
+    // Another inner chunk of the same shard: its index is cached, only the chunk is fetched.
+    src.read_region(&[16..17, 16..17]).unwrap();
+    let served = server.take();
+    assert_eq!(served.len(), 1, "{served:?}");
+    // An inner chunk never written, in a shard that exists: its (cached) index says so, and
+    // nothing more is fetched; values are the fill value.
+    let fill = src.read_region(&[60..62, 44..46]).unwrap();
+    assert_eq!(
+        fill.to_f64().iter().copied().collect::<Vec<_>>(),
+        vec![-2.0; 4]
+    );
+    let served = server.take();
+    assert_eq!(served.len(), 1, "{served:?}");
+    assert_eq!(
+        (served[0].path.as_str(), served[0].bytes),
+        ("/s.zarr/c/3/2", 260)
+    );
+    // A shard never written: its index request answers 404, and that is all.
+    let fill = src.read_region(&[10..11, 50..53]).unwrap();
+    assert_eq!(
+        fill.to_f64().iter().copied().collect::<Vec<_>>(),
+        vec![-2.0; 3]
+    );
+    let served = server.take();
+    assert!(
+        !served.is_empty()
+            && served
+                .iter()
+                .all(|s| s.status == 404 && s.path == "/s.zarr/c/0/3"),
+        "{served:?}"
+    );
+
+    // The whole array through the lazy API equals numpy's.
+    let all = vastarray::DynArray::from_source(src).ndarray().unwrap();
+    assert_eq!(all, want);
+}
+
+#[test]
+fn cli_with_cache_fetches_no_chunk_the_second_time() {
+    let (dir, want) = fixture();
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let url = server.url("s.zarr");
+    let cache = dir.path().join("c.b2nd");
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_vastarray"))
+            .args(["stats", &url, "--cache", cache.to_str().unwrap(), "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let first = run();
+    let f = want.to_f64();
+    let mean = f.iter().sum::<f64>() / f.len() as f64;
+    assert!((first["mean"].as_f64().unwrap() - mean).abs() < 1e-3 * mean.abs());
+    let served = server.take();
+    assert!(served.iter().any(|s| s.path.contains("/c/")), "{served:?}");
+    let second = run();
+    assert_eq!(first["mean"], second["mean"]);
+    assert_eq!(first["std"], second["std"]);
+    let served = server.take();
+    assert_eq!(
+        served.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
+        vec!["/s.zarr/zarr.json"],
+        "the second run asks for the metadata (the cache's stamp) and no chunk"
+    );
+}
