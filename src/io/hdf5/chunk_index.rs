@@ -59,7 +59,7 @@ pub enum ChunkEntry {
     Stored(ChunkLocation),
     /// Never written: it holds the fill value.
     Absent,
-    /// Not listed: ask the library when reading it ([`read_direct`]).
+    /// Not listed: ask the library when reading it (`H5Dread_chunk`).
     Unlisted,
 }
 

@@ -88,7 +88,7 @@ pub fn unshuffle(src: &[u8], elem_size: usize) -> Vec<u8> {
     out
 }
 
-/// [`shuffle_into`] into a new buffer.
+/// Applies the shuffle to `src` into a new buffer: the inverse of [`unshuffle`].
 pub fn shuffle(src: &[u8], elem_size: usize) -> Vec<u8> {
     let mut out = vec![0u8; src.len()];
     shuffle_into(src, elem_size, &mut out);
