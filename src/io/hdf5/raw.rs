@@ -189,10 +189,13 @@ pub fn decode_into_array(
     build_array(dtype, big_endian, shape, Bytes::Fill(Box::new(fill)))
 }
 
+/// A filler that writes every byte of a zeroed buffer.
+type Filler<'a> = Box<dyn FnOnce(&mut [u8]) -> Result<(), String> + 'a>;
+
 /// Where the bytes of an array come from.
 enum Bytes<'a> {
     /// A filler that writes every byte of a zeroed buffer.
-    Fill(Box<dyn FnOnce(&mut [u8]) -> Result<(), String> + 'a>),
+    Fill(Filler<'a>),
     /// Byte runs of a file (checked to cover the array), read into memory never zeroed.
     Runs(&'a File, &'a [(u64, usize)]),
 }
