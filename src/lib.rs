@@ -12,30 +12,26 @@
 //!
 
 #![warn(missing_docs)]
+#![warn(unreachable_pub)]
 #![doc = include_str!("../README.md")]
 
 pub mod data;
 pub mod dtype;
 pub mod error;
 mod evaluate;
-#[warn(unreachable_pub)]
 pub mod exec;
-#[warn(unreachable_pub)]
 pub mod expr;
 pub mod graph;
 pub mod http;
 pub mod io;
-#[warn(unreachable_pub)]
 mod open;
 pub mod plan;
 #[cfg(feature = "b2nd")]
 pub mod proxy;
-#[warn(unreachable_pub)]
 pub mod select;
 pub mod sink;
 pub mod source;
 #[cfg(feature = "test-server")]
-#[warn(unreachable_pub)]
 pub mod tileserver;
 
 // The test tile server (`tileserver/`) names the crate `vastarray::`, so the same files build

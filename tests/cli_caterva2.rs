@@ -7,9 +7,10 @@
 
 mod caterva2_support;
 mod cli_support;
-mod common;
 
 use caterva2_support::Server;
+// `caterva2_support` reaches the shared helpers as `super::common`: loaded once, by `cli_support`.
+use cli_support::common;
 use cli_support::{run_python, vastarray_in};
 
 const WRITE: &str = r#"

@@ -698,7 +698,7 @@ mod tests {
     fn rows_folded_in_place_match_per_lane_loops() {
         let (r, k) = (7, 3000);
         let value = |i: usize, j: usize| -> f64 {
-            if (i * 31 + j) % 53 == 0 || (j == 5) {
+            if (i * 31 + j).is_multiple_of(53) || (j == 5) {
                 f64::NAN
             } else {
                 1e6 + ((i * 7919 + j * 104729) % 1013) as f64 * 1e-3

@@ -127,6 +127,8 @@ pub struct Keyword {
 
 /// One item between the brackets of an indexing.
 #[derive(Clone, Debug, PartialEq)]
+// A handful per indexing, short-lived: boxing the slice bounds would allocate for each.
+#[allow(clippy::large_enum_variant)]
 pub enum IndexItem {
     /// An integer, `None`, or a list (orthogonal index or boolean mask).
     Expr(Expr),

@@ -9,7 +9,7 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 
 /// numpy's broadcast of two shapes.
-pub fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+pub(super) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let n = a.len().max(b.len());
     let mut out = vec![0; n];
     for i in 0..n {
@@ -160,7 +160,7 @@ impl DynArray {
 }
 
 /// Builds `a op b` for operands that may be scalars.
-pub fn binary(op: BinaryOp, a: &Operand, b: &Operand) -> Result<DynArray> {
+pub(super) fn binary(op: BinaryOp, a: &Operand, b: &Operand) -> Result<DynArray> {
     let (a, b, common) = promote_operands(a, b)?;
     let (compute, out) = op.dtypes(common)?;
     let shape = broadcast_shapes(a.shape(), b.shape())?;

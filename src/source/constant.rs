@@ -18,7 +18,7 @@ pub struct ConstantSource {
 impl ConstantSource {
     /// An array of `shape` filled with `value`, in chunks of `chunks`.
     pub fn full<T: Element>(shape: &[usize], chunks: &[usize], value: T) -> Result<Self> {
-        if shape.len() != chunks.len() || chunks.iter().any(|&c| c == 0) {
+        if shape.len() != chunks.len() || chunks.contains(&0) {
             return Err(Error::Shape(format!(
                 "chunk shape {chunks:?} does not fit shape {shape:?}"
             )));

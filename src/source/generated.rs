@@ -40,7 +40,7 @@ impl GeneratedSource {
         dtype: DType,
         generate: impl Fn(&[Range<usize>]) -> NdData + Send + Sync + 'static,
     ) -> Result<Self> {
-        if shape.len() != chunks.len() || chunks.iter().any(|&c| c == 0) {
+        if shape.len() != chunks.len() || chunks.contains(&0) {
             return Err(Error::Shape(format!(
                 "chunk shape {chunks:?} does not fit shape {shape:?}"
             )));

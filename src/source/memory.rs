@@ -39,7 +39,7 @@ impl MemorySource {
                 data.shape().len()
             )));
         }
-        if chunks.iter().any(|&c| c == 0) {
+        if chunks.contains(&0) {
             return Err(Error::Shape(format!(
                 "chunk shape {chunks:?} has a zero extent"
             )));

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 #[path = "../common/mod.rs"]
-mod common;
+pub mod common;
 
 #[allow(unused_imports)] // not every test binary uses both
 pub use common::{fuzz_cases, run_python};

@@ -92,8 +92,11 @@ pub fn write_flat(data: &NdData, out: &mut String) {
     out.push(']');
 }
 
+/// Appends one element's JSON to a string.
+type WriteElement = dyn Fn(&mut String);
+
 /// Calls `f(is_first, writer)` for every element in C order.
-fn dispatch_json(data: &NdData, f: &mut dyn FnMut(bool, &dyn Fn(&mut String))) {
+fn dispatch_json(data: &NdData, f: &mut dyn FnMut(bool, &WriteElement)) {
     vastarray::with_nd!(data, a: T => {
         for (i, v) in a.iter().enumerate() {
             let v = *v;
@@ -184,11 +187,11 @@ pub fn result_text(data: &NdData) -> String {
         return items.pop().unwrap_or_default();
     }
     let mut out = String::new();
-    nest(&shape, &items, 0, &mut out, 0);
+    nest(&shape, &items, &mut out, 0);
     out
 }
 
-fn nest(shape: &[usize], items: &[String], depth: usize, out: &mut String, indent: usize) {
+fn nest(shape: &[usize], items: &[String], out: &mut String, indent: usize) {
     out.push('[');
     if shape.len() == 1 {
         out.push_str(&items.join(", "));
@@ -204,7 +207,7 @@ fn nest(shape: &[usize], items: &[String], depth: usize, out: &mut String, inden
             } else {
                 &items[i * step..(i + 1) * step]
             };
-            nest(&shape[1..], part, depth + 1, out, indent + 1);
+            nest(&shape[1..], part, out, indent + 1);
         }
     }
     out.push(']');

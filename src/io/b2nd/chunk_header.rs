@@ -9,7 +9,7 @@
 //! chunks, instrumented codecs, user-defined codecs and filters.
 
 /// Bytes of the (extended) Blosc2 chunk header.
-pub const HEADER_LEN: usize = 32;
+pub(super) const HEADER_LEN: usize = 32;
 
 /// Largest block C-Blosc2 accepts (`BLOSC2_MAXBLOCKSIZE`).
 const MAX_BLOCKSIZE: usize = 536_866_816;

@@ -5,7 +5,7 @@ use crate::error::{Error, Result};
 
 /// Checks that `base` is an `http://` or `https://` URL and returns it with exactly one
 /// trailing slash, ready for `api/...` to be appended.
-pub fn normalize_base(base: &str) -> Result<String> {
+pub(super) fn normalize_base(base: &str) -> Result<String> {
     let b = base.trim();
     let rest = b
         .strip_prefix("http://")
@@ -30,7 +30,7 @@ pub fn normalize_base(base: &str) -> Result<String> {
 
 /// Checks a dataset path such as `@public/dir/x.b2nd` (a root starting with `@`, then at least
 /// one name) and returns it without leading or trailing slashes.
-pub fn normalize_path(path: &str) -> Result<String> {
+pub(super) fn normalize_path(path: &str) -> Result<String> {
     let p = path.trim().trim_matches('/');
     let bad = |why: &str| Error::Invalid(format!("Caterva2 dataset path {path:?} {why}"));
     if !p.starts_with('@') {
@@ -50,7 +50,7 @@ pub fn normalize_path(path: &str) -> Result<String> {
 }
 
 /// Percent-encodes a dataset path for a URL, keeping `/` and `@` and the unreserved characters.
-pub fn encode_path(path: &str) -> String {
+pub(super) fn encode_path(path: &str) -> String {
     crate::http::percent_encode(path, |b| b == b'/' || b == b'@', "%20")
 }
 

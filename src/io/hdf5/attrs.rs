@@ -65,7 +65,7 @@ impl fmt::Display for AttrValue {
 
 /// Reads every attribute of an object. An attribute that cannot be read becomes
 /// [`AttrValue::Unsupported`] with the reason, so one odd attribute does not hide the others.
-pub fn read_attributes(loc: &hdf5::Location) -> hdf5::Result<BTreeMap<String, AttrValue>> {
+pub(super) fn read_attributes(loc: &hdf5::Location) -> hdf5::Result<BTreeMap<String, AttrValue>> {
     let mut out = BTreeMap::new();
     for name in loc.attr_names()? {
         let value = match loc.attr(&name) {
@@ -80,7 +80,7 @@ pub fn read_attributes(loc: &hdf5::Location) -> hdf5::Result<BTreeMap<String, At
 }
 
 /// Reads one attribute's value.
-pub fn read_attribute(attr: &hdf5::Attribute) -> hdf5::Result<AttrValue> {
+pub(super) fn read_attribute(attr: &hdf5::Attribute) -> hdf5::Result<AttrValue> {
     let dtype = attr.dtype()?;
     let desc = match dtype.to_descriptor() {
         Ok(d) => d,

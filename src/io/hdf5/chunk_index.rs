@@ -59,7 +59,7 @@ pub enum ChunkEntry {
     Stored(ChunkLocation),
     /// Never written: it holds the fill value.
     Absent,
-    /// Not listed: ask the library when reading it ([`read_direct`]).
+    /// Not listed: ask the library when reading it (`H5Dread_chunk`).
     Unlisted,
 }
 
@@ -239,7 +239,7 @@ fn list_stored(
 }
 
 /// The element offset of chunk `index`'s first element, per axis, as HDF5 wants it.
-pub fn chunk_coords(grid: &ChunkGrid, index: &[usize]) -> Vec<hdf5_sys::h5::hsize_t> {
+pub(super) fn chunk_coords(grid: &ChunkGrid, index: &[usize]) -> Vec<hdf5_sys::h5::hsize_t> {
     index
         .iter()
         .zip(grid.chunk_shape())
@@ -302,7 +302,7 @@ unsafe extern "C" {
 /// bytes (`H5Dread_chunk`) into this thread's stored-bytes buffer, under the global lock; then,
 /// outside the lock, calls `f(bytes, filter_mask)`. `None` when the chunk was never written. A
 /// stored size larger than the file (`file_len`) is refused before anything is allocated.
-pub fn read_direct<R>(
+pub(super) fn read_direct<R>(
     ds: &hdf5::Dataset,
     coords: &[hdf5_sys::h5::hsize_t],
     file_len: u64,

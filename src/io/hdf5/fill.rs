@@ -8,7 +8,7 @@ use ndarray::{ArrayD, IxDyn};
 
 /// The dataset's fill value (the library default, 0, when none was set) as a 0-d array of
 /// the stored element type.
-pub fn dataset_fill_value(ds: &hdf5::Dataset, dtype: DType) -> hdf5::Result<NdData> {
+pub(super) fn dataset_fill_value(ds: &hdf5::Dataset, dtype: DType) -> hdf5::Result<NdData> {
     let dcpl = ds.create_plist()?;
     crate::dispatch_dtype!(dtype, T => {
         let v: T = dcpl.get_fill_value_as::<T>()?.unwrap_or_default();
@@ -17,7 +17,7 @@ pub fn dataset_fill_value(ds: &hdf5::Dataset, dtype: DType) -> hdf5::Result<NdDa
 }
 
 /// An array of `shape` holding the 0-d `fill` everywhere.
-pub fn filled(fill: &NdData, shape: &[usize]) -> NdData {
+pub(super) fn filled(fill: &NdData, shape: &[usize]) -> NdData {
     crate::with_nd!(fill, a: T => {
         let v = a.iter().next().copied().unwrap_or_default();
         T::wrap(ArrayD::from_elem(IxDyn(shape), v))

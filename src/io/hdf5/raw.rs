@@ -26,7 +26,12 @@ fn check_range(file_len: u64, offset: u64, len: u64) -> Result<u64, String> {
 
 /// Reads `buf.len()` bytes at `offset` of `file`, whose length was `file_len` when it was
 /// opened. A range past the end is reported as a truncated file, not read.
-pub fn pread_into(file: &File, file_len: u64, offset: u64, buf: &mut [u8]) -> Result<(), String> {
+pub(super) fn pread_into(
+    file: &File,
+    file_len: u64,
+    offset: u64,
+    buf: &mut [u8],
+) -> Result<(), String> {
     let end = check_range(file_len, offset, buf.len() as u64)?;
     file.read_exact_at(buf, offset).map_err(|e| {
         if e.kind() == std::io::ErrorKind::UnexpectedEof {
@@ -39,7 +44,7 @@ pub fn pread_into(file: &File, file_len: u64, offset: u64, buf: &mut [u8]) -> Re
 
 /// [`pread_into`] a new buffer of `len` bytes (checked against the file's length before any
 /// allocation).
-pub fn pread(file: &File, file_len: u64, offset: u64, len: u64) -> Result<Vec<u8>, String> {
+pub(super) fn pread(file: &File, file_len: u64, offset: u64, len: u64) -> Result<Vec<u8>, String> {
     check_range(file_len, offset, len)?;
     let len =
         usize::try_from(len).map_err(|_| format!("chunk of {len} bytes does not fit in memory"))?;
@@ -50,7 +55,7 @@ pub fn pread(file: &File, file_len: u64, offset: u64, len: u64) -> Result<Vec<u8
 
 /// True when every filter still applied to a chunk (its bit in `filter_mask` not set) is one
 /// vastarray decodes itself.
-pub fn chunk_decodable(pipeline: &[PipelineFilter], filter_mask: u32) -> bool {
+pub(super) fn chunk_decodable(pipeline: &[PipelineFilter], filter_mask: u32) -> bool {
     pipeline
         .iter()
         .enumerate()
@@ -63,7 +68,7 @@ fn unfiltered(pipeline: &[PipelineFilter], filter_mask: u32) -> bool {
 }
 
 /// The decoded size in bytes of a chunk of `shape` and `dtype`, checked.
-pub fn chunk_bytes(shape: &[usize], dtype: DType) -> Result<usize, String> {
+pub(super) fn chunk_bytes(shape: &[usize], dtype: DType) -> Result<usize, String> {
     shape
         .iter()
         .try_fold(dtype.size(), |acc, &n| acc.checked_mul(n))
@@ -81,12 +86,12 @@ const KEEP_STORED_BYTES: usize = 64 << 20;
 /// This thread's buffer for the stored bytes of one chunk, taken out of its slot; give it back
 /// with [`StoredBuffer::give_back`] so the next chunk reuses it (a buffer not given back is
 /// simply freed).
-pub struct StoredBuffer {
+pub(super) struct StoredBuffer {
     buf: Vec<u8>,
 }
 
 /// Takes this thread's stored-bytes buffer (empty the first time).
-pub fn take_stored_buffer() -> StoredBuffer {
+pub(super) fn take_stored_buffer() -> StoredBuffer {
     StoredBuffer {
         buf: STORED.with(|cell| cell.take()),
     }
@@ -94,7 +99,7 @@ pub fn take_stored_buffer() -> StoredBuffer {
 
 impl StoredBuffer {
     /// The first `len` bytes of the buffer, grown if needed (contents unspecified).
-    pub fn sized(&mut self, len: usize) -> &mut [u8] {
+    pub(super) fn sized(&mut self, len: usize) -> &mut [u8] {
         if self.buf.len() < len {
             self.buf.resize(len, 0);
         }
@@ -102,7 +107,7 @@ impl StoredBuffer {
     }
 
     /// Puts the buffer back for the next chunk read on this thread (unless it is very large).
-    pub fn give_back(self) {
+    pub(super) fn give_back(self) {
         if self.buf.capacity() <= KEEP_STORED_BYTES {
             STORED.with(|cell| cell.set(self.buf));
         }
@@ -110,7 +115,7 @@ impl StoredBuffer {
 }
 
 /// Runs `f` with this thread's stored-bytes buffer, `len` bytes long (contents unspecified).
-pub fn with_stored_buffer<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+pub(super) fn with_stored_buffer<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
     let mut buf = take_stored_buffer();
     let r = f(buf.sized(len));
     buf.give_back();
@@ -120,7 +125,7 @@ pub fn with_stored_buffer<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
 /// Reads and decodes one stored chunk into an array of the full chunk shape `chunk_shape`.
 /// Unfiltered chunks are read straight into the array's buffer; filtered ones are read into a
 /// per-thread buffer and decoded into the array's buffer.
-pub fn read_stored_chunk(
+pub(super) fn read_stored_chunk(
     file: &File,
     file_len: u64,
     loc: ChunkLocation,
@@ -164,7 +169,7 @@ pub fn read_stored_chunk(
 
 /// Decodes the stored bytes of one chunk (read by any means) into an array of the full chunk
 /// shape.
-pub fn decode_stored(
+pub(super) fn decode_stored(
     stored: &[u8],
     filter_mask: u32,
     pipeline: &[PipelineFilter],
@@ -180,7 +185,7 @@ pub fn decode_stored(
 /// Builds an array of `shape` and `dtype` whose bytes `fill` writes (C order, the file's byte
 /// order: swapped here when it is not the machine's). Booleans are bytes, any nonzero byte
 /// being `true` (h5py stores numpy `bool` as an enum of 0 and 1).
-pub fn decode_into_array(
+pub(super) fn decode_into_array(
     dtype: DType,
     big_endian: bool,
     shape: &[usize],
@@ -189,10 +194,13 @@ pub fn decode_into_array(
     build_array(dtype, big_endian, shape, Bytes::Fill(Box::new(fill)))
 }
 
+/// A filler that writes every byte of a zeroed buffer.
+type Filler<'a> = Box<dyn FnOnce(&mut [u8]) -> Result<(), String> + 'a>;
+
 /// Where the bytes of an array come from.
 enum Bytes<'a> {
     /// A filler that writes every byte of a zeroed buffer.
-    Fill(Box<dyn FnOnce(&mut [u8]) -> Result<(), String> + 'a>),
+    Fill(Filler<'a>),
     /// Byte runs of a file (checked to cover the array), read into memory never zeroed.
     Runs(&'a File, &'a [(u64, usize)]),
 }
@@ -258,7 +266,7 @@ fn build_array(
 /// offset, bytes)` in the box's C order. `origin` is the chunk's file offset, `chunk` its
 /// shape, `rel` the box relative to the chunk. `None` when the box needs more than `max_runs`
 /// runs (a thin column: read the whole chunk instead).
-pub fn box_runs(
+pub(super) fn box_runs(
     origin: u64,
     chunk: &[usize],
     rel: &[Range<usize>],
@@ -298,7 +306,7 @@ pub fn box_runs(
 
 /// Reads byte runs of `file` straight into a new array of `shape` (the runs, in order, hold its
 /// elements in C order), with no zeroing and no copy; byte order swapped in place if needed.
-pub fn read_runs_into_array(
+pub(super) fn read_runs_into_array(
     file: &File,
     file_len: u64,
     runs: &[(u64, usize)],
@@ -374,7 +382,7 @@ fn uninit_read<T: bytemuck::Pod>(
 }
 
 /// The leading `extent` corner of a full chunk (edge chunks are stored at full size).
-pub fn crop(data: NdData, extent: &[usize]) -> NdData {
+pub(super) fn crop(data: NdData, extent: &[usize]) -> NdData {
     if data.shape() == extent {
         return data;
     }

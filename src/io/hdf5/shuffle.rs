@@ -58,7 +58,7 @@ pub fn unshuffle_into(src: &[u8], elem_size: usize, out: &mut [u8]) {
 
 /// Applies the shuffle to `src` into `out` (same length, checked by the caller: panics
 /// otherwise): the inverse of [`unshuffle_into`].
-pub fn shuffle_into(src: &[u8], elem_size: usize, out: &mut [u8]) {
+pub(super) fn shuffle_into(src: &[u8], elem_size: usize, out: &mut [u8]) {
     assert_eq!(src.len(), out.len(), "shuffle_into: lengths differ");
     if elem_size <= 1 || src.len() < elem_size {
         out.copy_from_slice(src);
@@ -88,7 +88,7 @@ pub fn unshuffle(src: &[u8], elem_size: usize) -> Vec<u8> {
     out
 }
 
-/// [`shuffle_into`] into a new buffer.
+/// Applies the shuffle to `src` into a new buffer: the inverse of [`unshuffle`].
 pub fn shuffle(src: &[u8], elem_size: usize) -> Vec<u8> {
     let mut out = vec![0u8; src.len()];
     shuffle_into(src, elem_size, &mut out);
@@ -97,7 +97,7 @@ pub fn shuffle(src: &[u8], elem_size: usize) -> Vec<u8> {
 
 /// The unshuffle in plain Rust, one plane after the other (any element size, any length;
 /// `out` as long as `src`).
-pub fn unshuffle_portable(src: &[u8], elem_size: usize, out: &mut [u8]) {
+pub(super) fn unshuffle_portable(src: &[u8], elem_size: usize, out: &mut [u8]) {
     let k = elem_size.max(1);
     let n = src.len() / k;
     for (b, plane) in src.chunks_exact(n.max(1)).take(k).enumerate() {
@@ -112,7 +112,7 @@ pub fn unshuffle_portable(src: &[u8], elem_size: usize, out: &mut [u8]) {
 }
 
 /// The shuffle in plain Rust (the inverse of [`unshuffle_portable`]).
-pub fn shuffle_portable(src: &[u8], elem_size: usize, out: &mut [u8]) {
+pub(super) fn shuffle_portable(src: &[u8], elem_size: usize, out: &mut [u8]) {
     let k = elem_size.max(1);
     let n = src.len() / k;
     for (b, plane) in out.chunks_exact_mut(n.max(1)).take(k).enumerate() {
