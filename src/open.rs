@@ -360,7 +360,12 @@ pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
 }
 
 /// The error for a source whose format this build leaves out.
-#[cfg(not(all(feature = "hdf5", feature = "b2nd", feature = "caterva2", feature = "zarr")))]
+#[cfg(not(all(
+    feature = "hdf5",
+    feature = "b2nd",
+    feature = "caterva2",
+    feature = "zarr"
+)))]
 fn feature_off(text: &str, kind: &str, feature: &str) -> Error {
     Error::Invalid(format!(
         "{text}: reading {kind} needs vastarray's `{feature}` feature, which this build leaves out"

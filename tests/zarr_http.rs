@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use vastarray::io::zarr::ZarrStore;
-use vastarray::source::npy::NpySource;
+use vastarray::NpySource;
 use vastarray::{ChunkSource, NdData};
 
 /// One request the server answered: path, Range header (if any), status, body bytes sent.

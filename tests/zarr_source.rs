@@ -8,7 +8,7 @@ mod common;
 use common::run_python;
 use std::path::Path;
 use vastarray::io::zarr::{ZarrNode, ZarrStore};
-use vastarray::source::npy::NpySource;
+use vastarray::NpySource;
 use vastarray::{ChunkSource, NdData};
 
 /// Writes each fixture `NAME.zarr` into argv[1] and what zarr-python reads back as `NAME.npy`.

@@ -514,7 +514,7 @@ fn fits<T>(x_len: usize, y: &ndarray::ArrayViewD<'_, T>, shape: &[usize]) -> Opt
     y.as_slice()?;
     let how = lineup(y.shape(), shape)?;
     let ok = match how {
-        Lineup::Tiles(n) => n == y.len() && n > 0 && x_len % n == 0,
+        Lineup::Tiles(n) => n == y.len() && n > 0 && x_len.is_multiple_of(n),
         Lineup::Runs(n) => n > 0 && x_len == n * y.len(),
     };
     ok.then_some(how)

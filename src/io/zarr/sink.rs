@@ -24,9 +24,9 @@ use zarrs::array::{Array, ArrayMetadata, CodecOptions};
 use zarrs::filesystem::FilesystemStore;
 
 /// Default bytes of one buffer.
-pub const DEFAULT_BUFFER_BYTES: usize = 64 << 20;
+pub(crate) const DEFAULT_BUFFER_BYTES: usize = 64 << 20;
 /// Default bytes of a chunk (of an inner chunk, when sharded) when no chunk shape is given.
-pub const DEFAULT_CHUNK_BYTES: usize = 1 << 20;
+pub(crate) const DEFAULT_CHUNK_BYTES: usize = 1 << 20;
 
 /// The compressor of a stored array.
 #[derive(Clone, Debug, PartialEq)]
@@ -291,7 +291,7 @@ pub fn store_zarr(
     let dtype = src.region_dtype();
     let chunks = match &options.chunks {
         Some(c) => c.clone(),
-        None => crate::blosc::default_blocks(&shape, dtype.size(), DEFAULT_CHUNK_BYTES),
+        None => crate::io::b2nd::default_blocks(&shape, dtype.size(), DEFAULT_CHUNK_BYTES),
     };
     let fits = |c: &[usize]| c.len() == shape.len() && !c.contains(&0);
     if !fits(&chunks) {
