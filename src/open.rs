@@ -399,19 +399,12 @@ fn open_zarr(
     let src = store.array(node)?;
     let meta = Box::new(src.meta().clone());
     let remote: Arc<dyn ChunkSource> = Arc::new(src);
-    let (source, cache): (Arc<dyn ChunkSource>, _) = match &options.cache {
-        None => (remote, None),
-        Some(file) => {
-            let proxy = Proxy::builder(remote).cache_file(file).open()?;
-            let held = proxy.chunks_in_file();
-            (Arc::new(proxy), Some((file.clone(), held)))
-        }
-    };
+    let (source, cache) = behind_cache(remote, options)?;
     Ok((source, SourceDetails::Zarr { meta, cache }))
 }
 
-#[cfg(feature = "zarr")]
 /// A cache is a `.b2nd` file; a missing one is created, an existing one must be a regular file.
+#[cfg(any(feature = "zarr", feature = "caterva2"))]
 fn check_cache_path(file: &Path) -> Result<()> {
     if !file
         .to_string_lossy()
@@ -429,6 +422,25 @@ fn check_cache_path(file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A cache file and the chunks it holds.
+#[cfg(any(feature = "zarr", feature = "caterva2"))]
+type CacheHeld = (PathBuf, usize);
+
+/// `remote` behind the caching proxy when `options` name a cache file, with that file and the
+/// chunks it already holds (what `info` shows); `remote` itself otherwise.
+#[cfg(any(feature = "zarr", feature = "caterva2"))]
+fn behind_cache(
+    remote: Arc<dyn ChunkSource>,
+    options: &OpenOptions,
+) -> Result<(Arc<dyn ChunkSource>, Option<CacheHeld>)> {
+    let Some(file) = &options.cache else {
+        return Ok((remote, None));
+    };
+    let proxy = Proxy::builder(remote).cache_file(file).open()?;
+    let held = proxy.chunks_in_file();
+    Ok((Arc::new(proxy), Some((file.clone(), held))))
+}
+
 #[cfg(feature = "caterva2")]
 fn open_caterva2(
     server: &str,
@@ -436,20 +448,7 @@ fn open_caterva2(
     options: &OpenOptions,
 ) -> Result<(Arc<dyn ChunkSource>, SourceDetails)> {
     if let Some(file) = &options.cache {
-        if !file
-            .to_string_lossy()
-            .to_ascii_lowercase()
-            .ends_with(".b2nd")
-        {
-            return Err(Error::Invalid(format!(
-                "cache {}: the cache is a .b2nd file",
-                file.display()
-            )));
-        }
-        // A missing cache is created; an existing one must be a regular file.
-        if file.symlink_metadata().is_ok() {
-            check_path(file, "a .b2nd cache file", PathKind::File)?;
-        }
+        check_cache_path(file)?;
     }
     let client = Caterva2Client::new(server, options.credentials.clone(), options.http.clone())?;
     let src = Caterva2Source::with_client(Arc::new(client), path)?;
@@ -457,14 +456,7 @@ fn open_caterva2(
     let blocks = src.block_shape().to_vec();
     let server_dtype = src.info().dtype_name.clone();
     let remote: Arc<dyn ChunkSource> = Arc::new(src);
-    let (source, cache): (Arc<dyn ChunkSource>, _) = match &options.cache {
-        None => (remote, None),
-        Some(file) => {
-            let proxy = Proxy::builder(remote).cache_file(file).open()?;
-            let held = proxy.chunks_in_file();
-            (Arc::new(proxy), Some((file.clone(), held)))
-        }
-    };
+    let (source, cache) = behind_cache(remote, options)?;
     let details = SourceDetails::Caterva2 {
         url,
         blocks,

@@ -26,6 +26,16 @@ pub trait RegionCompute: Send + Sync {
     fn region_dtype(&self) -> DType;
     /// Computes the values of `region` (one range per axis).
     fn compute_region(&self, region: &[Range<usize>]) -> Result<NdData>;
+    /// [`RegionCompute::compute_region`], checked to give the region's shape and the element
+    /// type, so a sink never encodes a block of the wrong size.
+    fn compute_checked(&self, region: &[Range<usize>]) -> Result<NdData> {
+        let data = self.compute_region(region)?;
+        let want: Vec<usize> = region.iter().map(|r| r.len()).collect();
+        data.expect(self.region_dtype(), &want, &|| {
+            format!("computing region {region:?}")
+        })?;
+        Ok(data)
+    }
 }
 
 impl<S: ChunkSource + ?Sized> RegionCompute for S {

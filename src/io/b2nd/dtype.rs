@@ -4,22 +4,9 @@
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 
-/// The numpy dtype string python-blosc2 writes for a type (little-endian, `|` for one byte).
-pub fn numpy_dtype_str(dtype: DType) -> &'static str {
-    match dtype {
-        DType::Bool => "|b1",
-        DType::I8 => "|i1",
-        DType::I16 => "<i2",
-        DType::I32 => "<i4",
-        DType::I64 => "<i8",
-        DType::U8 => "|u1",
-        DType::U16 => "<u2",
-        DType::U32 => "<u4",
-        DType::U64 => "<u8",
-        DType::F32 => "<f4",
-        DType::F64 => "<f8",
-    }
-}
+/// The numpy dtype string python-blosc2 writes for a type (little-endian, `|` for one byte):
+/// `.npy`'s own.
+pub use crate::io::npy::descr as numpy_dtype_str;
 
 /// Parses the dtype string of a `.b2nd` file. Big-endian multi-byte types, complex numbers,
 /// strings, structured and half-precision types are not supported and give an error that

@@ -127,10 +127,7 @@ pub fn store_b2nd(
                     format!("buffer {} of {total} (region {region:?}): {e}", k + 1),
                 )
             };
-            let data = src.compute_region(&region).map_err(fail)?;
-            let want: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
-            data.expect(dtype, &want, &|| format!("computing region {region:?}"))
-                .map_err(fail)?;
+            let data = src.compute_checked(&region).map_err(fail)?;
             let ids = grid.chunks_in_box(&region);
             let encoded: Vec<Option<Vec<u8>>> = ids
                 .par_iter()

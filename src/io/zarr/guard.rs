@@ -241,15 +241,7 @@ pub fn check_index(index: &[u8], layout: &ShardLayout, shard_len: u64) -> Result
     } else {
         0
     };
-    for (k, e) in index[..16 * layout.inner_per_shard as usize]
-        .chunks_exact(16)
-        .enumerate()
-    {
-        let off = u64::from_le_bytes(e[..8].try_into().expect("8 bytes"));
-        let size = u64::from_le_bytes(e[8..].try_into().expect("8 bytes"));
-        if off == u64::MAX && size == u64::MAX {
-            continue;
-        }
+    for (k, off, size) in index_entries(index, layout) {
         let inside = off
             .checked_add(size)
             .is_some_and(|end| off >= base && end <= base + data_len);
@@ -260,6 +252,23 @@ pub fn check_index(index: &[u8], layout: &ShardLayout, shard_len: u64) -> Result
         }
     }
     Ok(())
+}
+
+/// The entries of a shard index that name an inner chunk: (inner chunk number, offset, size);
+/// entries of chunks never written (both fields `u64::MAX`) are left out.
+fn index_entries<'a>(
+    index: &'a [u8],
+    layout: &ShardLayout,
+) -> impl Iterator<Item = (usize, u64, u64)> + 'a {
+    let n = 16 * layout.inner_per_shard as usize;
+    index[..n.min(index.len())]
+        .chunks_exact(16)
+        .enumerate()
+        .filter_map(|(k, e)| {
+            let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0xff; 8]));
+            let (off, size) = (word(&e[..8]), word(&e[8..]));
+            (off != u64::MAX || size != u64::MAX).then_some((k, off, size))
+        })
 }
 
 /// Checks a whole shard: its index, then every inner chunk the index names.
@@ -278,15 +287,7 @@ fn check_shard(shard: &[u8], layout: &ShardLayout) -> Result<(), String> {
         &shard[shard.len() - ib..]
     };
     check_index(index, layout, len)?;
-    for (k, e) in index[..16 * layout.inner_per_shard as usize]
-        .chunks_exact(16)
-        .enumerate()
-    {
-        let off = u64::from_le_bytes(e[..8].try_into().expect("8 bytes"));
-        let size = u64::from_le_bytes(e[8..].try_into().expect("8 bytes"));
-        if off == u64::MAX && size == u64::MAX {
-            continue;
-        }
+    for (k, off, size) in index_entries(index, layout) {
         // check_index proved off + size <= len.
         let piece = &shard[off as usize..(off + size) as usize];
         check_chunk(piece, &layout.inner).map_err(|m| format!("inner chunk {k}: {m}"))?;

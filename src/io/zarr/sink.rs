@@ -154,38 +154,6 @@ pub struct ZarrStoreReport {
     pub chunks_written: usize,
 }
 
-fn v3_name(d: DType) -> &'static str {
-    match d {
-        DType::Bool => "bool",
-        DType::I8 => "int8",
-        DType::I16 => "int16",
-        DType::I32 => "int32",
-        DType::I64 => "int64",
-        DType::U8 => "uint8",
-        DType::U16 => "uint16",
-        DType::U32 => "uint32",
-        DType::U64 => "uint64",
-        DType::F32 => "float32",
-        DType::F64 => "float64",
-    }
-}
-
-fn v2_name(d: DType) -> &'static str {
-    match d {
-        DType::Bool => "|b1",
-        DType::I8 => "|i1",
-        DType::I16 => "<i2",
-        DType::I32 => "<i4",
-        DType::I64 => "<i8",
-        DType::U8 => "|u1",
-        DType::U16 => "<u2",
-        DType::U32 => "<u4",
-        DType::U64 => "<u8",
-        DType::F32 => "<f4",
-        DType::F64 => "<f8",
-    }
-}
-
 /// The fill value in JSON for `dtype` (`NaN` and infinities as Zarr spells them).
 fn fill_json(dtype: DType, v: f64) -> Result<Value> {
     if dtype == DType::Bool {
@@ -235,7 +203,7 @@ fn document(
                 ));
             }
             Ok(
-                json!({"zarr_format": 2, "shape": shape, "chunks": chunks, "dtype": v2_name(dtype),
+                json!({"zarr_format": 2, "shape": shape, "chunks": chunks, "dtype": crate::io::npy::descr(dtype),
                 "compressor": options.codec.v2(size), "fill_value": fill, "order": "C",
                 "filters": null, "dimension_separator": ".", "attributes": options.attributes}),
             )
@@ -255,7 +223,7 @@ fn document(
             };
             Ok(
                 json!({"zarr_format": 3, "node_type": "array", "shape": shape,
-                "data_type": v3_name(dtype),
+                "data_type": dtype.name(),
                 "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": grid}},
                 "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
                 "fill_value": fill, "codecs": codecs, "attributes": options.attributes,
@@ -425,10 +393,7 @@ fn write(
                 format!("buffer {} of {total} (region {region:?}): {e}", k + 1),
             )
         };
-        let data = src.compute_region(&region).map_err(fail)?;
-        let want: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
-        data.expect(dtype, &want, &|| format!("computing region {region:?}"))
-            .map_err(fail)?;
+        let data = src.compute_checked(&region).map_err(fail)?;
         let ids = grid.chunks_in_box(&region);
         let stored_now: usize = ids
             .par_iter()
