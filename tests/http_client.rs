@@ -456,3 +456,26 @@ fn send_posts_forms_returns_headers_and_lets_chosen_statuses_through() {
     let st = c.stats();
     assert_eq!((st.requests, st.retries, st.failures), (4, 0, 2));
 }
+
+/// An `https` URL runs the TLS stack (rustls with ring): the client's first bytes to a server
+/// on 127.0.0.1 are a TLS handshake record, and a server that answers in plain HTTP gives an
+/// error that names the URL, not a panic or a hang.
+#[test]
+fn https_to_a_plain_http_server_is_a_tls_error() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut first = [0u8; 5];
+        conn.read_exact(&mut first).unwrap();
+        let _ = conn.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n");
+        first
+    });
+    let u = format!("https://127.0.0.1:{port}/0/0/0.png");
+    let message = get_error(&client(0), &u);
+    assert!(!message.is_empty());
+    let first = server.join().unwrap();
+    // A TLS record: content type 22 (handshake), protocol version 3.x.
+    assert_eq!((first[0], first[1]), (22, 3), "{first:?}");
+}

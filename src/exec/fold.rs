@@ -128,33 +128,40 @@ fn scan_block<T: AccElem, const MM: bool>(v: &[T], mn: &mut [T; SW], mx: &mut [T
     nan.iter().map(|&c| c as u64).sum()
 }
 
-/// Moments around `shift` (`acc[0]`, `acc[1]`) and the plain sum (`acc[2]`) of a block with no
-/// NaN whose length is a multiple of `W`.
+/// Moments around `shift` (`acc[0]`, and `acc[1]` when `SQ`) and the plain sum (`acc[2]`) of a
+/// block whose length is a multiple of `W`, as if it held no NaN. Returns whether it held one
+/// (the sums are then spoiled: the caller folds the block again with [`sums_masked`]).
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
-fn sums_clean<T: AccElem, const MOM: bool, const SUM: bool>(
+fn sums_clean<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool>(
     v: &[T],
     shift: f64,
     acc: &mut [[f64; W]; 3],
-) {
+) -> bool {
     let [s1, s2, sum] = acc;
+    let mut nan = [0u32; W];
     for c in v.chunks_exact(W) {
         for j in 0..W {
-            let f = c[j].to_f64();
+            let x = c[j];
+            nan[j] |= x.is_nan_value() as u32;
+            let f = x.to_f64();
             if MOM {
                 let d = f - shift;
                 s1[j] += d;
-                s2[j] += d * d;
+                if SQ {
+                    s2[j] += d * d;
+                }
             }
             if SUM {
                 sum[j] += f;
             }
         }
     }
+    nan.iter().any(|&f| f != 0)
 }
 
 /// [`sums_clean`] for a block that holds NaNs: they contribute nothing.
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
-fn sums_masked<T: AccElem, const MOM: bool, const SUM: bool>(
+fn sums_masked<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool>(
     v: &[T],
     shift: f64,
     acc: &mut [[f64; W]; 3],
@@ -170,7 +177,9 @@ fn sums_masked<T: AccElem, const MOM: bool, const SUM: bool>(
             if MOM {
                 let d = f - shift;
                 s1[j] += d;
-                s2[j] += d * d;
+                if SQ {
+                    s2[j] += d * d;
+                }
             }
             if SUM {
                 sum[j] += f;
@@ -189,7 +198,7 @@ fn int_sum<T: AccElem>(v: &[T], acc: &mut [i64; W]) {
     }
 }
 
-fn lane_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
+fn lane_kernel<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool, const MM: bool>(
     values: &[T],
     shift: f64,
 ) -> LaneSums<T> {
@@ -201,17 +210,29 @@ fn lane_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
     let whole = values.len() - values.len() % SW;
     let (body, tail) = values.split_at(whole);
     for blk in body.chunks(BLOCK) {
-        let bad = if MM || T::DTYPE.is_float() {
-            scan_block::<T, MM>(blk, &mut mn, &mut mx)
-        } else {
-            0
-        };
-        nan += bad;
-        if MOM || SUM {
-            if bad == 0 {
-                sums_clean::<T, MOM, SUM>(blk, shift, &mut acc);
+        if MM || !(MOM || SUM) {
+            // Extremes (or a NaN count alone) need the scan anyway: it tells which sum loop to run.
+            let bad = if MM || T::DTYPE.is_float() {
+                scan_block::<T, MM>(blk, &mut mn, &mut mx)
             } else {
-                sums_masked::<T, MOM, SUM>(blk, shift, &mut acc);
+                0
+            };
+            nan += bad;
+            if MOM || SUM {
+                if bad == 0 {
+                    sums_clean::<T, MOM, SQ, SUM>(blk, shift, &mut acc);
+                } else {
+                    sums_masked::<T, MOM, SQ, SUM>(blk, shift, &mut acc);
+                }
+            }
+        } else {
+            // Sums alone: one loop sums and watches for NaN; a block that held one (rare) is
+            // counted and summed again without them.
+            let before = acc;
+            if sums_clean::<T, MOM, SQ, SUM>(blk, shift, &mut acc) {
+                acc = before;
+                nan += scan_block::<T, false>(blk, &mut mn, &mut mx);
+                sums_masked::<T, MOM, SQ, SUM>(blk, shift, &mut acc);
             }
         }
         if SUM && !T::DTYPE.is_float() {
@@ -246,7 +267,9 @@ fn lane_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
         if MOM {
             let d = f - shift;
             out.s1 += d;
-            out.s2 += d * d;
+            if SQ {
+                out.s2 += d * d;
+            }
         }
         if SUM {
             out.sum += f;
@@ -263,20 +286,32 @@ fn lane_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
     out
 }
 
+/// Calls `$f::<T, MOM, SQ, SUM, MM>($args)` with the kernel's flags set from `$needs`.
+macro_rules! with_needs {
+    ($needs:expr, $f:ident::<$t:ty>($($arg:expr),*)) => {{
+        let n: Needs = $needs;
+        let sum = n.sum || n.isum;
+        match (n.moments, n.moments && n.squares, sum, n.minmax) {
+            (false, _, false, false) => $f::<$t, false, false, false, false>($($arg),*),
+            (false, _, false, true) => $f::<$t, false, false, false, true>($($arg),*),
+            (false, _, true, false) => $f::<$t, false, false, true, false>($($arg),*),
+            (false, _, true, true) => $f::<$t, false, false, true, true>($($arg),*),
+            (true, false, false, false) => $f::<$t, true, false, false, false>($($arg),*),
+            (true, false, false, true) => $f::<$t, true, false, false, true>($($arg),*),
+            (true, false, true, false) => $f::<$t, true, false, true, false>($($arg),*),
+            (true, false, true, true) => $f::<$t, true, false, true, true>($($arg),*),
+            (true, true, false, false) => $f::<$t, true, true, false, false>($($arg),*),
+            (true, true, false, true) => $f::<$t, true, true, false, true>($($arg),*),
+            (true, true, true, false) => $f::<$t, true, true, true, false>($($arg),*),
+            (true, true, true, true) => $f::<$t, true, true, true, true>($($arg),*),
+        }
+    }};
+}
+
 /// Folds one lane of values: NaN count, and what `needs` asks for (moments around `shift`,
 /// sums, extremes). Fields that were not needed hold their empty values.
 pub(crate) fn fold_lane<T: AccElem>(values: &[T], shift: f64, needs: Needs) -> LaneSums<T> {
-    let sum = needs.sum || needs.isum;
-    match (needs.moments, sum, needs.minmax) {
-        (false, false, false) => lane_kernel::<T, false, false, false>(values, shift),
-        (false, false, true) => lane_kernel::<T, false, false, true>(values, shift),
-        (false, true, false) => lane_kernel::<T, false, true, false>(values, shift),
-        (false, true, true) => lane_kernel::<T, false, true, true>(values, shift),
-        (true, false, false) => lane_kernel::<T, true, false, false>(values, shift),
-        (true, false, true) => lane_kernel::<T, true, false, true>(values, shift),
-        (true, true, false) => lane_kernel::<T, true, true, false>(values, shift),
-        (true, true, true) => lane_kernel::<T, true, true, true>(values, shift),
-    }
+    with_needs!(needs, lane_kernel::<T>(values, shift))
 }
 
 /// Per-lane accumulators of [`fold_rows`] for a tile of lanes, all of one length.
@@ -300,7 +335,7 @@ pub(crate) struct RowAcc<'a, T> {
 }
 
 #[inline(always)]
-fn rows_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
+fn rows_kernel<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool, const MM: bool>(
     rows: &[&[T]],
     lo: usize,
     acc: &mut RowAcc<T>,
@@ -326,7 +361,7 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
                 nan[j] += row[j].is_nan_value() as u64;
             }
         }
-        if MOM {
+        if MOM && SQ {
             let (s1, s2) = (&mut acc.s1[..w], &mut acc.s2[..w]);
             if clean {
                 for j in 0..w {
@@ -340,6 +375,19 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
                         let d = row[j].to_f64() - shift[j];
                         s1[j] += d;
                         s2[j] += d * d;
+                    }
+                }
+            }
+        } else if MOM {
+            let s1 = &mut acc.s1[..w];
+            if clean {
+                for j in 0..w {
+                    s1[j] += row[j].to_f64() - shift[j];
+                }
+            } else {
+                for j in 0..w {
+                    if !row[j].is_nan_value() {
+                        s1[j] += row[j].to_f64() - shift[j];
                     }
                 }
             }
@@ -376,29 +424,19 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
 }
 
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
-fn rows_dispatch<T: AccElem, const MOM: bool, const SUM: bool, const MM: bool>(
+fn rows_dispatch<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool, const MM: bool>(
     rows: &[&[T]],
     lo: usize,
     acc: &mut RowAcc<T>,
 ) {
-    rows_kernel::<T, MOM, SUM, MM>(rows, lo, acc)
+    rows_kernel::<T, MOM, SQ, SUM, MM>(rows, lo, acc)
 }
 
 /// Folds positions `lo..lo + w` of every row into the per-lane accumulators (`w` is the
 /// accumulators' length): NaN counts, and what `needs` asks for. Accumulators that are not
 /// needed may be empty.
 pub(crate) fn fold_rows<T: AccElem>(rows: &[&[T]], lo: usize, needs: Needs, acc: &mut RowAcc<T>) {
-    let sum = needs.sum || needs.isum;
-    match (needs.moments, sum, needs.minmax) {
-        (false, false, false) => rows_dispatch::<T, false, false, false>(rows, lo, acc),
-        (false, false, true) => rows_dispatch::<T, false, false, true>(rows, lo, acc),
-        (false, true, false) => rows_dispatch::<T, false, true, false>(rows, lo, acc),
-        (false, true, true) => rows_dispatch::<T, false, true, true>(rows, lo, acc),
-        (true, false, false) => rows_dispatch::<T, true, false, false>(rows, lo, acc),
-        (true, false, true) => rows_dispatch::<T, true, false, true>(rows, lo, acc),
-        (true, true, false) => rows_dispatch::<T, true, true, false>(rows, lo, acc),
-        (true, true, true) => rows_dispatch::<T, true, true, true>(rows, lo, acc),
-    }
+    with_needs!(needs, rows_dispatch::<T>(rows, lo, acc))
 }
 
 #[cfg(test)]
@@ -408,6 +446,7 @@ mod tests {
     fn all_needs() -> Needs {
         Needs {
             moments: true,
+            squares: true,
             sum: true,
             isum: true,
             minmax: true,
@@ -442,6 +481,68 @@ mod tests {
             let hi = good.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
             assert_eq!(s.min as f64, lo);
             assert_eq!(s.max as f64, hi);
+        }
+    }
+
+    /// Without extremes, one loop sums and watches for NaN; a block that held one is summed
+    /// again without it. Lanes of several blocks, NaNs in some blocks only, every flag set
+    /// that runs that loop, against plain loops.
+    #[test]
+    fn sums_without_extremes_skip_the_nans_of_the_blocks_that_hold_them() {
+        let len = 3 * BLOCK + 37;
+        let v: Vec<f32> = (0..len)
+            .map(|i| {
+                if (BLOCK..2 * BLOCK).contains(&i) && i % 97 == 3 || i == len - 2 {
+                    f32::NAN
+                } else {
+                    ((i * 7919) % 1013) as f32 * 0.25 - 100.0
+                }
+            })
+            .collect();
+        let good: Vec<f64> = v
+            .iter()
+            .filter(|x| !x.is_nan())
+            .map(|&x| x as f64)
+            .collect();
+        let shift = 7.5;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1.0);
+        for (moments, squares, sum) in [
+            (true, false, false),
+            (true, true, false),
+            (false, false, true),
+            (true, true, true),
+        ] {
+            let needs = Needs {
+                moments,
+                squares,
+                sum,
+                ..Default::default()
+            };
+            let s = fold_lane(&v, shift, needs);
+            assert_eq!(s.nan as usize, len - good.len(), "{needs:?}");
+            if moments {
+                assert!(
+                    close(s.s1, good.iter().map(|x| x - shift).sum()),
+                    "{needs:?}"
+                );
+            }
+            let s2 = good.iter().map(|x| (x - shift).powi(2)).sum::<f64>();
+            assert!(
+                if squares {
+                    close(s.s2, s2)
+                } else {
+                    s.s2 == 0.0
+                },
+                "{needs:?}"
+            );
+            assert!(
+                if sum {
+                    close(s.sum, good.iter().sum())
+                } else {
+                    s.sum == 0.0
+                },
+                "{needs:?}"
+            );
         }
     }
 

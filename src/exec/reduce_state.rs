@@ -19,8 +19,10 @@ use serde::{Deserialize, Serialize};
 /// Which statistics a state must track.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Needs {
-    /// Mean and sum of squared deviations (mean, var, std).
+    /// The mean, as a sum of deviations from a shift (mean, var, std).
     pub moments: bool,
+    /// Sums of squared deviations from the shift too (var, std; implies `moments`).
+    pub squares: bool,
     /// A floating sum (sum, nansum of floats).
     pub sum: bool,
     /// An exact integer sum.
@@ -37,7 +39,11 @@ impl Needs {
         match op {
             Sum | NanSum if dtype.is_float() => n.sum = true,
             Sum | NanSum => n.isum = true,
-            Mean | Var | Std | NanMean | NanVar | NanStd => n.moments = true,
+            Mean | NanMean => n.moments = true,
+            Var | Std | NanVar | NanStd => {
+                n.moments = true;
+                n.squares = true;
+            }
             Min | Max | NanMin | NanMax => n.minmax = true,
             Count => {}
         }
@@ -48,6 +54,7 @@ impl Needs {
     pub fn union(self, o: Needs) -> Needs {
         Needs {
             moments: self.moments | o.moments,
+            squares: self.squares | o.squares,
             sum: self.sum | o.sum,
             isum: self.isum | o.isum,
             minmax: self.minmax | o.minmax,
@@ -56,7 +63,8 @@ impl Needs {
 
     /// Bytes of state per output element.
     pub fn bytes_per_element(&self) -> usize {
-        16 + 24 * self.moments as usize
+        16 + 16 * self.moments as usize
+            + 8 * self.squares as usize
             + 8 * self.sum as usize
             + 8 * self.isum as usize
             + 32 * self.minmax as usize
@@ -115,7 +123,7 @@ impl ReduceState {
             nan: vec![0; len],
             shift: v(needs.moments, 0.0, len),
             s1: v(needs.moments, 0.0, len),
-            s2: v(needs.moments, 0.0, len),
+            s2: v(needs.squares, 0.0, len),
             sum: v(needs.sum, 0.0, len),
             isum: v(needs.isum, 0, len),
             fmin: v(needs.minmax, f64::INFINITY, len),
@@ -140,11 +148,16 @@ impl ReduceState {
         (self.count[i] - self.nan[i]) as f64
     }
 
-    /// Mean and sum of squared deviations from it, of element `i` (moments kept, `n > 0`).
+    /// Mean and sum of squared deviations from it, of element `i` (moments kept, `n > 0`; the
+    /// second is 0 when squares are not kept).
     fn moments(&self, i: usize) -> (f64, f64) {
         let n = self.n(i);
         let d = self.s1[i] / n;
-        (self.shift[i] + d, (self.s2[i] - self.s1[i] * d).max(0.0))
+        let m2 = match self.s2.get(i) {
+            Some(&s2) => (s2 - self.s1[i] * d).max(0.0),
+            None => 0.0,
+        };
+        (self.shift[i] + d, m2)
     }
 
     /// Folds a sub-block of input into the state. `x` has the input's axes; `reduced` lists the
@@ -287,14 +300,20 @@ impl ReduceState {
             if let Some(v) = values.find(|v| !v.is_nan_value()) {
                 self.shift[i] = v.to_f64();
                 self.s1[i] = 0.0;
-                self.s2[i] = 0.0;
+                if let Some(s2) = self.s2.get_mut(i) {
+                    *s2 = 0.0;
+                }
             }
         }
     }
 
     /// Moves the shift of elements `range` to their running mean where the mean has drifted
-    /// more than four standard deviations from it (the sums then start to cancel).
+    /// more than four standard deviations from it (the sums then start to cancel). A mean alone
+    /// keeps its first shift: a sum of deviations does not cancel.
     fn recenter(&mut self, range: std::ops::Range<usize>) {
+        if !self.needs.squares {
+            return;
+        }
         for i in range {
             let n = self.n(i);
             if n == 0.0 {
@@ -349,7 +368,9 @@ impl ReduceState {
             self.nan[i] += s.nan;
             if needs.moments {
                 self.s1[i] += s.s1;
-                self.s2[i] += s.s2;
+                if needs.squares {
+                    self.s2[i] += s.s2;
+                }
                 self.recenter(i..i + 1);
             }
             if needs.sum {
@@ -462,7 +483,9 @@ impl ReduceState {
                 let delta = mb - ma;
                 self.shift[i] = ma + delta * nb / n;
                 self.s1[i] = 0.0;
-                self.s2[i] = m2a + m2b + delta * delta * na * nb / n;
+                if nd.squares {
+                    self.s2[i] = m2a + m2b + delta * delta * na * nb / n;
+                }
             }
             self.count[i] += other.count[i];
             self.nan[i] += other.nan[i];
@@ -664,6 +687,7 @@ mod tests {
         let whole = NdData::F64(ArrayD::from_shape_vec(IxDyn(&[1000]), data.clone()).unwrap());
         let needs = Needs {
             moments: true,
+            squares: true,
             sum: true,
             ..Default::default()
         };
@@ -692,6 +716,59 @@ mod tests {
         }
     }
 
+    /// A mean alone keeps no squares: folded as lanes, as rows and merged from parts, with
+    /// NaNs and values far from zero, it equals a plain loop's mean.
+    #[test]
+    fn a_mean_alone_keeps_no_squares_and_equals_a_plain_loop() {
+        let (r, k) = (4100, 3);
+        let value = |i: usize, j: usize| -> f64 {
+            if i % 1001 == 7 && j == 1 {
+                f64::NAN
+            } else {
+                -3e7 + ((i * 7919 + j * 104729) % 1013) as f64 * 1e-2
+            }
+        };
+        let all = ArrayD::from_shape_fn(IxDyn(&[r, k]), |ix| value(ix[0], ix[1]));
+        let needs = Needs::of(ReduceOp::NanMean, DType::F64);
+        assert!(needs.moments && !needs.squares);
+        assert_eq!(needs.bytes_per_element(), 32);
+        let data = NdData::F64(all.clone().into_dyn());
+        // Lanes (axis 1 kept: a lane per column after the transpose), rows, merged parts.
+        let mut lanes = ReduceState::new(needs, k);
+        let t = NdData::F64(all.t().as_standard_layout().into_owned().into_dyn());
+        lanes.update(&t, &[1]).unwrap();
+        let mut rows = ReduceState::new(needs, k);
+        rows.update(&data, &[0]).unwrap();
+        let mut merged = ReduceState::new(needs, k);
+        for lo in (0..r).step_by(1000) {
+            let hi = (lo + 1000).min(r);
+            let mut s = ReduceState::new(needs, k);
+            let piece = NdData::F64(all.slice(ndarray::s![lo..hi, ..]).to_owned().into_dyn());
+            s.update(&piece, &[0]).unwrap();
+            merged.merge(&s).unwrap();
+        }
+        for st in [&lanes, &rows, &merged] {
+            assert!(st.s2.is_empty());
+            let got = st
+                .finalize(ReduceOp::NanMean, DType::F64, DType::F64, &[k], 0.0, 1.0)
+                .unwrap()
+                .into_typed::<f64>()
+                .unwrap();
+            for j in 0..k {
+                let lane: Vec<f64> = (0..r)
+                    .map(|i| value(i, j))
+                    .filter(|v| !v.is_nan())
+                    .collect();
+                let m = lane.iter().sum::<f64>() / lane.len() as f64;
+                assert!(
+                    (got[[j]] - m).abs() <= 1e-12 * m.abs(),
+                    "lane {j}: {} vs {m}",
+                    got[[j]]
+                );
+            }
+        }
+    }
+
     /// Rows folded a few at a time, across lane tiles (3000 lanes), with NaNs and large
     /// offsets, give what plain per-lane loops give.
     #[test]
@@ -707,6 +784,7 @@ mod tests {
         let all = ArrayD::from_shape_fn(IxDyn(&[r, k]), |ix| value(ix[0], ix[1]));
         let needs = Needs {
             moments: true,
+            squares: true,
             sum: true,
             minmax: true,
             ..Default::default()

@@ -30,6 +30,16 @@ pub struct HttpClient {
     runtime: Runtime,
 }
 
+/// Makes rustls's `ring` provider the process's default crypto provider unless one is already
+/// installed (reqwest is built without a provider of its own; see Cargo.toml). A provider the
+/// application installed first is kept.
+pub fn install_tls_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race to another thread's install leaves that one in place: equally good.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 /// Bytes of an unsuccessful response's body kept (for the server's `detail` message).
 const ERROR_BODY_BYTES: usize = 4096;
 
@@ -40,6 +50,7 @@ impl HttpClient {
             return Err(Error::Invalid("the HTTP deadline must be positive".into()));
         }
         let runtime = Runtime::start()?;
+        install_tls_provider();
         let inner = {
             let _context = runtime.enter();
             reqwest::Client::builder()

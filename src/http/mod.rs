@@ -41,7 +41,7 @@ mod stats;
 #[cfg(feature = "http")]
 pub use backoff::backoff_delay;
 #[cfg(feature = "http")]
-pub use client::HttpClient;
+pub use client::{install_tls_provider, HttpClient};
 pub use concurrent::bounded_map;
 pub use config::{HttpConfig, DEFAULT_DEADLINE};
 #[cfg(feature = "http")]

@@ -125,6 +125,7 @@ impl Server {
 
     /// Polls `api/roots` until it answers, or panics with the server's log.
     fn wait_ready(&mut self) {
+        vastarray::http::install_tls_provider();
         let http = reqwest::blocking::Client::builder()
             .timeout(Duration::from_secs(2))
             .build()
