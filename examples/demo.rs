@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use vastarray::{evaluate, DType, DynArray, EvalConfig, GeneratedSource, NdData};
+use vastarray::{evaluate, Axes, DType, DynArray, EvalConfig, GeneratedSource, NdData};
 
 fn tile(z_y: usize, z_x: usize, generated: Arc<AtomicUsize>) -> DynArray {
     let src = GeneratedSource::new(&[256, 256, 3], &[256, 256, 3], DType::U8, move |region| {
@@ -78,7 +78,7 @@ fn main() -> vastarray::Result<()> {
     })?
     .with_name("generated (2048, 1024, 1024) f32");
     let a = DynArray::from_source(src);
-    let (mean, std) = (a.mean(None::<usize>)?, a.std(None::<usize>, 0.0)?);
+    let (mean, std) = (a.mean(Axes::All)?, a.std(Axes::All, 0.0)?);
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("   {bar:40} {pos}/{len} chunks {elapsed}").expect("template"),

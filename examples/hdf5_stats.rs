@@ -5,7 +5,7 @@
 //! (the library form of `vastarray stats`; `scripts/bench_hdf5/run.sh` times the command).
 
 use std::time::Instant;
-use vastarray::{evaluate, DynArray, EvalConfig, Hdf5Source};
+use vastarray::{evaluate, Axes, DynArray, EvalConfig, Hdf5Source};
 
 fn main() -> vastarray::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -25,7 +25,7 @@ fn main() -> vastarray::Result<()> {
     if let Some(n) = flag("--threads") {
         cfg = cfg.threads(n);
     }
-    let (m, s) = (a.mean(None::<usize>)?, a.std(None::<usize>, 0.0)?);
+    let (m, s) = (a.mean(Axes::All)?, a.std(Axes::All, 0.0)?);
     let t = Instant::now();
     let r = evaluate(&[&m, &s], &cfg)?;
     let secs = t.elapsed().as_secs_f64();

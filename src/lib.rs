@@ -15,6 +15,7 @@
 #![warn(unreachable_pub)]
 #![doc = include_str!("../README.md")]
 
+pub mod config;
 pub mod data;
 pub mod dtype;
 pub mod error;
@@ -38,11 +39,12 @@ pub mod tileserver;
 // inside the library and inside the `vastarray` binary (its `demo`).
 extern crate self as vastarray;
 
+pub use config::EvalConfig;
 pub use data::NdData;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use evaluate::evaluate;
-pub use exec::{EvalConfig, ReduceState};
+pub use exec::ReduceState;
 pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
 #[cfg(feature = "b2nd")]
 pub use io::b2nd::{store_b2nd, B2ndOptions, B2ndSource};

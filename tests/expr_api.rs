@@ -175,3 +175,47 @@ fn select_str_and_expression_indexing_agree() {
         );
     }
 }
+
+/// `std::ops` on lazy arrays: `&a + &b`, a scalar on either side (numpy 2's weak scalars: the
+/// array's type is kept), `-&a`, `!&mask`, and typed arrays; against ndarray's arithmetic.
+#[test]
+fn operators_on_arrays_and_scalars_match_ndarray() {
+    let (x, xd) = floats(3, 4);
+    let y = (&(2.0 - &xd).unwrap() * &xd).unwrap();
+    assert_eq!(y.dtype(), DType::F32);
+    assert_close(&f32s(&y), &x.mapv(|v| (2.0 - v) * v));
+    let z = ((&xd / 4.0).unwrap() - 1).unwrap();
+    assert_close(&f32s(&z), &x.mapv(|v| v / 4.0 - 1.0));
+    let n = (-&xd).unwrap();
+    assert_close(&f32s(&n), &x.mapv(|v| -v));
+    let r = (7.5 % (&(&xd * &xd).unwrap() + 1.0).unwrap()).unwrap();
+    assert_close(&f32s(&r), &x.mapv(|v| 7.5f32.rem_euclid(v * v + 1.0)));
+
+    // Integers: a scalar takes the array's type, and one it cannot hold is an error.
+    let small = ndarray::Array1::from_iter((0..6).map(|v| v as i8 * 20 - 50)).into_dyn();
+    let a = DynArray::from_ndarray(small.clone(), &[4]).unwrap();
+    let d = (100 - &a).unwrap();
+    assert_eq!(d.dtype(), DType::I8);
+    let got = d.ndarray().unwrap().into_typed::<i8>().unwrap();
+    assert_eq!(got, small.mapv(|v| 100i8.wrapping_sub(v)));
+    let e = (&a + 300).unwrap_err();
+    assert!(matches!(e, Error::DType(_)), "{e}");
+    assert!(e.to_string().contains("300 out of bounds for int8"), "{e}");
+    assert!(!e.to_string().contains("Python"), "{e}");
+    assert_eq!((&a * 3u8).unwrap().dtype(), DType::I8);
+
+    // Logical not of a comparison; shapes that do not broadcast are an error, not a panic.
+    let mask = (!&xd.gt(5.0).unwrap()).unwrap();
+    let m = mask.ndarray().unwrap().into_typed::<bool>().unwrap();
+    assert_eq!(m, x.mapv(|v| v <= 5.0));
+    let (_, other) = floats(2, 3);
+    assert!(matches!((&xd + &other).unwrap_err(), Error::Shape(_)));
+
+    // Typed arrays: promotion by type, as the named methods.
+    let t = vastarray::Array::<f32>::from_ndarray(x.clone(), &[2, 2]).unwrap();
+    let u = vastarray::Array::<f64>::from_ndarray(x.mapv(|v| v as f64 * 0.5), &[3, 4]).unwrap();
+    let s = (&t + &u).unwrap().ndarray().unwrap();
+    let want = x.mapv(|v| v as f64 + v as f64 * 0.5);
+    assert_eq!(s, want);
+    assert_eq!((-&t).unwrap().ndarray().unwrap(), x.mapv(|v| -v));
+}

@@ -4,6 +4,7 @@
 use super::fetch::PassChunks;
 use super::reduce_state::Needs;
 use super::regions::input_regions;
+use crate::config::human_bytes;
 use crate::error::{Error, Result};
 use crate::graph::{NodeRef, Op, Reduction};
 use crate::select::{full_region, Dim};
@@ -403,20 +404,4 @@ pub(crate) fn plan_reduce(
         parallel_blocks: par_blocks,
         peak,
     })
-}
-
-/// Bytes for people: `256 MiB`.
-pub(crate) fn human_bytes(b: usize) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }

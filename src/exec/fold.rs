@@ -1,21 +1,24 @@
 //! The inner loops of reductions, vectorized: one lane of values folded into sums
 //! ([`fold_lane`]), or a run of rows folded into per-lane accumulators ([`fold_rows`]).
 //!
-//! Values are taken a cache-sized block (or a row) at a time: one loop counts NaNs and finds
-//! the extremes in the element's own type, then a block without NaN (the common case) is summed
-//! by a loop with no test at all, a block with NaNs by a slower one that skips them. The loops
-//! keep several independent accumulators so that additions do not wait on each other.
+//! Values are taken a cache-sized block (or a row) at a time. When extremes are asked for, one
+//! loop counts NaNs and finds the extremes in the element's own type, then a block without NaN
+//! (the common case) is summed by a loop with no test at all, a block with NaNs by a slower one
+//! that skips them. Sums alone take one loop that also notes whether a NaN went by; a block that
+//! held one is summed again by the skipping loop. The loops keep several independent
+//! accumulators so that additions do not wait on each other.
 //!
 //! Each loop is its own function compiled for several CPU targets (`multiversion`: AVX2 + FMA,
 //! SSE4.1, NEON; the best the running CPU has is chosen at run time, the portable build
 //! elsewhere). They must stay separate functions: inlined into one, the compiler no longer
-//! keeps their accumulators in vector registers. The numerics are those of
+//! keeps their accumulators in vector registers. Debug builds (the test suite) compile the
+//! portable version alone: the same source, a third of the code to generate, which keeps a
+//! fresh CI build within its time. The numerics are those of
 //! [`super::reduce_state`]: `f64` accumulation of deviations from a shift, and wrapping `i64`
 //! sums of integers.
 
 use super::reduce_state::Needs;
 use crate::dtype::Element;
-use multiversion::multiversion;
 
 /// Element types that reductions read.
 pub(crate) trait AccElem: Element {
@@ -112,7 +115,10 @@ const BLOCK: usize = 2048;
 
 /// NaN count and extremes of a block whose length is a multiple of `SW`, in the element's own
 /// type (a NaN compares false, so it never becomes an extreme).
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn scan_block<T: AccElem, const MM: bool>(v: &[T], mn: &mut [T; SW], mx: &mut [T; SW]) -> u64 {
     let mut nan = [0u32; SW];
     for c in v.chunks_exact(SW) {
@@ -131,7 +137,10 @@ fn scan_block<T: AccElem, const MM: bool>(v: &[T], mn: &mut [T; SW], mx: &mut [T
 /// Moments around `shift` (`acc[0]`, and `acc[1]` when `SQ`) and the plain sum (`acc[2]`) of a
 /// block whose length is a multiple of `W`, as if it held no NaN. Returns whether it held one
 /// (the sums are then spoiled: the caller folds the block again with [`sums_masked`]).
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn sums_clean<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool>(
     v: &[T],
     shift: f64,
@@ -160,7 +169,10 @@ fn sums_clean<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool>(
 }
 
 /// [`sums_clean`] for a block that holds NaNs: they contribute nothing.
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn sums_masked<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool>(
     v: &[T],
     shift: f64,
@@ -189,7 +201,10 @@ fn sums_masked<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool>(
 }
 
 /// Wrapping `i64` sum of integers (a length that is a multiple of `W`).
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn int_sum<T: AccElem>(v: &[T], acc: &mut [i64; W]) {
     for c in v.chunks_exact(W) {
         for j in 0..W {
@@ -423,7 +438,10 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool, con
     }
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn rows_dispatch<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool, const MM: bool>(
     rows: &[&[T]],
     lo: usize,

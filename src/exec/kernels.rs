@@ -391,7 +391,10 @@ fn stretch<'b, T>(
 }
 
 /// `x[i] = f(x[i])` over a contiguous buffer, dispatched as [`with_scalar`].
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn each<T: Copy, F: FnMut(T) -> T>(x: &mut [T], f: &mut F) {
     for p in x.iter_mut() {
         *p = f(*p);
@@ -408,7 +411,10 @@ fn map_in_place<T: Copy>(a: &mut ArrayD<T>, mut f: impl FnMut(T) -> T) {
 
 /// `x[i] = f(x[i], q)` over a contiguous buffer, compiled for the CPU's vector units and
 /// picked at run time (AVX2+FMA, SSE4.1, NEON, else portable).
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn with_scalar<T: Copy, F: FnMut(T, T) -> T>(x: &mut [T], q: T, f: &mut F) {
     for p in x.iter_mut() {
         *p = f(*p, q);
@@ -417,7 +423,10 @@ fn with_scalar<T: Copy, F: FnMut(T, T) -> T>(x: &mut [T], q: T, f: &mut F) {
 
 /// `y[i] = f(p, y[i])` over a contiguous buffer (the scalar on the left), dispatched as
 /// [`with_scalar`].
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn scalar_with<T: Copy, F: FnMut(T, T) -> T>(p: T, y: &mut [T], f: &mut F) {
     for q in y.iter_mut() {
         *q = f(p, *q);
@@ -426,7 +435,10 @@ fn scalar_with<T: Copy, F: FnMut(T, T) -> T>(p: T, y: &mut [T], f: &mut F) {
 
 /// `x[i] = f(x[i], y[i])` over two contiguous buffers of one length, dispatched as
 /// [`with_scalar`].
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn pairs<T: Copy, F: FnMut(T, T) -> T>(x: &mut [T], y: &[T], f: &mut F) {
     for (p, &q) in x.iter_mut().zip(y) {
         *p = f(*p, q);
@@ -435,7 +447,10 @@ fn pairs<T: Copy, F: FnMut(T, T) -> T>(x: &mut [T], y: &[T], f: &mut F) {
 
 /// `y[i] = f(x[i], y[i])` over two contiguous buffers of one length (the buffer written is on
 /// the right), dispatched as [`with_scalar`].
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn pairs_into_right<T: Copy, F: FnMut(T, T) -> T>(x: &[T], y: &mut [T], f: &mut F) {
     for (&p, q) in x.iter().zip(y.iter_mut()) {
         *q = f(p, *q);

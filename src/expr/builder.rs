@@ -622,7 +622,7 @@ pub fn unary(op: UnOp, x: Value, xs: Span, span: Span) -> Result<Value, ExprErro
             match op {
                 UnOp::Neg => a.neg(),
                 UnOp::Pos => Ok(a),
-                UnOp::Invert => a.not(),
+                UnOp::Invert => a.invert(),
             },
             span,
         )

@@ -69,6 +69,17 @@ impl From<i32> for Operand {
         Operand::Int(v as i64)
     }
 }
+macro_rules! int_operands {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Operand {
+            fn from(v: $t) -> Self {
+                Operand::Int(i64::from(v))
+            }
+        }
+    )*};
+}
+int_operands!(i8, i16, u8, u16, u32);
+
 impl From<bool> for Operand {
     fn from(v: bool) -> Self {
         Operand::Bool(v)

@@ -42,7 +42,7 @@ fn scalar_node(value: &Operand, dtype: DType) -> Result<DynArray> {
         Operand::Int(v) => {
             if dtype.is_int() && !int_fits(v, dtype) {
                 return Err(Error::DType(format!(
-                    "Python integer {v} out of bounds for {dtype}"
+                    "integer scalar {v} out of bounds for {dtype}"
                 )));
             }
             NdData::from(ndarray::arr0(v).into_dyn()).cast(dtype)
@@ -191,14 +191,14 @@ unary_methods! {
     abs => Abs, "`|x|`.";
     sqrt => Sqrt, "Square root.";
     exp => Exp, "`e^x`.";
-    ln => Log, "Natural logarithm (numpy's `log`).";
+    log => Log, "Natural logarithm (numpy's `log`).";
     log10 => Log10, "Base-10 logarithm.";
     sin => Sin, "Sine.";
     cos => Cos, "Cosine.";
     tan => Tan, "Tangent.";
     floor => Floor, "Floor (integers unchanged).";
     ceil => Ceil, "Ceiling (integers unchanged).";
-    not => Not, "Logical not (`~`).";
+    invert => Not, "Logical not of booleans (numpy's `invert`, `~`).";
 }
 
 macro_rules! binary_methods {

@@ -10,8 +10,10 @@ mod elementwise;
 mod node;
 mod ops;
 mod reduce;
+mod std_ops;
 mod structure;
 mod typed;
+mod walk;
 
 pub use array::{DynArray, Operand};
 pub use axes::Axes;
@@ -19,6 +21,7 @@ pub use node::{Node, NodeRef, Op, Reduction, MAX_DEPTH};
 pub use ops::{BinaryOp, ReduceOp, UnaryOp};
 pub use reduce::ReduceOptions;
 pub use typed::{Array, FloatOut, MeanOut, Promote, SumOut};
+pub use walk::{all_nodes, use_counts};
 
 /// Runs one level of a recursive walk over a graph, growing the stack first when little of it
 /// is left: graphs may be [`node::MAX_DEPTH`] nodes deep, deeper than a thread's stack holds

@@ -353,7 +353,7 @@ macro_rules! typed_float_unary {
 typed_float_unary! {
     sqrt, "Square root.";
     exp, "`e^x`.";
-    ln, "Natural logarithm.";
+    log, "Natural logarithm (numpy's `log`).";
     log10, "Base-10 logarithm.";
     sin, "Sine.";
     cos, "Cosine.";

@@ -6,7 +6,7 @@
 //! source, and the consumer streams over the array once more. Two passes, bounded memory.
 
 use crate::graph::{NodeRef, Op};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// The reductions below `roots` that are not roots themselves, innermost first (a stage's
 /// own inputs are computed before it).
@@ -32,21 +32,4 @@ fn visit(n: &NodeRef, roots: &HashSet<u64>, seen: &mut HashSet<u64>, order: &mut
             order.push(n.clone());
         }
     })
-}
-
-/// How many nodes use each node (to know when a source is read by several uses).
-pub fn use_counts(roots: &[NodeRef]) -> HashMap<u64, usize> {
-    let mut counts = HashMap::new();
-    let mut seen = HashSet::new();
-    let mut stack: Vec<NodeRef> = roots.to_vec();
-    while let Some(n) = stack.pop() {
-        if !seen.insert(n.id) {
-            continue;
-        }
-        for i in n.inputs() {
-            *counts.entry(i.id).or_insert(0) += 1;
-            stack.push(i.clone());
-        }
-    }
-    counts
 }

@@ -1,12 +1,12 @@
 //! Compressing and decompressing single b2nd chunks: raw Blosc2 chunk bytes (as stored in a
 //! `.b2nd` file or sent by a Caterva2 server) to C-ordered [`NdData`] and back.
 
-use super::bytes::{nd_filled, nd_to_bytes, nd_written};
 use super::chunk_header::{ChunkHeader, Special};
 use super::codec::Compression;
 use super::ffi::{c_len, error_text, with_decompressor, Context};
 use super::layout::ChunkLayout;
 use crate::data::NdData;
+use crate::data::{nd_filled, nd_to_bytes, nd_written};
 use crate::error::{Error, Result};
 use blosc2_rs_sys as sys;
 use std::cell::RefCell;

@@ -12,7 +12,6 @@
 //! sizes were checked first (`chunk_header`), with a per-thread decompression context
 //! (`ffi`). C-Blosc2 trusts the sizes inside a frame and corrupts memory on a damaged one.
 
-mod bytes;
 mod chunk;
 mod chunk_header;
 mod codec;
@@ -28,7 +27,7 @@ mod source;
 mod vlmeta;
 mod writer;
 
-pub use bytes::{nd_filled, nd_from_bytes, nd_to_bytes};
+pub use crate::data::{nd_filled, nd_from_bytes, nd_to_bytes};
 pub use chunk::{chunk_sizes, decode_chunk, decode_chunk_region, encode_chunk};
 pub use chunk_header::{ChunkHeader, Special};
 pub use codec::{Codec, Compression};

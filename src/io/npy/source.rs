@@ -232,9 +232,9 @@ pub fn descr(dtype: DType) -> &'static str {
 /// A `.npy` file as a lazy chunked source.
 ///
 /// ```no_run
-/// use vastarray::{io::npy::NpySource, DynArray};
+/// use vastarray::{io::npy::NpySource, Axes, DynArray};
 /// let a = DynArray::from_source(NpySource::open("big.npy")?);
-/// let m = a.select_str("::10")?.mean(None::<usize>)?;   // reads every 10th row only
+/// let m = a.select_str("::10")?.mean(Axes::All)?;   // reads every 10th row only
 /// # Ok::<(), vastarray::Error>(())
 /// ```
 pub struct NpySource {

@@ -26,7 +26,7 @@ use std::time::Instant;
 use vastarray::http::{HttpClient, HttpConfig};
 use vastarray::io::tiles::tile_mosaic;
 use vastarray::io::tiles::TileFormat;
-use vastarray::{evaluate, ChunkSource, DType, DynArray, GeneratedSource, NdData, Plan};
+use vastarray::{evaluate, Axes, ChunkSource, DType, DynArray, GeneratedSource, NdData, Plan};
 
 /// The region drawn: rows and columns of zoom level 9.
 pub const REGION: &str = "54600:55000, 59300:59850";
@@ -177,7 +177,7 @@ fn stream(dir: &Path, size: usize, settings: &Settings) -> Result<(), CliError> 
         "generated {shape:?} float32 (element i is i % 1000)"
     ));
     let a = DynArray::from_source(src);
-    let (mean, std) = (a.mean(None::<usize>)?, a.std(None::<usize>, 0.0)?);
+    let (mean, std) = (a.mean(Axes::All)?, a.std(Axes::All, 0.0)?);
     let plan = Plan::new(&[&mean, &std], &settings.cfg)?;
     if settings.explain {
         print_plan("   plan (nothing was computed):", &plan.explain()?)?;

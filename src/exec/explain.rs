@@ -1,12 +1,12 @@
 //! `explain()`: the plan in words: stages, passes, blocks, projected memory, the graph, and
 //! what each source is asked for.
 
-use super::{is_source, Plan};
+use super::eval::collect_reads;
+use super::read::axis_pieces;
+use crate::config::human_bytes;
 use crate::error::Result;
-use crate::exec::blocks::human_bytes;
-use crate::exec::eval::collect_reads;
-use crate::exec::read::axis_pieces;
 use crate::graph::{NodeRef, Op};
+use crate::plan::{is_source, Plan};
 use crate::select::{full_region, Dim};
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -22,12 +22,12 @@ impl Plan {
         let _ = writeln!(
             s,
             "plan: {} result(s); budget {}, {} thread(s), {} concurrent reads",
-            self.roots.len(),
-            human_bytes(self.cfg.budget),
-            self.cfg.threads,
-            self.cfg.io_concurrency
+            self.roots().len(),
+            human_bytes(self.config().budget),
+            self.config().threads,
+            self.config().io_concurrency
         );
-        for (i, st) in self.stages.iter().enumerate() {
+        for (i, st) in self.stages().iter().enumerate() {
             let _ = writeln!(
                 s,
                 "stage {}: {} -> {:?} {} ({}), computed first and kept in memory",
@@ -49,16 +49,16 @@ impl Plan {
             s,
             "projected peak memory: {} of {}",
             human_bytes(peak),
-            human_bytes(self.cfg.budget)
+            human_bytes(self.config().budget)
         );
         let _ = writeln!(s, "graph:");
         let mut seen = HashSet::new();
-        for r in &self.roots {
+        for r in self.roots() {
             tree(r, 1, &mut seen, &mut s);
         }
         let _ = writeln!(s, "reads:");
         let mut reads = Vec::new();
-        for r in &self.roots {
+        for r in self.roots() {
             collect_reads(r, &full_region(&r.shape), &mut reads)?;
         }
         // Roots of one pass read a shared source once.

@@ -1,6 +1,7 @@
-//! Conversions between [`NdData`] and the raw little-endian, C-ordered bytes Blosc2 compresses.
+//! Conversions between [`NdData`] and its raw little-endian, C-ordered bytes (what Blosc2
+//! compresses, `.npy` and HDF5 store, and partial results carry).
 
-use crate::data::NdData;
+use super::NdData;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use ndarray::{ArrayD, IxDyn};

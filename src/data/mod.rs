@@ -1,5 +1,12 @@
 //! [`NdData`]: an in-memory n-dimensional array whose element type is known only at run time.
-//! It is what sources return and what the executor passes between nodes.
+//! It is what sources return and what the executor passes between nodes. `le_bytes.rs`: the
+//! one conversion between an [`NdData`] and its C-ordered little-endian bytes (files, codecs,
+//! partial results).
+
+mod le_bytes;
+
+pub(crate) use le_bytes::nd_written;
+pub use le_bytes::{nd_filled, nd_from_bytes, nd_to_bytes};
 
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
@@ -184,7 +191,10 @@ fn cast_array<T: Element + CastTo<U>, U: Element>(a: &ArrayD<T>) -> ArrayD<U> {
 
 /// The values of a contiguous buffer converted one by one, compiled for the CPU's vector units
 /// and picked at run time (AVX2+FMA, SSE4.1, NEON, else portable), as the elementwise kernels.
-#[multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))]
+#[cfg_attr(
+    not(debug_assertions),
+    multiversion::multiversion(targets("x86_64+avx2+fma", "x86_64+sse4.1", "aarch64+neon"))
+)]
 fn cast_slice<T: Copy + CastTo<U>, U>(src: &[T]) -> Vec<U> {
     src.iter().map(|&v| v.cast_to()).collect()
 }
