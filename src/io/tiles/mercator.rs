@@ -62,6 +62,14 @@ impl LonLatBox {
         if south >= north {
             return Err(bad(format!("south {south} is not less than north {north}")));
         }
+        // The edge as usually written (mercantile's 85.0511287798066) counts as the edge.
+        let near_edge = |v: f64| v.abs() > MAX_LATITUDE && v.abs() <= MAX_LATITUDE + 1e-9;
+        if near_edge(south) {
+            south = south.clamp(-MAX_LATITUDE, MAX_LATITUDE);
+        }
+        if near_edge(north) {
+            north = north.clamp(-MAX_LATITUDE, MAX_LATITUDE);
+        }
         if clamp {
             south = south.clamp(-MAX_LATITUDE, MAX_LATITUDE);
             north = north.clamp(-MAX_LATITUDE, MAX_LATITUDE);
