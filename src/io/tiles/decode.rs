@@ -7,8 +7,9 @@
 //!
 //! JPEG tiles are decoded by `zune-jpeg` (through `image`), whose IDCT and chroma upsampling
 //! are not libjpeg's: decoded values may differ from what libjpeg (hence PIL and GDAL) gives by
-//! a few units (up to 4 has been seen, in about a quarter of the values of a chroma-subsampled
-//! tile). PNG and WebP (lossless and lossy) decode exactly.
+//! a few units. Measured against PIL on 256-pixel quality-85 tiles: 4:2:0 chroma subsampling
+//! (the common kind) up to 4, in 27% of values; 4:4:4 up to 3, in 1%. PNG and WebP (lossless,
+//! and lossy as libwebp decodes it) decode exactly.
 
 use crate::data::NdData;
 use crate::dtype::DType;
