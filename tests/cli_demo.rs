@@ -160,14 +160,30 @@ fn mosaic_errors() {
     .unwrap();
     let template = server.url_template(TileFormat::Png);
     let dir = tempfile::tempdir().unwrap();
-    // A zoom the server does not have: a runtime failure naming the URL.
+    // A zoom the server does not have, with --missing error: a runtime failure naming the
+    // URL. By default 404 tiles are transparent, as GDAL draws them.
     let o = vastarray_in(
         dir.path(),
-        &mosaic_args(&template, "4", "0:10, 0:10", "x.png", &[]),
+        &mosaic_args(
+            &template,
+            "4",
+            "0:10, 0:10",
+            "x.png",
+            &["--missing", "error"],
+        ),
     );
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(o.stderr.contains("/4/0/0.png"), "{}", o.stderr);
     assert!(!dir.path().join("x.png").exists());
+    vastarray_in(
+        dir.path(),
+        &mosaic_args(&template, "4", "0:10, 0:10", "x.png", &[]),
+    )
+    .ok();
+    let blank = image::open(dir.path().join("x.png")).unwrap();
+    assert_eq!(blank.color(), image::ColorType::Rgba8);
+    assert!(blank.to_rgba8().pixels().all(|p| p.0 == [0, 0, 0, 0]));
+    std::fs::remove_file(dir.path().join("x.png")).unwrap();
     // Usage errors: a format that is not PNG, an integer index, a zero step, a template
     // without {y}, a cache that is not .b2nd.
     for args in [

@@ -303,6 +303,8 @@ fn a_tile_region_too_large_to_draw_is_refused_with_numbers() {
             "0:100000,0:100000",
             "--out",
             "never.png",
+            "--channels",
+            "3",
         ]),
         2,
     );

@@ -256,6 +256,17 @@ fn grey_and_rgba_tiles_convert_to_the_configured_channels() {
         src.read_region(&region).unwrap(),
         expected_region(1, &region, |p, c| p[c])
     );
+    // Colour to grey is Rec. 601 in Pillow's integer form (its `convert("L")`), alpha kept.
+    let src =
+        TileLevelSource::new(client(), level(&rgba, 1, TileFormat::Png, 2, DType::U8)).unwrap();
+    let luma = |p: [u8; 4]| {
+        ((19595 * p[0] as u32 + 38470 * p[1] as u32 + 7471 * p[2] as u32 + 32768) >> 16) as u8
+    };
+    let region2 = [0..TS, 0..2 * TS, 0..2];
+    assert_eq!(
+        src.read_region(&region2).unwrap(),
+        expected_region(1, &region2, |p, c| if c == 0 { luma(p) } else { p[3] })
+    );
 
     let grey = server(TileServerConfig {
         channels: 1,

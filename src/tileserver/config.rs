@@ -1,6 +1,7 @@
 //! [`TileServerConfig`]: what the embedded tile server serves and which faults it injects.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::time::Duration;
 use vastarray::dtype::DType;
 
@@ -55,6 +56,13 @@ pub struct TileServerConfig {
     pub wrong_size: HashSet<TileId>,
     /// Send bodies without `Content-Length`, ending them by closing the connection.
     pub omit_content_length: bool,
+    /// Tile rows in paths count from the bottom (TMS numbering): `/{z}/{x}/{row}` serves the
+    /// tile whose XYZ row is `2^z - 1 - row`.
+    pub tms: bool,
+    /// Serve the files under this directory (a tile pyramid on disk, as gdal2tiles writes
+    /// one) instead of generated tiles: a path names a file below it, an absent file is 404.
+    /// Latency, `drop_first` and `fail_first` still apply; tile faults do not.
+    pub root: Option<PathBuf>,
 }
 
 impl Default for TileServerConfig {
@@ -73,6 +81,8 @@ impl Default for TileServerConfig {
             not_found: HashSet::new(),
             wrong_size: HashSet::new(),
             omit_content_length: false,
+            tms: false,
+            root: None,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! An embedded slippy-map tile server on 127.0.0.1, for tests, benchmarks and the demo.
 //!
-//! [`TileServer::start`] binds an ephemeral port and serves `/{z}/{x}/{y}.png` (also `.jpg`
+//! [`TileServer::start`] binds an ephemeral port and serves `/{z}/{x}/{y}.png` (also `.jpg`, lossless `.webp`
 //! and `.npy`) with pixels from [`tile_pixel`] / [`tile_value`], so a client's result can be
 //! checked against values computed independently. [`TileServerConfig`] adds latency and
 //! deterministic faults (500s, dropped connections, 404s, wrong-size tiles); [`ServerStats`]

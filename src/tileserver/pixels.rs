@@ -53,6 +53,10 @@ pub fn render_tile(
             encode_image(rgba_image(z, x, y, size, channels)?, ImageFormat::Png)?,
             "image/png",
         )),
+        TileFormat::WebP => Ok((
+            encode_image(rgba_image(z, x, y, size, channels)?, ImageFormat::WebP)?,
+            "image/webp",
+        )),
         TileFormat::Jpeg => {
             let image = match rgba_image(z, x, y, size, channels)? {
                 i @ DynamicImage::ImageLuma8(_) => i,

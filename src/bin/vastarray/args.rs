@@ -172,14 +172,29 @@ pub struct CopyArgs {
 /// `vastarray mosaic`
 #[derive(Debug, Args)]
 pub struct MosaicArgs {
-    /// URL template of the tiles: http://HOST/{z}/{x}/{y}.png
+    /// URL template of the tiles: http://HOST/{z}/{x}/{y}.png ({-y}: TMS rows, counted from
+    /// the bottom; {q}: quadkey; {r}: "@2x" with --retina)
     pub template: String,
     /// Zoom level.
     #[arg(long, short)]
     pub zoom: u32,
     /// Pixel rows and columns at that zoom: Y0:Y1,X0:X1
-    #[arg(long, short, value_name = "Y0:Y1,X0:X1")]
-    pub region: String,
+    #[arg(
+        long,
+        short,
+        value_name = "Y0:Y1,X0:X1",
+        required_unless_present = "bbox",
+        allow_hyphen_values = true
+    )]
+    pub region: Option<String>,
+    /// The region as a box in degrees, Web Mercator XYZ tiling: WEST,SOUTH,EAST,NORTH
+    #[arg(
+        long,
+        value_name = "W,S,E,N",
+        conflicts_with = "region",
+        allow_hyphen_values = true
+    )]
+    pub bbox: Option<String>,
     /// The PNG to write.
     #[arg(long, short, value_name = "FILE.png")]
     pub out: PathBuf,
@@ -189,12 +204,33 @@ pub struct MosaicArgs {
     /// Tile requests in flight at once.
     #[arg(long, default_value_t = 16, value_name = "N")]
     pub concurrency: usize,
-    /// Tile edge in pixels.
-    #[arg(long, default_value_t = 256, value_name = "PIXELS")]
-    pub tile_size: usize,
-    /// Channels per tile: 1 (grey), 3 (RGB) or 4 (RGBA).
-    #[arg(long, default_value_t = 3, value_name = "N")]
-    pub channels: usize,
+    /// Tile edge in pixels (default 256, 512 with --retina).
+    #[arg(long, value_name = "PIXELS")]
+    pub tile_size: Option<usize>,
+    /// High-resolution tiles: {r} in the template becomes "@2x".
+    #[arg(long)]
+    pub retina: bool,
+    /// Channels: auto (RGBA if any pixel is not opaque, else RGB), 1 (grey, Rec. 601 as PIL),
+    /// 2 (grey, alpha), 3 (RGB) or 4 (RGBA).
+    #[arg(long, default_value = "auto", value_name = "auto|1|2|3|4")]
+    pub channels: String,
+    /// Composite the tiles over this colour (R,G,B or #RRGGBB): an opaque picture.
+    #[arg(long, value_name = "R,G,B")]
+    pub background: Option<String>,
+    /// A missing tile (404): transparent, a VALUE (0-255) in every channel, or error.
+    #[arg(
+        long,
+        default_value = "transparent",
+        value_name = "transparent|VALUE|error"
+    )]
+    pub missing: String,
+    /// Clip a region (or box) past the edge of the level to the level instead of failing.
+    #[arg(long)]
+    pub clip: bool,
+    /// Write a world file (FILE.pgw) and FILE.png.aux.xml (Web Mercator) beside the PNG
+    /// (always with --bbox).
+    #[arg(long)]
+    pub world_file: bool,
     /// Replace the PNG if it exists.
     #[arg(long)]
     pub overwrite: bool,
