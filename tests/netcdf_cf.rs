@@ -40,8 +40,8 @@ with netCDF4.Dataset(path, "w") as d:
     t[:] = np.arange(T) + 0.5
     la = d.createVariable("lat", "f4", ("lat",)); la.units = "degrees_north"; la[:] = np.linspace(-89, 89, Y)
     lo = d.createVariable("lon", "f4", ("lon",)); lo.units = "degrees_east"; lo[:] = np.linspace(0, 358, X)
-    def var(name, dtype, **kw):
-        v = d.createVariable(name, dtype, dims, chunksizes=(4, 45, 90), zlib=True, **kw)
+    def var(name, dtype, chunks=(4, 45, 90), **kw):
+        v = d.createVariable(name, dtype, dims, chunksizes=chunks, zlib=True, **kw)
         v.set_auto_maskandscale(False)
         return v
     v = var("tas", "f4", fill_value=np.float32(-9999))
@@ -62,8 +62,14 @@ with netCDF4.Dataset(path, "w") as d:
     v = var("p32", "i4", fill_value=np.int32(-1))
     v.scale_factor = np.float32(0.001); v.add_offset = np.float32(200)
     v[:] = np.where(mask, -1, np.round((base - 200) / 0.001)).astype("i4")
-    v = var("part", "f4", fill_value=np.float32(-9999))
+    v = var("part", "f4", chunks=(5, 45, 90), fill_value=np.float32(-9999))  # 12 steps: 2 and a part
     v[0:12] = base[:12]
+    d.createDimension("step", None)  # a coordinate written for 3 of the 6 steps
+    d.createVariable("step", "i4", ("step",))[0:3] = [10, 20, 30]
+    d.createVariable("w", "f4", ("step",))[0:6] = np.arange(6)
+with netCDF4.Dataset(f"{OUT}/classic.nc", "w", format="NETCDF3_CLASSIC") as d:
+    d.createDimension("x", 3)
+    d.createVariable("v", "f4", ("x",))[:] = [1, 2, 3]
 # xarray writes: h5netcdf and netcdf4 engines, packed int16, NaN as _FillValue
 small = np.where(mask[:, :10, :20], np.nan, base[:, :10, :20])
 ds = xr.Dataset({"t": (("time", "y", "x"), small), "u": (("time", "y", "x"), small.astype("f8"))},
@@ -96,6 +102,8 @@ for f, n, engine in cases:
     dump(key.replace(".", "_").replace(":", "_") + "_nc4", nc.astype(vals.dtype))
     stats[key] = dict(xarray=xs, numpy=figures(vals), netcdf4=figures(nc), dtype=vals.dtype.name, shape=list(vals.shape),
                       nc4_count=int(np.ma.count(m)))
+with netCDF4.Dataset(f"{OUT}/cf.nc") as d:
+    stats["step_shape"] = list(d["step"].shape)
 with open(f"{OUT}/stats.json", "w") as fh:
     json.dump(stats, fh)
 "#;
@@ -297,8 +305,9 @@ fn decoding_stays_lazy() {
         .iter()
         .zip(want.iter())
         .all(|(a, b)| a.to_bits() == b.to_bits()));
-    // `part`: 3 stored chunks along time (12 of 24 steps), times 2 x 2 in space, each read
-    // once; the 12 chunks past the stored extent are never asked of the file.
+    // `part`: 12 of 24 steps stored in chunks of 5 steps: 3 chunks along time (the last one
+    // partly past the extent), times 2 x 2 in space, each read once; the 8 chunks past the
+    // stored extent are never asked of the file.
     let part = Arc::new(
         CfSource::open_with(fx.path("cf.nc"), "/part", &Hdf5Options::default(), false).unwrap(),
     );
@@ -335,6 +344,13 @@ fn dimensions_and_coordinates() {
     assert_eq!(lat.units.as_deref(), Some("degrees_north"));
     let time = v.coordinates.iter().find(|c| c.name == "time").unwrap();
     assert_eq!((time.length, time.range), (24, Some((0.5, 23.5))));
+    // A coordinate variable written for fewer steps than its unlimited dimension has.
+    let step = vastarray::open(&spec(fx, "cf.nc", "step")).unwrap();
+    let want: Vec<usize> = serde_json::from_value(stats_json(fx)["step_shape"].clone()).unwrap();
+    assert_eq!(
+        (step.shape(), want.as_slice()),
+        (&[6usize][..], &[6usize][..])
+    );
     // xarray's dimensions without coordinates (h5netcdf) are named but hold no values.
     let t = CfSource::open_with(fx.path("xr_h5.nc"), "/t", &Hdf5Options::default(), false).unwrap();
     let v = t.variable_with_coordinates();
@@ -373,6 +389,19 @@ with h5py.File(os.path.join(OUT, 'p.h5'), 'w') as f:
     assert_eq!(p.dtype(), DType::I32);
     let v = p.ndarray().unwrap().into_typed::<i32>().unwrap();
     assert_eq!(v.iter().copied().collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
+}
+
+/// A netCDF-3 file is named as such, not as a broken HDF5 file.
+#[test]
+fn netcdf3_is_refused_by_name() {
+    let fx = fixture();
+    match vastarray::open(&spec(fx, "classic.nc", "v")) {
+        Err(vastarray::Error::File { message, .. }) => {
+            assert!(message.contains("netCDF-3"), "{message}")
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("a netCDF-3 file opened"),
+    }
 }
 
 /// `vastarray stats` and `info` through the command.

@@ -467,6 +467,17 @@ impl CfSource {
                 _ => n,
             })
             .collect();
+        let elements = shape
+            .iter()
+            .try_fold(stored.size() as u64, |acc, &n| acc.checked_mul(n as u64));
+        if elements.is_none() {
+            return Err(Error::file(
+                path,
+                format!(
+                    "dataset {dataset}: its dimensions give it the shape {shape:?}, which holds more than 2^64 bytes"
+                ),
+            ));
+        }
         let grid = ChunkGrid::new(shape, inner.chunk_shape().to_vec());
         let fill = dataset_fill_value(&ds, stored).map_err(|e| {
             Error::file(
@@ -646,5 +657,124 @@ impl ChunkSource for CfSource {
                 if self.decoding.is_some() { "cf" } else { "raw" }
             )
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::IxDyn;
+
+    fn attrs(list: &[(&str, AttrValue)]) -> BTreeMap<String, AttrValue> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
+    fn f(v: &[f64]) -> AttrValue {
+        AttrValue::Float(v.to_vec())
+    }
+
+    /// xarray's `_choose_float_dtype`, case by case.
+    #[test]
+    fn result_types_follow_xarray() {
+        let f32_attrs = |_: &str| true;
+        let f64_attrs = |_: &str| false;
+        let packed = attrs(&[("scale_factor", f(&[0.01])), ("add_offset", f(&[273.15]))]);
+        let scale = attrs(&[("scale_factor", f(&[0.5]))]);
+        let offset = attrs(&[("add_offset", f(&[1.0]))]);
+        let fill = attrs(&[("_FillValue", AttrValue::Int(vec![-1]))]);
+        let cases: [(
+            DType,
+            &BTreeMap<String, AttrValue>,
+            &dyn Fn(&str) -> bool,
+            DType,
+        ); 9] = [
+            (DType::I16, &packed, &f32_attrs, DType::F32),
+            (DType::I16, &packed, &f64_attrs, DType::F64),
+            (DType::I32, &packed, &f32_attrs, DType::F64),
+            (DType::U8, &scale, &f32_attrs, DType::F32),
+            (DType::I8, &offset, &f32_attrs, DType::F64),
+            (DType::I16, &fill, &f32_attrs, DType::F32),
+            (DType::I32, &fill, &f32_attrs, DType::F64),
+            (DType::F32, &fill, &f32_attrs, DType::F32),
+            (DType::F64, &fill, &f32_attrs, DType::F64),
+        ];
+        for (stored, a, is32, want) in cases {
+            let d = CfDecoding::from_attributes(stored, a, is32).unwrap();
+            assert_eq!(d.output_dtype(), want, "{stored} {a:?}");
+        }
+        assert!(CfDecoding::from_attributes(DType::F32, &attrs(&[]), &f32_attrs).is_none());
+        assert!(CfDecoding::from_attributes(DType::Bool, &fill, &f32_attrs).is_none());
+    }
+
+    /// Masking and unpacking against a hand-written loop, through both paths (in place and
+    /// converting), with more markers than are held inline.
+    #[test]
+    fn decode_matches_a_loop() {
+        let a = attrs(&[
+            ("_FillValue", f(&[-9999.0])),
+            ("missing_value", f(&[-1.0, -2.0, -3.0, -4.0, -5.0])),
+            ("valid_range", f(&[-100.0, 100.0])),
+        ]);
+        let values = [
+            -9999.0,
+            -1.0,
+            -5.0,
+            -6.0,
+            0.0,
+            -0.0,
+            100.0,
+            101.0,
+            -101.0,
+            f64::NAN,
+        ];
+        let want = |x: f64| {
+            let masked = [-9999.0, -1.0, -2.0, -3.0, -4.0, -5.0].contains(&x)
+                || !(-100.0..=100.0).contains(&x);
+            if masked || x.is_nan() {
+                f64::NAN
+            } else {
+                x
+            }
+        };
+        let d = CfDecoding::from_attributes(DType::F64, &a, &|_| false).unwrap();
+        let data = NdData::F64(ArrayD::from_shape_vec(IxDyn(&[10]), values.to_vec()).unwrap());
+        let NdData::F64(out) = d.decode(data) else {
+            panic!("type")
+        };
+        for (x, y) in values.iter().zip(out.iter()) {
+            assert_eq!(want(*x).to_bits(), y.to_bits(), "{x}");
+        }
+        // int16 packed with float32 attributes: float32 arithmetic, as xarray.
+        let p = attrs(&[
+            ("scale_factor", f(&[0.01f32 as f64])),
+            ("add_offset", f(&[273.15f32 as f64])),
+            ("_FillValue", AttrValue::Int(vec![-32767])),
+        ]);
+        let d = CfDecoding::from_attributes(DType::I16, &p, &|_| true).unwrap();
+        let stored: Vec<i16> = vec![-32767, -32768, 0, 1, 2500, 32767];
+        let data = NdData::I16(ArrayD::from_shape_vec(IxDyn(&[2, 3]), stored.clone()).unwrap());
+        let NdData::F32(out) = d.decode(data) else {
+            panic!("type")
+        };
+        assert_eq!(out.shape(), &[2, 3]);
+        for (s, y) in stored.iter().zip(out.iter()) {
+            let want = if *s == -32767 {
+                f32::NAN
+            } else {
+                f32::from(*s) * 0.01f32 + 273.15f32
+            };
+            assert_eq!(want.to_bits(), y.to_bits(), "{s}");
+        }
+        // No packing: -0.0 stays -0.0 (nothing is added to it).
+        let m = attrs(&[("missing_value", f(&[7.0]))]);
+        let d = CfDecoding::from_attributes(DType::F32, &m, &|_| true).unwrap();
+        let NdData::F32(out) = d.decode(NdData::F32(
+            ArrayD::from_shape_vec(IxDyn(&[2]), vec![-0.0f32, 7.0]).unwrap(),
+        )) else {
+            panic!("type")
+        };
+        assert!(out[0].is_sign_negative() && out[0] == 0.0 && out[1].is_nan());
     }
 }

@@ -44,6 +44,10 @@ pub struct Dimension {
 /// [`netcdf_lengths`] for the netCDF rule).
 pub(super) fn dimensions_of(file: &hdf5::File, ds: &hdf5::Dataset) -> Vec<Option<Dimension>> {
     let ndim = ds.ndim();
+    if ndim == 1 && is_scale(ds) {
+        // A coordinate variable is its own dimension.
+        return vec![dimension_of_scale(ds)];
+    }
     let refs = dimension_refs(ds);
     let Some(refs) = refs.filter(|r| r.len() == ndim) else {
         return vec![None; ndim];
@@ -100,11 +104,27 @@ fn referenced_path(file: &hdf5::File, r: ObjectReference1) -> Option<String> {
     }
 }
 
+/// True when `ds` is marked as a dimension scale (`CLASS = "DIMENSION_SCALE"`).
+fn is_scale(ds: &hdf5::Dataset) -> bool {
+    ds.attr_names()
+        .is_ok_and(|names| names.iter().any(|n| n == "CLASS"))
+        && ds
+            .attr("CLASS")
+            .ok()
+            .and_then(|a| super::attrs::read_attribute(&a).ok())
+            .is_some_and(|v| v.as_str() == Some("DIMENSION_SCALE"))
+}
+
 /// The dimension a reference to a scale dataset describes.
 fn scale_dimension(file: &hdf5::File, r: ObjectReference1) -> Option<Dimension> {
     let ReferencedObject::Dataset(scale) = r.dereference(file).ok()? else {
         return None;
     };
+    dimension_of_scale(&scale)
+}
+
+/// The dimension a scale dataset describes.
+fn dimension_of_scale(scale: &hdf5::Dataset) -> Option<Dimension> {
     let scale_path = scale.name();
     let name = scale_path
         .rsplit('/')
