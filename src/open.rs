@@ -252,7 +252,7 @@ pub enum SourceDetails {
         /// Bytes the dataset's data takes in the file.
         stored_bytes: Option<u64>,
         /// Dimensions, coordinate ranges, units, long name and the CF decoding applied.
-        variable: NetcdfVariable,
+        variable: Box<NetcdfVariable>,
     },
     /// A Caterva2 dataset.
     Caterva2 {
@@ -343,7 +343,7 @@ pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
             let details = SourceDetails::Hdf5 {
                 info: src.hdf5().info().clone(),
                 stored_bytes,
-                variable: src.variable_with_coordinates(),
+                variable: Box::new(src.variable_with_coordinates()),
             };
             (Arc::new(src), details)
         }

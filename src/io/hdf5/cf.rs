@@ -533,16 +533,16 @@ impl CfSource {
                 continue;
             };
             let len = c.shape().first().copied().unwrap_or(0);
-            let parts = if c.shape().len() != 1 || len == 0 {
+            let parts: Vec<(usize, usize)> = if c.shape().len() != 1 || len == 0 {
                 vec![]
             } else if len <= MAX_COORDINATE_READ {
-                vec![0..len]
+                vec![(0, len)]
             } else {
-                vec![0..1, len - 1..len]
+                vec![(0, 1), (len - 1, len)]
             };
             let range = parts
                 .into_iter()
-                .filter_map(|r| c.read_region(&[r]).ok())
+                .filter_map(|(a, b)| c.read_region(std::slice::from_ref(&(a..b))).ok())
                 .flat_map(|data| data.to_f64().into_iter())
                 .filter(|x| !x.is_nan())
                 .fold(None, |acc: Option<(f64, f64)>, x| {
@@ -677,6 +677,7 @@ mod tests {
 
     /// xarray's `_choose_float_dtype`, case by case.
     #[test]
+    #[allow(clippy::type_complexity)]
     fn result_types_follow_xarray() {
         let f32_attrs = |_: &str| true;
         let f64_attrs = |_: &str| false;

@@ -64,7 +64,7 @@ pub(super) fn netcdf_lengths(file: &hdf5::File, dims: &mut [Option<Dimension>]) 
         return;
     }
     let mut visited = 0usize;
-    visit_datasets(file, file, 0, &mut visited, &mut |ds| {
+    visit_datasets(file, 0, &mut visited, &mut |ds| {
         let Some(refs) = dimension_refs(ds) else {
             return;
         };
@@ -152,7 +152,6 @@ fn dimension_of_scale(scale: &hdf5::Dataset) -> Option<Dimension> {
 /// Calls `f` on every dataset under `group`, groups followed to [`MAX_DEPTH`], at most
 /// [`MAX_VISITED`] datasets.
 fn visit_datasets(
-    file: &hdf5::File,
     group: &hdf5::Group,
     depth: usize,
     visited: &mut usize,
@@ -174,7 +173,7 @@ fn visit_datasets(
             }
             Ok(hdf5::LocationType::Group) if depth < MAX_DEPTH => {
                 if let Ok(g) = group.group(&name) {
-                    visit_datasets(file, &g, depth + 1, visited, f);
+                    visit_datasets(&g, depth + 1, visited, f);
                 }
             }
             _ => {}
