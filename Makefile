@@ -3,7 +3,7 @@
 # interoperability tests) and are safe to run twice.
 
 APT_PACKAGES := build-essential pkg-config cmake libclang1-14 libclang-common-14-dev libhdf5-dev
-PYTHON_PACKAGES := numpy h5py blosc2 "caterva2[server]" dask xarray netCDF4 zarr tensorstore pillow mercantile
+PYTHON_PACKAGES := numpy h5py blosc2 "caterva2[server]" dask xarray netCDF4 h5netcdf zarr tensorstore pillow mercantile
 VENV := .venv
 PY := $(VENV)/bin/python
 # The interoperability tests find Python here.

@@ -2,8 +2,9 @@
 //!
 //! - `FILE.npy`: a `.npy` file, read region by region ([`crate::io::npy::NpySource`]);
 //! - `FILE.b2nd`: a Blosc2 n-dimensional array file ([`crate::io::b2nd::B2ndSource`]);
-//! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5` and netCDF-4 `.nc`): an HDF5 dataset
-//!   ([`Hdf5Source`]);
+//! - `FILE.h5:/group/dataset` (also `.hdf5`, `.he5` and netCDF-4 `.nc`, `.nc4`; the leading
+//!   `/` may be left out, as in `era.nc:tas`): an HDF5 dataset, CF-decoded and with netCDF's
+//!   length for unlimited dimensions ([`CfSource`]; [`OpenOptions::raw`] keeps stored values);
 //! - `c2+http://HOST:PORT/@ROOT/PATH` (or `c2+https`): a dataset on a Caterva2 server
 //!   ([`Caterva2Source`]), optionally behind a persistent cache file ([`OpenOptions::cache`]);
 //! - `PATH.zarr` or `PATH.zarr:/group/array` (a directory holding `zarr.json`, `.zarray` or
@@ -24,7 +25,7 @@ use crate::io::b2nd::{B2ndFile, B2ndSource};
 #[cfg(feature = "caterva2")]
 use crate::io::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source, Credentials};
 #[cfg(feature = "hdf5")]
-use crate::io::hdf5::{Hdf5DatasetInfo, Hdf5Options, Hdf5Source};
+use crate::io::hdf5::{CfSource, Hdf5DatasetInfo, Hdf5Options, NetcdfVariable};
 use crate::io::npy::{NpyHeader, NpySource};
 #[cfg(feature = "caterva2")]
 use crate::proxy::Proxy;
@@ -69,6 +70,9 @@ pub struct OpenOptions {
     /// Read an HDF5 dataset a vastarray store did not finish (its unwritten chunks read as the
     /// fill value).
     pub allow_incomplete: bool,
+    /// HDF5 / netCDF-4 datasets: the stored values, not CF-decoded (no masking of
+    /// `_FillValue`, `missing_value` and the valid range, no `scale_factor`/`add_offset`).
+    pub raw: bool,
     /// A login for a Caterva2 server (none: public roots only).
     #[cfg(feature = "caterva2")]
     pub credentials: Option<Credentials>,
@@ -124,7 +128,7 @@ pub fn split_zarr(text: &str) -> Option<(String, String)> {
 }
 
 /// Extensions of HDF5 files (netCDF-4 files are HDF5 files).
-const HDF5_EXTENSIONS: [&str; 4] = [".h5", ".hdf5", ".he5", ".nc"];
+const HDF5_EXTENSIONS: [&str; 5] = [".h5", ".hdf5", ".he5", ".nc", ".nc4"];
 
 const KINDS: &str =
     "FILE.npy, FILE.b2nd, FILE.h5:/group/dataset (.hdf5, .nc), DIR.zarr[:/group/array] (also http://HOST:PORT/PATH.zarr) or c2+http://HOST:PORT/ROOT/PATH.b2nd";
@@ -247,6 +251,8 @@ pub enum SourceDetails {
         info: Hdf5DatasetInfo,
         /// Bytes the dataset's data takes in the file.
         stored_bytes: Option<u64>,
+        /// Dimensions, coordinate ranges, units, long name and the CF decoding applied.
+        variable: Box<NetcdfVariable>,
     },
     /// A Caterva2 dataset.
     Caterva2 {
@@ -329,14 +335,15 @@ pub fn open_spec(spec: &SourceSpec, options: &OpenOptions) -> Result<Opened> {
                 allow_incomplete: options.allow_incomplete,
                 ..Hdf5Options::default()
             };
-            let src = Hdf5Source::open_with(file, dataset, &h5)?;
+            let src = CfSource::open_with(file, dataset, &h5, options.raw)?;
             let stored_bytes = hdf5::File::open(file)
                 .and_then(|f| f.dataset(dataset))
                 .map(|d| d.storage_size())
                 .ok();
             let details = SourceDetails::Hdf5 {
-                info: src.info().clone(),
+                info: src.hdf5().info().clone(),
                 stored_bytes,
+                variable: Box::new(src.variable_with_coordinates()),
             };
             (Arc::new(src), details)
         }

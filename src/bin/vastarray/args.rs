@@ -44,6 +44,11 @@ pub struct GlobalArgs {
     /// chunks it did not write read as the fill value.
     #[arg(long, global = true)]
     pub allow_incomplete: bool,
+    /// HDF5 / netCDF-4 sources: the stored values, without CF decoding (by default
+    /// _FillValue, missing_value and values outside valid_range are missing (NaN), and
+    /// scale_factor / add_offset unpack).
+    #[arg(long, global = true)]
+    pub raw: bool,
 }
 
 /// The commands.

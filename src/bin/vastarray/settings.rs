@@ -1,5 +1,5 @@
 //! The options every subcommand takes (`--budget`, `--threads`, `--explain`, `--quiet`,
-//! `--timeout`, `--allow-incomplete`), the evaluation and HTTP configurations they make, and
+//! `--timeout`, `--allow-incomplete`, `--raw`), the evaluation and HTTP configurations they make, and
 //! progress bars on standard error.
 
 use super::args::GlobalArgs;
@@ -25,6 +25,8 @@ pub struct Settings {
     pub http: HttpConfig,
     /// Read HDF5 datasets marked incomplete (`--allow-incomplete`).
     pub allow_incomplete: bool,
+    /// Stored values of HDF5 / netCDF-4 sources, not CF-decoded (`--raw`).
+    pub raw: bool,
 }
 
 impl Settings {
@@ -44,6 +46,7 @@ impl Settings {
             budget_given: budget.is_some(),
             http: HttpConfig::default(),
             allow_incomplete: false,
+            raw: false,
         }
     }
 
@@ -54,6 +57,7 @@ impl Settings {
             s.http.deadline = t;
         }
         s.allow_incomplete = g.allow_incomplete;
+        s.raw = g.raw;
         s
     }
 

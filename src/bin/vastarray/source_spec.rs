@@ -76,6 +76,7 @@ pub fn open(
         cache: cache.map(Path::to_path_buf),
         http: settings.http.clone(),
         allow_incomplete: settings.allow_incomplete,
+        raw: settings.raw,
         credentials,
     };
     let opened = open_spec(spec, &options)?;
@@ -131,7 +132,11 @@ fn facts(details: &SourceDetails) -> serde_json::Map<String, Json> {
             f.insert("blocks".into(), json!(blocks));
             f.insert("stored_bytes".into(), json!(stored_bytes));
         }
-        SourceDetails::Hdf5 { info, stored_bytes } => {
+        SourceDetails::Hdf5 {
+            info,
+            stored_bytes,
+            variable,
+        } => {
             f.insert("format".into(), json!("hdf5"));
             f.insert("dataset".into(), json!(info.path));
             f.insert(
@@ -155,6 +160,7 @@ fn facts(details: &SourceDetails) -> serde_json::Map<String, Json> {
                 let names: Vec<&String> = info.attributes.keys().collect();
                 f.insert("attributes".into(), json!(names));
             }
+            netcdf_facts(&mut f, variable);
         }
         SourceDetails::Caterva2 {
             url,
@@ -210,6 +216,68 @@ fn facts(details: &SourceDetails) -> serde_json::Map<String, Json> {
         _ => {}
     }
     f
+}
+
+/// What netCDF and CF say about an HDF5 dataset: dimension names, coordinate ranges,
+/// `units`, `long_name`, the stored extent and type when they differ, and the decoding.
+fn netcdf_facts(f: &mut serde_json::Map<String, Json>, v: &vastarray::io::hdf5::NetcdfVariable) {
+    if v.dimensions.iter().any(Option::is_some) {
+        let names: Vec<Json> = v
+            .dimensions
+            .iter()
+            .map(|d| match d {
+                Some(d) => json!(d.name),
+                None => Json::Null,
+            })
+            .collect();
+        f.insert("dimensions".into(), json!(names));
+        let unlimited: Vec<&str> = v
+            .dimensions
+            .iter()
+            .flatten()
+            .filter(|d| d.unlimited)
+            .map(|d| d.name.as_str())
+            .collect();
+        if !unlimited.is_empty() {
+            f.insert("unlimited".into(), json!(unlimited));
+        }
+    }
+    if v.dimensions
+        .iter()
+        .zip(&v.stored_shape)
+        .any(|(d, &n)| d.as_ref().is_some_and(|d| d.unlimited && d.length > n))
+    {
+        f.insert("stored_shape".into(), json!(v.stored_shape));
+    }
+    if let Some(u) = &v.units {
+        f.insert("units".into(), json!(u));
+    }
+    if let Some(n) = &v.long_name {
+        f.insert("long_name".into(), json!(n));
+    }
+    if !v.coordinates.is_empty() {
+        let coords: serde_json::Map<String, Json> = v
+            .coordinates
+            .iter()
+            .map(|c| {
+                let mut o = serde_json::Map::new();
+                o.insert("length".into(), json!(c.length));
+                if let Some((lo, hi)) = c.range {
+                    o.insert("min".into(), json!(lo));
+                    o.insert("max".into(), json!(hi));
+                }
+                if let Some(u) = &c.units {
+                    o.insert("units".into(), json!(u));
+                }
+                (c.name.clone(), Json::Object(o))
+            })
+            .collect();
+        f.insert("coordinates".into(), Json::Object(coords));
+    }
+    if let Some(d) = &v.decoding {
+        f.insert("stored_dtype".into(), json!(d.stored_dtype().name()));
+        f.insert("cf_decoding".into(), json!(d.describe()));
+    }
 }
 
 /// The codec names inside a sharded array's shards.

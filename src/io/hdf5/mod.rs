@@ -10,13 +10,19 @@
 //!   get a chunk grid of contiguous slabs ([`auto_chunk_shape`]).
 //! - [`MissingValues`] turns fill values and `_FillValue`/`missing_value` markers into NaN
 //!   when [`Hdf5Options::missing_as_nan`] is set.
+//! - [`CfSource`] is a dataset as netCDF-4 and CF mean it: unlimited dimensions at netCDF's
+//!   length (`dims.rs`: dimension scales) and values decoded as xarray does ([`CfDecoding`]:
+//!   fill and missing values and the valid range become NaN, `scale_factor`/`add_offset`
+//!   unpack), per chunk as it is read; [`crate::open`] reads HDF5 datasets through it.
 //! - [`store_hdf5`] writes any array into a dataset in bounded memory (`sink.rs`), encoding
 //!   chunks with the same filters.
 //!
 //! Needs HDF5 >= 1.10.5 (for `H5Dget_chunk_info`).
 
 mod attrs;
+mod cf;
 mod chunk_index;
+mod dims;
 mod fd;
 mod fill;
 pub mod filters;
@@ -28,9 +34,11 @@ mod source;
 mod tree;
 
 pub use attrs::AttrValue;
+pub use cf::{CfDecoding, CfSource, CoordinateRange, NetcdfVariable, CF_ATTRIBUTES};
 pub use chunk_index::{
     ChunkEntry, ChunkIndex, ChunkLocation, ListMode, LIST_HARD_LIMIT, LIST_LIMIT,
 };
+pub use dims::Dimension;
 pub use fd::close_on_exec;
 pub use fill::MissingValues;
 pub use filters::PipelineFilter;

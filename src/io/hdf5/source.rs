@@ -165,6 +165,13 @@ pub(crate) fn open_h5_file(path: &Path) -> Result<hdf5::File> {
     // A named pipe would block the library's open until a writer comes: refused first.
     crate::source::path_check::check_path(path, "an HDF5 file", PathKind::File)?;
     let file = hdf5::File::open(path).map_err(|e| {
+        if is_netcdf3(path) {
+            return Error::file(
+                path,
+                "a netCDF-3 (classic or 64-bit offset) file, not netCDF-4: only netCDF-4 files \
+                 (HDF5 underneath) are read; convert it with `nccopy -k nc4 IN OUT`",
+            );
+        }
         Error::file(
             path,
             format!("cannot open as HDF5 (not an HDF5 file, or truncated or corrupt): {e}"),
@@ -172,6 +179,17 @@ pub(crate) fn open_h5_file(path: &Path) -> Result<hdf5::File> {
     })?;
     super::fd::close_on_exec(&file);
     Ok(file)
+}
+
+/// True when the file starts with a netCDF-3 signature (`CDF` and format 1, 2 or 5).
+fn is_netcdf3(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 4];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut head))
+        .is_ok()
+        && &head[..3] == b"CDF"
+        && matches!(head[3], 1 | 2 | 5)
 }
 
 /// Opens a dataset of an open file, with an error naming file and dataset.

@@ -1,4 +1,6 @@
-//! `vastarray info SOURCE [--json]`: shape, type, chunks, codec, logical and stored size.
+//! `vastarray info SOURCE [--json]`: shape, type, chunks, codec, logical and stored size; for
+//! netCDF-4 / HDF5 variables also dimension names, coordinate ranges, `units`, `long_name`
+//! and the CF decoding applied.
 
 use super::super::args::InfoArgs;
 use super::super::error::CliError;
@@ -84,6 +86,13 @@ pub fn run(args: &InfoArgs, settings: &Settings) -> Result<(), CliError> {
             Json::Number(n) if k.ends_with("bytes") => {
                 n.as_u64().map(human).unwrap_or_else(|| n.to_string())
             }
+            Json::Object(coords) if k == "coordinates" => {
+                line(k, String::new())?;
+                for (name, c) in coords {
+                    line(&format!("  {name}"), coordinate_text(c))?;
+                }
+                continue;
+            }
             other => other.to_string(),
         };
         line(k, text)?;
@@ -92,6 +101,19 @@ pub fn run(args: &InfoArgs, settings: &Settings) -> Result<(), CliError> {
         line("ratio", format!("{r:.2}"))?;
     }
     Ok(())
+}
+
+/// One coordinate variable in words: `10 .. 30 degrees_north (3 values)`.
+fn coordinate_text(c: &Json) -> String {
+    let range = match (c["min"].as_f64(), c["max"].as_f64()) {
+        (Some(lo), Some(hi)) => format!("{lo} .. {hi}"),
+        _ => "no values".into(),
+    };
+    let units = c["units"]
+        .as_str()
+        .map(|u| format!(" {u}"))
+        .unwrap_or_default();
+    format!("{range}{units} ({} values)", c["length"])
 }
 
 /// What is printed for a count that does not fit in 64 bits.

@@ -1,6 +1,8 @@
 //! `vastarray stats SOURCE [--select SEL] [--ddof N] [--skipna] [--json]`: count, mean, std,
 //! var, min, max and NaN count, all from one streaming pass (the reductions are evaluated
-//! together, so they share every chunk read).
+//! together, so they share every chunk read). For a CF-decoded source (netCDF-4 / HDF5 with
+//! `_FillValue`, `missing_value`, a valid range) the masked values are NaN and are also
+//! reported as `missing`.
 
 use super::super::args::StatsArgs;
 use super::super::error::CliError;
@@ -18,7 +20,7 @@ pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
             args.ddof
         )));
     }
-    let (a, _) = open_selected(
+    let (a, opened) = open_selected(
         &args.source,
         args.select.as_deref(),
         args.cache.as_deref(),
@@ -84,6 +86,12 @@ pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
     let nan_count = size - non_nan;
     let count = if args.skipna { non_nan } else { size };
     let names = ["mean", "std", "var", "min", "max"];
+    let cf_decoded = opened.facts.contains_key("cf_decoding");
+    if cf_decoded && nan_count > 0 && !args.skipna {
+        settings.note(&format!(
+            "note: {nan_count} values are missing (CF fill, missing or out-of-range values, NaN); --skipna leaves them out"
+        ));
+    }
     if args.json {
         let mut out = format!(
             "{{\"source\": {}, \"shape\": {}, \"dtype\": \"{}\", \"count\": {count}",
@@ -93,6 +101,9 @@ pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
         );
         for (name, v) in names.iter().zip(&r[1..]) {
             out.push_str(&format!(", \"{name}\": {}", scalar_json(v)));
+        }
+        if cf_decoded {
+            out.push_str(&format!(", \"missing\": {nan_count}"));
         }
         out.push_str(&format!(
             ", \"nan_count\": {nan_count}, \"ddof\": {}, \"skipna\": {}}}",
@@ -109,6 +120,9 @@ pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
     line("count", count.to_string())?;
     for (name, v) in names.iter().zip(&r[1..]) {
         line(name, scalar_text(v))?;
+    }
+    if cf_decoded {
+        line("missing", nan_count.to_string())?;
     }
     line("nan_count", nan_count.to_string())?;
     Ok(())
