@@ -448,28 +448,6 @@ fn padded_chunk_bytes(data: &NdData, rel: &[Range<usize>], chunk_shape: &[usize]
             full.slice_mut(dst.as_slice()).assign(&part);
             full
         };
-        le_bytes(&T::wrap(full))
+        crate::data::nd_to_bytes(&T::wrap(full))
     })
-}
-
-/// Elements as little-endian bytes in C order (booleans as one byte).
-fn le_bytes(data: &NdData) -> Vec<u8> {
-    macro_rules! bytes {
-        ($a:expr) => {
-            $a.iter().flat_map(|v| v.to_le_bytes()).collect()
-        };
-    }
-    match data {
-        NdData::Bool(a) => a.iter().map(|&b| u8::from(b)).collect(),
-        NdData::I8(a) => bytes!(a),
-        NdData::I16(a) => bytes!(a),
-        NdData::I32(a) => bytes!(a),
-        NdData::I64(a) => bytes!(a),
-        NdData::U8(a) => a.iter().copied().collect(),
-        NdData::U16(a) => bytes!(a),
-        NdData::U32(a) => bytes!(a),
-        NdData::U64(a) => bytes!(a),
-        NdData::F32(a) => bytes!(a),
-        NdData::F64(a) => bytes!(a),
-    }
 }
