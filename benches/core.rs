@@ -10,6 +10,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use rayon::prelude::*;
 use std::hint::black_box;
+use vastarray::Axes;
 use vastarray::{evaluate, ChunkSource, DType, DynArray, EvalConfig, GeneratedSource, NdData};
 
 const SHAPE: [usize; 3] = [512, 1024, 1024];
@@ -42,10 +43,7 @@ fn stream_mean_std(c: &mut Criterion) {
         (SHAPE.iter().product::<usize>() * 4) as u64,
     ));
     let a = DynArray::from_source(source());
-    let (m, s) = (
-        a.mean(None::<usize>).unwrap(),
-        a.std(None::<usize>, 0.0).unwrap(),
-    );
+    let (m, s) = (a.mean(None::<usize>).unwrap(), a.std(Axes::All).unwrap());
     let cfg = EvalConfig::with_budget(256 << 20);
     g.bench_function("vastarray", |b| {
         b.iter(|| black_box(evaluate(&[&m, &s], &cfg).unwrap()))

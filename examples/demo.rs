@@ -78,7 +78,7 @@ fn main() -> vastarray::Result<()> {
     })?
     .with_name("generated (2048, 1024, 1024) f32");
     let a = DynArray::from_source(src);
-    let (mean, std) = (a.mean(Axes::All)?, a.std(Axes::All, 0.0)?);
+    let (mean, std) = (a.mean(Axes::All)?, a.std(Axes::All)?);
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("   {bar:40} {pos}/{len} chunks {elapsed}").expect("template"),

@@ -25,7 +25,7 @@ fn main() -> vastarray::Result<()> {
     if let Some(n) = flag("--threads") {
         cfg = cfg.threads(n);
     }
-    let (m, s) = (a.mean(Axes::All)?, a.std(Axes::All, 0.0)?);
+    let (m, s) = (a.mean(Axes::All)?, a.std(Axes::All)?);
     let t = Instant::now();
     let r = evaluate(&[&m, &s], &cfg)?;
     let secs = t.elapsed().as_secs_f64();

@@ -14,7 +14,7 @@ use crate::plan::Plan;
 /// ```
 /// use vastarray::{evaluate, Axes, DynArray, EvalConfig, GeneratedSource};
 /// let a = DynArray::from_source(GeneratedSource::from_index_fn(&[100, 50], &[10, 50], |ix| ix[0] as f64).unwrap());
-/// let (m, s) = (a.mean(Axes::All).unwrap(), a.std(Axes::All, 0.0).unwrap());
+/// let (m, s) = (a.mean(Axes::All).unwrap(), a.std(Axes::All).unwrap());
 /// let r = evaluate(&[&m, &s], &EvalConfig::default()).unwrap();
 /// assert_eq!(r[0].clone().into_typed::<f64>().unwrap()[[]], 49.5);
 /// ```

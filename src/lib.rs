@@ -45,7 +45,9 @@ pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 pub use evaluate::evaluate;
 pub use exec::ReduceState;
-pub use graph::{Array, Axes, BinaryOp, DynArray, Operand, ReduceOp, ReduceOptions, UnaryOp};
+pub use graph::{
+    Array, Axes, AxisArg, BinaryOp, DynArray, Operand, Over, ReduceOp, ReduceOptions, UnaryOp,
+};
 #[cfg(feature = "b2nd")]
 pub use io::b2nd::{store_b2nd, B2ndOptions, B2ndSource};
 #[cfg(feature = "caterva2")]

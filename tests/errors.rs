@@ -2,6 +2,7 @@
 //! only data can reveal), never a panic.
 
 use ndarray::{ArrayD, IxDyn};
+use vastarray::Over;
 use vastarray::{
     Array, ChunkSource, DType, DynArray, Error, EvalConfig, GeneratedSource, NdData, SliceArg,
 };
@@ -94,8 +95,14 @@ fn bad_types_and_options() {
         Array::<f32>::from_dyn(x.clone()),
         Err(Error::DType(_))
     ));
-    assert!(matches!(x.var(0usize, -1.0), Err(Error::Invalid(_))));
-    assert!(matches!(x.nanmean(0usize, 1.5), Err(Error::Invalid(_))));
+    assert!(matches!(
+        x.var(Over::axes(0usize).ddof(-1.0)),
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        x.nanmean(Over::axes(0usize).mdtol(1.5)),
+        Err(Error::Invalid(_))
+    ));
     assert!(matches!(x.gt(0).unwrap().neg(), Err(Error::DType(_))));
     let u8s = DynArray::from_ndarray(ArrayD::from_elem(IxDyn(&[2]), 1u8), &[1]).unwrap();
     assert!(
@@ -203,4 +210,38 @@ fn plans_that_cannot_fit_are_refused_before_reading() {
         .plan(&EvalConfig::default())
         .unwrap();
     assert!(matches!(p.run_partition(3, 3), Err(Error::Invalid(_))));
+}
+
+#[test]
+fn errors_keep_their_cause_and_name_their_kind_once() {
+    // A missing file: the I/O error is the source (its kind readable), its text in the message.
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("absent.npy");
+    let e = vastarray::open(missing.to_str().unwrap()).unwrap_err();
+    let io = std::error::Error::source(&e)
+        .and_then(|c| c.downcast_ref::<std::io::Error>())
+        .unwrap_or_else(|| panic!("no I/O cause in {e:?}"));
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    let text = e.to_string();
+    assert!(
+        text.contains("absent.npy") && text.ends_with(&io.to_string()),
+        "{text}"
+    );
+
+    // A zero step in an ndarray-style slice: "index error" once, with the axis.
+    let x = a(&[3, 4]);
+    let e = x
+        .select(&[
+            SliceArg::full(),
+            SliceArg::NdSlice {
+                start: 0,
+                end: None,
+                step: 0,
+            },
+        ])
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, Error::Index(_)), "{text}");
+    assert_eq!(text.matches("index error").count(), 1, "{text}");
+    assert!(text.contains("axis 1"), "{text}");
 }

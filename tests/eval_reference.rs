@@ -3,6 +3,7 @@
 
 use ndarray::{s, Array, ArrayD, Axis, Dimension, IxDyn};
 use vastarray::{evaluate, DynArray, EvalConfig, ReduceOp, ReduceOptions, SliceArg};
+use vastarray::{Axes, Over};
 
 fn arr(shape: &[usize], f: impl Fn(&[usize]) -> f64) -> ArrayD<f64> {
     ArrayD::from_shape_fn(IxDyn(shape), |ix| f(ix.slice()))
@@ -150,7 +151,11 @@ fn reductions_over_axes_match_loops() {
             sumsq = sumsq.sum_axis(Axis(ax));
         }
         let var = (&sumsq - &(&sum * &sum) / n as f64) / (n as f64 - 1.0);
-        close(&get(&l.var(axes.clone(), 1.0).unwrap()), &var, 1e-10);
+        close(
+            &get(&l.var(Over::axes(axes.clone()).ddof(1.0)).unwrap()),
+            &var,
+            1e-10,
+        );
         let mut mx = a.clone();
         for &ax in axes.iter().rev() {
             mx = mx.map_axis(Axis(ax), |v| {
@@ -187,7 +192,7 @@ fn nan_reductions_and_mdtol() {
         }
     });
     let l = lazy(&a, &[3, 2]);
-    let nanmean = get(&l.nanmean(0, 1.0).unwrap());
+    let nanmean = get(&l.nanmean(0).unwrap());
     let mean = get(&l.mean(0).unwrap());
     let count = l
         .count(0)
@@ -204,7 +209,7 @@ fn nan_reductions_and_mdtol() {
         assert!(mean[[j]].is_nan(), "mean of a column with NaN is NaN");
     }
     // mdtol 0.3: columns with more than 30% NaN give NaN.
-    let strict = get(&l.nanmean(0, 0.3).unwrap());
+    let strict = get(&l.nanmean(Over::axes(0).mdtol(0.3)).unwrap());
     for j in 0..5 {
         let nans = (0..4).filter(|&i| a[[i, j]].is_nan()).count();
         assert_eq!(strict[[j]].is_nan(), nans as f64 / 4.0 > 0.3, "column {j}");
@@ -274,10 +279,7 @@ fn mosaics_transpose_stack_and_shared_passes() {
     let st = DynArray::stack(&[tiles[0].clone(), tiles[0].clone().mul(2.0).unwrap()], 1).unwrap();
     let want_st = ndarray::stack(Axis(1), &[t[0].view(), (&t[0] * 2.0).view()]).unwrap();
     close(&get(&st), &want_st, 0.0);
-    let (mean, std) = (
-        m.mean(None::<usize>).unwrap(),
-        m.std(None::<usize>, 0.0).unwrap(),
-    );
+    let (mean, std) = (m.mean(None::<usize>).unwrap(), m.std(Axes::All).unwrap());
     let r = evaluate(&[&mean, &std], &EvalConfig::default()).unwrap();
     let n = want.len() as f64;
     let mu = want.sum() / n;
@@ -293,7 +295,7 @@ fn dependent_expression_centres_and_scales() {
     let z = l
         .sub(l.mean(0).unwrap())
         .unwrap()
-        .div(l.std(0, 0.0).unwrap())
+        .div(l.std(0).unwrap())
         .unwrap();
     let mu = a.mean_axis(Axis(0)).unwrap();
     let sd = a.std_axis(Axis(0), 0.0);

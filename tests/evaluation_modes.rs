@@ -1,6 +1,7 @@
 //! Streaming, partitions, typed arrays, explain and dot.
 
 use ndarray::{ArrayD, Axis, IxDyn};
+use vastarray::Axes;
 use vastarray::{Array, DynArray, EvalConfig, Plan};
 
 fn data() -> ArrayD<f64> {
@@ -39,7 +40,7 @@ fn streaming_yields_blocks_that_tile_the_result() {
 fn partitions_merge_into_the_full_result() {
     let a = DynArray::from_ndarray(data(), &[3, 7]).unwrap();
     let m = a.mean(0usize).unwrap();
-    let s = a.var(None::<usize>, 1.0).unwrap();
+    let s = a.var(Axes::All.ddof(1.0)).unwrap();
     let cfg = EvalConfig::default();
     let plan = Plan::new(&[&m, &s], &cfg).unwrap();
     // Each partition's state travels as JSON, as it would between machines.

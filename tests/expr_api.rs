@@ -219,3 +219,109 @@ fn operators_on_arrays_and_scalars_match_ndarray() {
     assert_eq!(s, want);
     assert_eq!((-&t).unwrap().ndarray().unwrap(), x.mapv(|v| -v));
 }
+
+#[test]
+fn negative_axes_count_from_the_end_everywhere() {
+    let (x, xd) = floats(4, 6);
+    // concatenate and stack along the last axis, as numpy's axis=-1.
+    let c = DynArray::concatenate(&[xd.clone(), xd.clone()], -1).unwrap();
+    let want = ndarray::concatenate(Axis(1), &[x.view(), x.view()]).unwrap();
+    assert_eq!(f32s(&c), want);
+    let st = DynArray::stack(&[xd.clone(), xd.clone(), xd.clone()], -1).unwrap();
+    let want = ndarray::stack(Axis(2), &[x.view(), x.view(), x.view()]).unwrap();
+    assert_eq!(f32s(&st), want);
+    // insert_axis(-1) appends, as np.expand_dims(x, -1).
+    let e = xd.insert_axis(-1).unwrap();
+    assert_eq!(f32s(&e), x.clone().insert_axis(Axis(2)));
+    assert_eq!(xd.insert_axis(-3).unwrap().shape(), &[1, 4, 6]);
+    assert!(matches!(xd.insert_axis(-4), Err(Error::Axis(_))));
+    // permute with negative axes, as np.transpose(x, (-1, 0)).
+    let p = xd.permute(&[-1, 0]).unwrap();
+    assert_eq!(f32s(&p), x.t().to_owned());
+    assert!(matches!(xd.permute(&[-1, 1]), Err(Error::Axis(_))));
+    assert!(matches!(
+        DynArray::concatenate(std::slice::from_ref(&xd), -3),
+        Err(Error::Axis(_))
+    ));
+}
+
+#[test]
+fn keepdims_ddof_and_mdtol_are_options_of_the_plain_calls() {
+    use vastarray::{Axes, Over};
+    let (x, xd) = floats(5, 4);
+    let x64 = x.mapv(|v| v as f64);
+    let get = |d: DynArray| d.ndarray().unwrap().into_typed::<f32>().unwrap();
+    // mean over the last axis, keepdims: shape (5, 1), equal to ndarray's mean_axis.
+    let m = get(xd.mean(Over::axes(-1).keepdims()).unwrap());
+    assert_eq!(m.shape(), &[5, 1]);
+    let want = x64.mean_axis(Axis(1)).unwrap().insert_axis(Axis(1));
+    for (g, w) in m.iter().zip(&want) {
+        assert!((*g as f64 - w).abs() < 1e-5, "{g} vs {w}");
+    }
+    // std with ddof 1 over axis 0, against a hand-written loop.
+    let s = get(xd.std(Over::axes(0).ddof(1.0)).unwrap());
+    for c in 0..4 {
+        let col: Vec<f64> = (0..5).map(|r| x64[[r, c]]).collect();
+        let mean = col.iter().sum::<f64>() / 5.0;
+        let var = col.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / 4.0;
+        assert!((s[[c]] as f64 - var.sqrt()).abs() < 1e-5, "column {c}");
+    }
+    // Every axis, kept: shape (1, 1); plain calls default to ddof 0.
+    let all = get(xd.sum(Axes::All.keepdims()).unwrap());
+    assert_eq!(all.shape(), &[1, 1]);
+    assert!((all[[0, 0]] as f64 - x64.sum()).abs() < 1e-3);
+    let v0 = get(xd.var(Axes::All).unwrap());
+    let mean = x64.mean().unwrap();
+    let var0 = x64.mapv(|v| (v - mean).powi(2)).mean().unwrap();
+    assert!((v0[[]] as f64 - var0).abs() < 1e-4);
+    // mdtol: a column with one NaN in five is NaN when at most 10% may be missing.
+    let mut with_nan = x.clone();
+    with_nan[[2, 1]] = f32::NAN;
+    let nd = DynArray::from_ndarray(with_nan, &[2, 2]).unwrap();
+    let strict = get(nd.nanmean(Over::axes(0).mdtol(0.1)).unwrap());
+    let lenient = get(nd.nanmean(0).unwrap());
+    assert!(strict[[1]].is_nan() && !lenient[[1]].is_nan());
+    let kept: Vec<f64> = (0..5).filter(|&r| r != 2).map(|r| x64[[r, 1]]).collect();
+    assert!((lenient[[1]] as f64 - kept.iter().sum::<f64>() / 4.0).abs() < 1e-5);
+}
+
+#[test]
+fn every_integer_type_is_an_operand_checked_against_the_array_type() {
+    let big = ndarray::Array1::from_vec(vec![0u64, 1, u64::MAX - 5]).into_dyn();
+    let a = DynArray::from_ndarray(big.clone(), &[2]).unwrap();
+    let n: usize = 3;
+    let got = (&a + n)
+        .unwrap()
+        .ndarray()
+        .unwrap()
+        .into_typed::<u64>()
+        .unwrap();
+    assert_eq!(got, big.mapv(|v| v.wrapping_add(3)));
+    let near_max = a
+        .sub(u64::MAX - 5)
+        .unwrap()
+        .ndarray()
+        .unwrap()
+        .into_typed::<u64>();
+    assert_eq!(
+        near_max.unwrap(),
+        big.mapv(|v| v.wrapping_sub(u64::MAX - 5))
+    );
+    // A u64 beyond int8 meets an int8 array: an overflow error, not a wrap.
+    let (_, i) = ints(4);
+    let small = i.cast(DType::I8).unwrap();
+    let e = small.add(u64::MAX).unwrap_err();
+    assert!(matches!(e, Error::DType(_)), "{e}");
+    assert!(e.to_string().contains("18446744073709551615"), "{e}");
+    // isize and i128 too.
+    let got = i
+        .add(-2isize)
+        .unwrap()
+        .ndarray()
+        .unwrap()
+        .into_typed::<i32>()
+        .unwrap();
+    let (want, _) = ints(4);
+    assert_eq!(got, want.mapv(|v| v - 2));
+    assert!(i.add(i128::MAX).is_err());
+}

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use vastarray::Axes;
 use vastarray::{evaluate, ChunkSource, CountingSource, DynArray, EvalConfig, GeneratedSource};
 
 fn counted(shape: &[usize], chunks: &[usize]) -> (DynArray, CountingSource) {
@@ -198,7 +199,7 @@ fn zoom9_pyramid_slice_reads_exactly_six_tiles() {
 fn mean_and_std_evaluated_together_read_each_chunk_once() {
     let (a, c) = counted(&[64, 48], &[8, 16]);
     let m = a.mean(None::<usize>).unwrap();
-    let s = a.std(None::<usize>, 1.0).unwrap();
+    let s = a.std(Axes::All.ddof(1.0)).unwrap();
     let mn = a.min(None::<usize>).unwrap();
     evaluate(&[&m, &s, &mn], &EvalConfig::default()).unwrap();
     let counts = c.counts();

@@ -3,6 +3,7 @@
 //! measured as the peak resident memory of a child process, not estimated.
 
 use std::process::Command;
+use vastarray::Axes;
 use vastarray::{evaluate, DType, DynArray, EvalConfig, GeneratedSource, NdData};
 
 const SHAPE: [usize; 3] = [512, 1024, 1024]; // 2 GiB of f32
@@ -29,10 +30,7 @@ fn source() -> GeneratedSource {
 #[ignore]
 fn child_streams_mean_and_std() {
     let a = DynArray::from_source(source());
-    let (m, s) = (
-        a.mean(None::<usize>).unwrap(),
-        a.std(None::<usize>, 0.0).unwrap(),
-    );
+    let (m, s) = (a.mean(None::<usize>).unwrap(), a.std(Axes::All).unwrap());
     let cfg = EvalConfig::with_budget(BUDGET);
     let r = evaluate(&[&m, &s], &cfg).unwrap();
     let m = r[0].clone().into_typed::<f32>().unwrap()[[]];
@@ -41,12 +39,9 @@ fn child_streams_mean_and_std() {
     let z = a
         .sub(a.mean(0usize).unwrap())
         .unwrap()
-        .div(a.std(0usize, 0.0).unwrap())
+        .div(a.std(0usize).unwrap())
         .unwrap();
-    let (zm, zs) = (
-        z.mean(None::<usize>).unwrap(),
-        z.std(None::<usize>, 0.0).unwrap(),
-    );
+    let (zm, zs) = (z.mean(None::<usize>).unwrap(), z.std(Axes::All).unwrap());
     let rz = evaluate(&[&zm, &zs], &cfg).unwrap();
     let zm = rz[0].clone().into_typed::<f32>().unwrap()[[]];
     let zs = rz[1].clone().into_typed::<f32>().unwrap()[[]];

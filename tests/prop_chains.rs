@@ -5,6 +5,7 @@
 
 use ndarray::{ArrayD, Axis, IxDyn};
 use proptest::prelude::*;
+use vastarray::Over;
 use vastarray::{DynArray, SliceArg};
 
 #[derive(Clone, Debug)]
@@ -233,14 +234,14 @@ fn apply(st: State, s: &Step) -> Option<State> {
                     lanes(&|v| v.iter().cloned().fold(f64::INFINITY, nan_min)),
                 ),
                 4 => (
-                    st.lazy.var(ax, 0.0).ok()?,
+                    st.lazy.var(ax).ok()?,
                     lanes(&|v| {
                         let m = v.iter().sum::<f64>() / v.len() as f64;
                         v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / v.len() as f64
                     }),
                 ),
                 5 => (
-                    st.lazy.std(ax, 1.0).ok()?,
+                    st.lazy.std(Over::axes(ax).ddof(1.0)).ok()?,
                     lanes(&|v| {
                         let m = v.iter().sum::<f64>() / v.len() as f64;
                         (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>()

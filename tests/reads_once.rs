@@ -7,6 +7,7 @@
 use ndarray::{concatenate, stack, Array, ArrayD, Axis, Dimension, IxDyn, Slice};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
+use vastarray::Axes;
 use vastarray::{
     evaluate, ChunkSource, CountingSource, DType, DynArray, EvalConfig, MemorySource, NdData,
 };
@@ -192,10 +193,7 @@ fn mean_and_std_of_a_mosaic_of_mosaics_share_one_pass() {
     let whole = concatenate(Axis(0), &views).unwrap();
     let m = DynArray::concatenate(&rows, 0).unwrap();
     let r = run(3 << 10);
-    let (mean, std) = (
-        m.mean(None::<usize>).unwrap(),
-        m.std(None::<usize>, 0.0).unwrap(),
-    );
+    let (mean, std) = (m.mean(None::<usize>).unwrap(), m.std(Axes::All).unwrap());
     let mx = m.max(None::<usize>).unwrap();
     let got = r.eval(&[&mean, &std, &mx], 4);
     close(&got[0], &mean_all(&whole));
@@ -207,7 +205,7 @@ fn mean_and_std_of_a_mosaic_of_mosaics_share_one_pass() {
     once(&refs(&counts));
     // Along one axis, as output blocks and as pieces.
     for axis in [0, 1] {
-        let (mean, std) = (m.mean(axis).unwrap(), m.std(axis, 0.0).unwrap());
+        let (mean, std) = (m.mean(axis).unwrap(), m.std(axis).unwrap());
         let got = r.eval(&[&mean, &std], 4);
         let n = whole.shape()[axis] as f64;
         let want_mean = sum_axis(&whole, axis) / n;
@@ -458,7 +456,7 @@ fn mean_along_an_axis_with_std_of_all_reads_each_chunk_once_per_pass() {
     let a = arr(&[20, 18], 12);
     let (l, c) = counted(&a, &[3, 4]);
     let r = run(2 << 10);
-    let (m0, sd) = (l.mean(0).unwrap(), l.std(None::<usize>, 0.0).unwrap());
+    let (m0, sd) = (l.mean(0).unwrap(), l.std(Axes::All).unwrap());
     let got = r.eval(&[&m0, &sd], 4);
     close(&got[0], &(sum_axis(&a, 0) / 20.0));
     close(&got[1], &std_all(&a));

@@ -1,5 +1,5 @@
-//! A zoom-9 pyramid served by a real HTTP server on 127.0.0.1, read as a mosaic of mosaics:
-//! values equal the server's pixels, exactly the touched tiles are requested, all at once.
+//! A zoom-9 pyramid served by a real HTTP server on 127.0.0.1, read as one array chunked by
+//! tile: values equal the server's pixels, exactly the touched tiles are requested, all at once.
 
 #![cfg(all(feature = "test-server", feature = "b2nd"))]
 
@@ -27,6 +27,11 @@ fn region_of_zoom9_pyramid_requests_exactly_six_tiles_concurrently() {
     )
     .unwrap();
     assert_eq!(level.shape(), &[131072, 131072, 3]);
+    assert_eq!(
+        vastarray::graph::all_nodes(&[level.node().clone()]).len(),
+        1,
+        "the 262,144 tiles of the level are one node, not one object each"
+    );
     assert_eq!(
         server.stats().total_requests,
         0,

@@ -526,7 +526,7 @@ pub fn to_array(v: Value, span: Span) -> Result<DynArray, ExprError> {
 pub fn operand(v: Value, span: Span) -> Result<Operand, ExprError> {
     match v {
         Value::Array(a) => Ok(Operand::Array(a)),
-        Value::Scalar(Scalar::Int(i)) => Ok(Operand::Int(i)),
+        Value::Scalar(Scalar::Int(i)) => Ok(Operand::Int(i.into())),
         Value::Scalar(Scalar::Float(f)) => Ok(Operand::Float(f)),
         Value::Scalar(Scalar::Bool(b)) => Ok(Operand::Bool(b)),
         other => Err(ExprError::new(

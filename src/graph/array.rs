@@ -31,8 +31,10 @@ pub struct DynArray {
 pub enum Operand {
     /// A lazy array.
     Array(DynArray),
-    /// An integer scalar.
-    Int(i64),
+    /// An integer scalar, of any Rust integer type up to `i128` (an `i128` beyond `u64` or
+    /// `i64` is refused with an overflow error when it meets an array, as numpy refuses a Python
+    /// integer out of bounds for the array's type).
+    Int(i128),
     /// A floating-point scalar.
     Float(f64),
     /// A boolean scalar.
@@ -59,26 +61,28 @@ impl From<f32> for Operand {
         Operand::Float(v as f64)
     }
 }
-impl From<i64> for Operand {
-    fn from(v: i64) -> Self {
-        Operand::Int(v)
-    }
-}
-impl From<i32> for Operand {
-    fn from(v: i32) -> Self {
-        Operand::Int(v as i64)
-    }
-}
 macro_rules! int_operands {
     ($($t:ty),*) => {$(
         impl From<$t> for Operand {
             fn from(v: $t) -> Self {
-                Operand::Int(i64::from(v))
+                Operand::Int(i128::from(v))
             }
         }
     )*};
 }
-int_operands!(i8, i16, u8, u16, u32);
+int_operands!(i8, i16, i32, i64, i128, u8, u16, u32, u64);
+
+impl From<isize> for Operand {
+    fn from(v: isize) -> Self {
+        // Lossless: isize is at most 64 bits on every platform Rust supports.
+        Operand::Int(v as i128)
+    }
+}
+impl From<usize> for Operand {
+    fn from(v: usize) -> Self {
+        Operand::Int(v as i128)
+    }
+}
 
 impl From<bool> for Operand {
     fn from(v: bool) -> Self {

@@ -45,7 +45,7 @@ fn scalar_node(value: &Operand, dtype: DType) -> Result<DynArray> {
                     "integer scalar {v} out of bounds for {dtype}"
                 )));
             }
-            NdData::from(ndarray::arr0(v).into_dyn()).cast(dtype)
+            int_scalar(v, dtype)
         }
         Operand::Float(v) => NdData::from(ndarray::arr0(v).into_dyn()).cast(dtype),
         Operand::Bool(v) => NdData::from(ndarray::arr0(v).into_dyn()).cast(dtype),
@@ -58,7 +58,19 @@ fn scalar_node(value: &Operand, dtype: DType) -> Result<DynArray> {
     )?))
 }
 
-fn int_fits(v: i64, t: DType) -> bool {
+/// An integer scalar as a 0-d block of `dtype` (it fits when `dtype` is an integer type).
+fn int_scalar(v: i128, dtype: DType) -> NdData {
+    if let Ok(v) = i64::try_from(v) {
+        NdData::from(ndarray::arr0(v).into_dyn()).cast(dtype)
+    } else if let Ok(v) = u64::try_from(v) {
+        NdData::from(ndarray::arr0(v).into_dyn()).cast(dtype)
+    } else {
+        // Only a float or bool type takes a value beyond 64 bits (int_fits refused the rest).
+        NdData::from(ndarray::arr0(v as f64).into_dyn()).cast(dtype)
+    }
+}
+
+fn int_fits(v: i128, t: DType) -> bool {
     let (lo, hi): (i128, i128) = match t {
         DType::I8 => (i8::MIN as i128, i8::MAX as i128),
         DType::I16 => (i16::MIN as i128, i16::MAX as i128),
@@ -70,7 +82,7 @@ fn int_fits(v: i64, t: DType) -> bool {
         DType::U64 => (0, u64::MAX as i128),
         _ => return true,
     };
-    (lo..=hi).contains(&(v as i128))
+    (lo..=hi).contains(&v)
 }
 
 /// The type of a scalar on its own (an operation of two scalars): Python's int, float, bool.

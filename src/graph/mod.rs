@@ -16,7 +16,7 @@ mod typed;
 mod walk;
 
 pub use array::{DynArray, Operand};
-pub use axes::Axes;
+pub use axes::{Axes, AxisArg, Over};
 pub use node::{Node, NodeRef, Op, Reduction, MAX_DEPTH};
 pub use ops::{BinaryOp, ReduceOp, UnaryOp};
 pub use reduce::ReduceOptions;

@@ -1,12 +1,12 @@
 //! Building reduction nodes.
 
 use super::array::DynArray;
-use super::axes::Axes;
+use super::axes::{Axes, Over};
 use super::node::{Node, Op, Reduction};
 use super::ops::ReduceOp;
 use crate::error::{Error, Result};
 
-/// Options of a reduction beyond its axes.
+/// Options of a reduction beyond its axes (the plain calls take them through [`Over`]).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReduceOptions {
     /// Keep reduced axes as axes of length 1.
@@ -77,91 +77,61 @@ impl DynArray {
         )?))
     }
 
-    /// Sum over `axes` (integers give `int64`/`uint64`).
-    pub fn sum(&self, axes: impl Into<Axes>) -> Result<DynArray> {
-        self.reduce(ReduceOp::Sum, axes, ReduceOptions::default())
+    /// A reduction over the axes and with the options of `over`.
+    fn reduce_over(&self, op: ReduceOp, over: Over) -> Result<DynArray> {
+        self.reduce(op, over.axes, over.options)
     }
-    /// Mean over `axes` (accumulated in `f64`).
-    pub fn mean(&self, axes: impl Into<Axes>) -> Result<DynArray> {
-        self.reduce(ReduceOp::Mean, axes, ReduceOptions::default())
+
+    /// Sum over `over` (integers give `int64`/`uint64`).
+    pub fn sum(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::Sum, over.into())
     }
-    /// Variance over `axes` with `ddof` delta degrees of freedom.
-    pub fn var(&self, axes: impl Into<Axes>, ddof: f64) -> Result<DynArray> {
-        self.reduce(
-            ReduceOp::Var,
-            axes,
-            ReduceOptions {
-                ddof,
-                ..Default::default()
-            },
-        )
+    /// Mean over `over` (accumulated in `f64`).
+    pub fn mean(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::Mean, over.into())
     }
-    /// Standard deviation over `axes` with `ddof` delta degrees of freedom.
-    pub fn std(&self, axes: impl Into<Axes>, ddof: f64) -> Result<DynArray> {
-        self.reduce(
-            ReduceOp::Std,
-            axes,
-            ReduceOptions {
-                ddof,
-                ..Default::default()
-            },
-        )
+    /// Variance over `over`, with its `ddof` (0 unless [`Over::ddof`] says otherwise).
+    pub fn var(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::Var, over.into())
     }
-    /// Minimum over `axes` (NaN propagates).
-    pub fn min(&self, axes: impl Into<Axes>) -> Result<DynArray> {
-        self.reduce(ReduceOp::Min, axes, ReduceOptions::default())
+    /// Standard deviation over `over`, with its `ddof` (0 unless [`Over::ddof`] says otherwise).
+    pub fn std(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::Std, over.into())
     }
-    /// Maximum over `axes` (NaN propagates).
-    pub fn max(&self, axes: impl Into<Axes>) -> Result<DynArray> {
-        self.reduce(ReduceOp::Max, axes, ReduceOptions::default())
+    /// Minimum over `over` (NaN propagates).
+    pub fn min(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::Min, over.into())
     }
-    /// Number of non-NaN elements over `axes`.
-    pub fn count(&self, axes: impl Into<Axes>) -> Result<DynArray> {
-        self.reduce(ReduceOp::Count, axes, ReduceOptions::default())
+    /// Maximum over `over` (NaN propagates).
+    pub fn max(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::Max, over.into())
+    }
+    /// Number of non-NaN elements over `over`.
+    pub fn count(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::Count, over.into())
     }
     /// Sum skipping NaN.
-    pub fn nansum(&self, axes: impl Into<Axes>) -> Result<DynArray> {
-        self.reduce(ReduceOp::NanSum, axes, ReduceOptions::default())
+    pub fn nansum(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::NanSum, over.into())
     }
-    /// Mean skipping NaN; a result element is NaN when more than `mdtol` of its inputs are NaN.
-    pub fn nanmean(&self, axes: impl Into<Axes>, mdtol: f64) -> Result<DynArray> {
-        self.reduce(
-            ReduceOp::NanMean,
-            axes,
-            ReduceOptions {
-                mdtol,
-                ..Default::default()
-            },
-        )
+    /// Mean skipping NaN; a result element is NaN when more than `mdtol` ([`Over::mdtol`], 1 by default) of its inputs are NaN.
+    pub fn nanmean(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::NanMean, over.into())
     }
-    /// Variance skipping NaN.
-    pub fn nanvar(&self, axes: impl Into<Axes>, ddof: f64) -> Result<DynArray> {
-        self.reduce(
-            ReduceOp::NanVar,
-            axes,
-            ReduceOptions {
-                ddof,
-                ..Default::default()
-            },
-        )
+    /// Variance skipping NaN, with its `ddof`.
+    pub fn nanvar(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::NanVar, over.into())
     }
-    /// Standard deviation skipping NaN.
-    pub fn nanstd(&self, axes: impl Into<Axes>, ddof: f64) -> Result<DynArray> {
-        self.reduce(
-            ReduceOp::NanStd,
-            axes,
-            ReduceOptions {
-                ddof,
-                ..Default::default()
-            },
-        )
+    /// Standard deviation skipping NaN, with its `ddof`.
+    pub fn nanstd(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::NanStd, over.into())
     }
     /// Minimum skipping NaN.
-    pub fn nanmin(&self, axes: impl Into<Axes>) -> Result<DynArray> {
-        self.reduce(ReduceOp::NanMin, axes, ReduceOptions::default())
+    pub fn nanmin(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::NanMin, over.into())
     }
     /// Maximum skipping NaN.
-    pub fn nanmax(&self, axes: impl Into<Axes>) -> Result<DynArray> {
-        self.reduce(ReduceOp::NanMax, axes, ReduceOptions::default())
+    pub fn nanmax(&self, over: impl Into<Over>) -> Result<DynArray> {
+        self.reduce_over(ReduceOp::NanMax, over.into())
     }
 }

@@ -2,6 +2,7 @@
 //! and stack.
 
 use super::array::DynArray;
+use super::axes::AxisArg;
 use super::node::{Node, Op};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -66,19 +67,29 @@ impl DynArray {
         self.permute(&perm).unwrap_or_else(|_| self.clone())
     }
 
-    /// Permutes the axes: result axis `i` is axis `perm[i]` (numpy's `transpose(a, perm)`).
-    pub fn permute(&self, perm: &[usize]) -> Result<DynArray> {
+    /// Permutes the axes: result axis `i` is axis `perm[i]` (numpy's `transpose(a, perm)`;
+    /// negative numbers count from the end).
+    pub fn permute<A: Into<AxisArg> + Copy>(&self, perm: &[A]) -> Result<DynArray> {
         let n = self.ndim();
-        let mut seen = vec![false; n];
-        if perm.len() != n
-            || perm
-                .iter()
-                .any(|&p| p >= n || std::mem::replace(&mut seen[p], true))
-        {
-            return Err(Error::Axis(format!(
-                "{perm:?} is not a permutation of the {n} axes"
-            )));
+        let given: Vec<isize> = perm.iter().map(|&p| p.into().0).collect();
+        let not_a_permutation =
+            || Error::Axis(format!("{given:?} is not a permutation of the {n} axes"));
+        if perm.len() != n {
+            return Err(not_a_permutation());
         }
+        let mut seen = vec![false; n];
+        let mut resolved = Vec::with_capacity(n);
+        for &p in perm {
+            let p = p
+                .into()
+                .resolve(n, "permute")
+                .map_err(|_| not_a_permutation())?;
+            if std::mem::replace(&mut seen[p], true) {
+                return Err(not_a_permutation());
+            }
+            resolved.push(p);
+        }
+        let perm = &resolved[..];
         if perm.iter().enumerate().all(|(i, &p)| i == p) {
             return Ok(self.clone());
         }
@@ -115,31 +126,24 @@ impl DynArray {
         )?))
     }
 
-    /// Inserts an axis of length 1 before axis `axis` (`axis == ndim` appends).
-    pub fn insert_axis(&self, axis: usize) -> Result<DynArray> {
-        if axis > self.ndim() {
-            return Err(Error::Axis(format!(
-                "cannot insert axis {axis} into an array of {} dimensions",
-                self.ndim()
-            )));
-        }
+    /// Inserts an axis of length 1 so that it becomes axis `axis` of the result (numpy's
+    /// `expand_dims`: `ndim` or `-1` appends, `0` prepends).
+    pub fn insert_axis(&self, axis: impl Into<AxisArg>) -> Result<DynArray> {
+        let axis = axis.into().resolve_new(self.ndim(), "insert_axis")?;
         let mut args: Vec<SliceArg> = (0..self.ndim()).map(|_| SliceArg::full()).collect();
         args.insert(axis, SliceArg::NewAxis);
         self.select(&args)
     }
 
     /// Joins arrays along an existing axis (a *LinearMosaic*; tiles may be mosaics themselves).
-    /// Element types are promoted as numpy's `concatenate` does.
-    pub fn concatenate(tiles: &[DynArray], axis: usize) -> Result<DynArray> {
+    /// Element types are promoted as numpy's `concatenate` does; a negative axis counts from
+    /// the end.
+    pub fn concatenate(tiles: &[DynArray], axis: impl Into<AxisArg>) -> Result<DynArray> {
         let first = tiles
             .first()
             .ok_or_else(|| Error::Invalid("a mosaic needs at least one tile".into()))?;
         let ndim = first.ndim();
-        if axis >= ndim {
-            return Err(Error::Axis(format!(
-                "axis {axis} is out of bounds for tiles of {ndim} dimensions"
-            )));
-        }
+        let axis = axis.into().resolve(ndim, "concatenate")?;
         let mut dtype = first.dtype();
         let mut edges = Vec::with_capacity(tiles.len() + 1);
         edges.push(0);
@@ -180,17 +184,13 @@ impl DynArray {
         )?))
     }
 
-    /// Joins arrays of equal shape along a new axis.
-    pub fn stack(arrays: &[DynArray], axis: usize) -> Result<DynArray> {
+    /// Joins arrays of equal shape along a new axis (`-1`: the new last axis, as numpy's
+    /// `stack`).
+    pub fn stack(arrays: &[DynArray], axis: impl Into<AxisArg>) -> Result<DynArray> {
         let first = arrays
             .first()
             .ok_or_else(|| Error::Invalid("stack needs at least one array".into()))?;
-        if axis > first.ndim() {
-            return Err(Error::Axis(format!(
-                "axis {axis} is out of bounds for stacking arrays of {} dimensions",
-                first.ndim()
-            )));
-        }
+        let axis = axis.into().resolve_new(first.ndim(), "stack")?;
         for (i, a) in arrays.iter().enumerate() {
             if a.shape() != first.shape() {
                 return Err(Error::Shape(format!(

@@ -3,7 +3,7 @@
 //! are computed by the type system (traits [`Promote`], [`FloatOut`], [`SumOut`], [`MeanOut`]).
 
 use super::array::DynArray;
-use super::axes::Axes;
+use super::axes::{Axes, AxisArg, Over};
 use super::ops::{BinaryOp, ReduceOp};
 use super::reduce::ReduceOptions;
 use crate::dtype::{DType, Element};
@@ -171,7 +171,7 @@ impl<T: Element> Array<T> {
     }
 
     /// Permutes the axes.
-    pub fn permute(&self, perm: &[usize]) -> Result<Self> {
+    pub fn permute<A: Into<AxisArg> + Copy>(&self, perm: &[A]) -> Result<Self> {
         typed(self.inner.permute(perm)?)
     }
 
@@ -189,18 +189,18 @@ impl<T: Element> Array<T> {
     }
 
     /// Inserts an axis of length 1.
-    pub fn insert_axis(&self, axis: usize) -> Result<Self> {
+    pub fn insert_axis(&self, axis: impl Into<AxisArg>) -> Result<Self> {
         typed(self.inner.insert_axis(axis)?)
     }
 
     /// Joins arrays along an existing axis (a LinearMosaic).
-    pub fn concatenate(tiles: &[Array<T>], axis: usize) -> Result<Self> {
+    pub fn concatenate(tiles: &[Array<T>], axis: impl Into<AxisArg>) -> Result<Self> {
         let d: Vec<DynArray> = tiles.iter().map(|t| t.inner.clone()).collect();
         typed(DynArray::concatenate(&d, axis)?)
     }
 
     /// Joins arrays along a new axis.
-    pub fn stack(arrays: &[Array<T>], axis: usize) -> Result<Self> {
+    pub fn stack(arrays: &[Array<T>], axis: impl Into<AxisArg>) -> Result<Self> {
         let d: Vec<DynArray> = arrays.iter().map(|t| t.inner.clone()).collect();
         typed(DynArray::stack(&d, axis)?)
     }
@@ -248,25 +248,25 @@ impl<T: Element> Array<T> {
         typed(DynArray::where_(&cond.inner, &a.inner, &b.inner)?)
     }
 
-    /// `count` over `axes`: the number of non-NaN elements.
-    pub fn count(&self, axes: impl Into<Axes>) -> Result<Array<i64>> {
-        typed(self.inner.count(axes)?)
+    /// `count` over `over`: the number of non-NaN elements.
+    pub fn count(&self, over: impl Into<Over>) -> Result<Array<i64>> {
+        typed(self.inner.count(over)?)
     }
-    /// Minimum over `axes`.
-    pub fn min(&self, axes: impl Into<Axes>) -> Result<Self> {
-        typed(self.inner.min(axes)?)
+    /// Minimum over `over`.
+    pub fn min(&self, over: impl Into<Over>) -> Result<Self> {
+        typed(self.inner.min(over)?)
     }
-    /// Maximum over `axes`.
-    pub fn max(&self, axes: impl Into<Axes>) -> Result<Self> {
-        typed(self.inner.max(axes)?)
+    /// Maximum over `over`.
+    pub fn max(&self, over: impl Into<Over>) -> Result<Self> {
+        typed(self.inner.max(over)?)
     }
     /// Minimum skipping NaN.
-    pub fn nanmin(&self, axes: impl Into<Axes>) -> Result<Self> {
-        typed(self.inner.nanmin(axes)?)
+    pub fn nanmin(&self, over: impl Into<Over>) -> Result<Self> {
+        typed(self.inner.nanmin(over)?)
     }
     /// Maximum skipping NaN.
-    pub fn nanmax(&self, axes: impl Into<Axes>) -> Result<Self> {
-        typed(self.inner.nanmax(axes)?)
+    pub fn nanmax(&self, over: impl Into<Over>) -> Result<Self> {
+        typed(self.inner.nanmax(over)?)
     }
 
     /// Evaluates the array into memory (with the default configuration).
@@ -361,40 +361,40 @@ typed_float_unary! {
 }
 
 impl<T: SumOut> Array<T> {
-    /// Sum over `axes`.
-    pub fn sum(&self, axes: impl Into<Axes>) -> Result<Array<T::Out>> {
-        typed(self.inner.sum(axes)?)
+    /// Sum over `over`.
+    pub fn sum(&self, over: impl Into<Over>) -> Result<Array<T::Out>> {
+        typed(self.inner.sum(over)?)
     }
     /// Sum skipping NaN.
-    pub fn nansum(&self, axes: impl Into<Axes>) -> Result<Array<T::Out>> {
-        typed(self.inner.nansum(axes)?)
+    pub fn nansum(&self, over: impl Into<Over>) -> Result<Array<T::Out>> {
+        typed(self.inner.nansum(over)?)
     }
 }
 
 impl<T: MeanOut> Array<T> {
-    /// Mean over `axes` (accumulated in `f64`).
-    pub fn mean(&self, axes: impl Into<Axes>) -> Result<Array<T::Out>> {
-        typed(self.inner.mean(axes)?)
+    /// Mean over `over` (accumulated in `f64`).
+    pub fn mean(&self, over: impl Into<Over>) -> Result<Array<T::Out>> {
+        typed(self.inner.mean(over)?)
     }
-    /// Variance over `axes` with `ddof`.
-    pub fn var(&self, axes: impl Into<Axes>, ddof: f64) -> Result<Array<T::Out>> {
-        typed(self.inner.var(axes, ddof)?)
+    /// Variance over `over`, with its `ddof` ([`Over::ddof`], 0 by default).
+    pub fn var(&self, over: impl Into<Over>) -> Result<Array<T::Out>> {
+        typed(self.inner.var(over)?)
     }
-    /// Standard deviation over `axes` with `ddof`.
-    pub fn std(&self, axes: impl Into<Axes>, ddof: f64) -> Result<Array<T::Out>> {
-        typed(self.inner.std(axes, ddof)?)
+    /// Standard deviation over `over`, with its `ddof` ([`Over::ddof`], 0 by default).
+    pub fn std(&self, over: impl Into<Over>) -> Result<Array<T::Out>> {
+        typed(self.inner.std(over)?)
     }
-    /// Mean skipping NaN, NaN where more than `mdtol` of the inputs are NaN.
-    pub fn nanmean(&self, axes: impl Into<Axes>, mdtol: f64) -> Result<Array<T::Out>> {
-        typed(self.inner.nanmean(axes, mdtol)?)
+    /// Mean skipping NaN, NaN where more than `mdtol` ([`Over::mdtol`]) of the inputs are NaN.
+    pub fn nanmean(&self, over: impl Into<Over>) -> Result<Array<T::Out>> {
+        typed(self.inner.nanmean(over)?)
     }
     /// Variance skipping NaN.
-    pub fn nanvar(&self, axes: impl Into<Axes>, ddof: f64) -> Result<Array<T::Out>> {
-        typed(self.inner.nanvar(axes, ddof)?)
+    pub fn nanvar(&self, over: impl Into<Over>) -> Result<Array<T::Out>> {
+        typed(self.inner.nanvar(over)?)
     }
     /// Standard deviation skipping NaN.
-    pub fn nanstd(&self, axes: impl Into<Axes>, ddof: f64) -> Result<Array<T::Out>> {
-        typed(self.inner.nanstd(axes, ddof)?)
+    pub fn nanstd(&self, over: impl Into<Over>) -> Result<Array<T::Out>> {
+        typed(self.inner.nanstd(over)?)
     }
     /// Any reduction with full options, as a dynamic array.
     pub fn reduce(

@@ -9,7 +9,7 @@ use super::limiter::Limiter;
 use super::request::{HttpRequest, HttpResponse};
 use super::runtime::Runtime;
 use super::stats::{HttpStats, StatsCounters};
-use crate::error::{Error, Result};
+use crate::error::{Cause, Error, Result};
 use bytes::Bytes;
 use reqwest::header::CONTENT_TYPE;
 use std::time::{Duration, Instant};
@@ -151,6 +151,7 @@ impl HttpClient {
                                 retry + 1,
                                 self.config.deadline
                             ),
+                            f.cause,
                         ));
                     }
                     self.stats.retry();
@@ -163,19 +164,26 @@ impl HttpClient {
                     } else {
                         f.message
                     };
-                    return Err(self.give_up(request, f.status, message));
+                    return Err(self.give_up(request, f.status, message, f.cause));
                 }
             }
         }
     }
 
     /// Counts a failed call and makes its error.
-    fn give_up(&self, request: &HttpRequest, status: Option<u16>, message: String) -> Error {
+    fn give_up(
+        &self,
+        request: &HttpRequest,
+        status: Option<u16>,
+        message: String,
+        cause: Option<Cause>,
+    ) -> Error {
         self.stats.failure();
         Error::Http {
             url: request.url.clone(),
             message,
             status,
+            cause,
         }
     }
 
@@ -184,11 +192,11 @@ impl HttpClient {
     /// call: [`HttpResponse::status_message`] followed by `note` (which may be empty).
     pub fn refused(&self, url: &str, response: &HttpResponse, note: &str) -> Error {
         self.stats.failure();
-        Error::Http {
-            url: url.to_string(),
-            message: format!("{}{note}", response.status_message()),
-            status: Some(response.status),
-        }
+        Error::http_with_status(
+            url,
+            response.status,
+            format!("{}{note}", response.status_message()),
+        )
     }
 
     /// GETs every URL, up to [`HttpConfig::concurrency`] at once, and returns the bodies (or

@@ -1,11 +1,12 @@
 //! [`Failure`]: why one attempt at a request failed, in words, and whether a retry may help;
 //! [`Limits`]: the time limits of one attempt, to tell which one a timeout was.
 
+use crate::error::{chain, Cause};
 use std::error::Error as StdError;
 use std::time::{Duration, Instant};
 
 /// The outcome of one failed attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct Failure {
     /// What happened (status, timeout, dropped connection, body too large), without the URL.
     pub(crate) message: String,
@@ -13,6 +14,8 @@ pub(crate) struct Failure {
     pub(crate) retryable: bool,
     /// The HTTP status the server answered, when the failure is one.
     pub(crate) status: Option<u16>,
+    /// The HTTP library's error, when the failure is one.
+    pub(crate) cause: Option<Cause>,
 }
 
 /// The time limits of one attempt.
@@ -66,6 +69,7 @@ impl Failure {
             message: message.into(),
             retryable: true,
             status: None,
+            cause: None,
         }
     }
 
@@ -75,6 +79,7 @@ impl Failure {
             message: message.into(),
             retryable: false,
             status: None,
+            cause: None,
         }
     }
 
@@ -106,14 +111,11 @@ impl Failure {
                 ))
             }
         } else if e.is_builder() {
-            Failure::permanent(format!("invalid request: {}", chain(&e.without_url())))
+            Failure::permanent("invalid request").caused_by(e.without_url())
         } else if e.is_connect() {
-            Failure::transient(format!("could not connect: {}", chain(&e.without_url())))
+            Failure::transient("could not connect").caused_by(e.without_url())
         } else {
-            Failure::transient(format!(
-                "connection dropped before a response: {}",
-                chain(&e.without_url())
-            ))
+            Failure::transient("connection dropped before a response").caused_by(e.without_url())
         }
     }
 
@@ -134,6 +136,12 @@ impl Failure {
                 chain(e)
             ))
         }
+    }
+
+    /// This failure with the HTTP library's error as its cause.
+    fn caused_by(mut self, cause: reqwest::Error) -> Self {
+        self.cause = Some(Box::new(cause));
+        self
     }
 }
 
@@ -157,18 +165,4 @@ fn is_timeout(e: &reqwest::Error) -> bool {
         source = s.source();
     }
     false
-}
-
-/// An error and its sources, joined by ": ", skipping repeats.
-fn chain(e: &dyn StdError) -> String {
-    let mut parts: Vec<String> = vec![e.to_string()];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if parts.last() != Some(&text) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }

@@ -74,7 +74,7 @@ impl Selection {
                 }
                 SliceArg::NdSlice { start, end, step } => SelItem::Keep(Dim::Stride(
                     Stride::from_ndarray(*start, *end, *step, n)
-                        .map_err(|e| Error::Index(format!("axis {axis}: {e}")))?,
+                        .map_err(|e| e.context(format_args!("axis {axis}")))?,
                 )),
                 SliceArg::List(l) => {
                     SelItem::Keep(list_dim(l.iter().map(|&i| normalize_index(i, n, axis)))?)

@@ -135,7 +135,7 @@ pub fn remove_stale(dest: &Path) -> Result<usize> {
     prefix.push(&name);
     prefix.push(MARK);
     let entries =
-        std::fs::read_dir(&dir).map_err(|e| Error::file(&dir, format!("cannot list: {e}")))?;
+        std::fs::read_dir(&dir).map_err(|e| Error::file(&dir, "cannot list").caused_by(e))?;
     let mut bases: Vec<OsString> = Vec::new();
     for entry in entries.flatten() {
         let file_name = entry.file_name();

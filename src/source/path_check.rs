@@ -26,7 +26,7 @@ pub enum PathKind {
 /// the format (`"a .npy file"`).
 pub fn check_path(path: &Path, format: &str, kind: PathKind) -> Result<Metadata> {
     let meta =
-        std::fs::metadata(path).map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
+        std::fs::metadata(path).map_err(|e| Error::file(path, "cannot open").caused_by(e))?;
     check_type(path, meta.file_type(), format, kind)?;
     Ok(meta)
 }
@@ -40,10 +40,10 @@ pub fn open_regular_file(path: &Path, format: &str) -> Result<File> {
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
-        .map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
+        .map_err(|e| Error::file(path, "cannot open").caused_by(e))?;
     let meta = file
         .metadata()
-        .map_err(|e| Error::file(path, format!("cannot stat: {e}")))?;
+        .map_err(|e| Error::file(path, "cannot stat").caused_by(e))?;
     check_type(path, meta.file_type(), format, PathKind::File)?;
     Ok(file)
 }

@@ -48,10 +48,15 @@ pub fn run_python(script: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The URL and message of an HTTP error (panics on any other error).
+/// The URL and message of an HTTP error, its cause's text included (panics on any other
+/// error).
 pub fn http_error(e: vastarray::Error) -> (String, String) {
-    match e {
-        vastarray::Error::Http { url, message, .. } => (url, message),
+    match &e {
+        vastarray::Error::Http { url, .. } => {
+            let full = e.to_string();
+            let message = full.strip_prefix(&format!("{url}: ")).unwrap_or(&full);
+            (url.clone(), message.to_string())
+        }
         other => panic!("expected an HTTP error, got {other}"),
     }
 }

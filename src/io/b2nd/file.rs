@@ -77,14 +77,14 @@ impl B2ndFile {
         let len = f
             .file
             .metadata()
-            .map_err(|e| Error::file(path, format!("cannot stat: {e}")))?
+            .map_err(|e| Error::file(path, "cannot stat").caused_by(e))?
             .len();
         let end = f.parts.header.frame_len;
         let cut = len > end;
         if cut {
             f.file
                 .set_len(end)
-                .map_err(|e| Error::file(path, format!("cannot cut an unfinished update: {e}")))?;
+                .map_err(|e| Error::file(path, "cannot cut an unfinished update").caused_by(e))?;
         }
         Ok((f, cut))
     }
@@ -151,9 +151,9 @@ impl B2ndFile {
         let layout = meta.layout()?;
         let bytes = new_frame(meta, &layout, compression, nchunks)?;
         let mut f =
-            File::create(path).map_err(|e| Error::file(path, format!("cannot create: {e}")))?;
+            File::create(path).map_err(|e| Error::file(path, "cannot create").caused_by(e))?;
         f.write_all(&bytes)
-            .map_err(|e| Error::file(path, format!("cannot write: {e}")))?;
+            .map_err(|e| Error::file(path, "cannot write").caused_by(e))?;
         drop(f);
         Self::open_rw(path)
     }
@@ -317,7 +317,7 @@ impl B2ndFile {
         if !self.writable {
             return Err(Error::file(&self.path, "opened read-only"));
         }
-        let ctx = |e: std::io::Error| Error::file(&self.path, format!("writing: {e}"));
+        let ctx = |e: std::io::Error| Error::file(&self.path, "writing").caused_by(e);
         let want = self.layout.chunk_nbytes();
         let header_len = self.parts.header.header_len;
         let mut offsets = self.parts.offsets.clone();
@@ -409,7 +409,7 @@ impl B2ndFile {
     /// one at a time), a new index and `vlmeta`; renames it over this file and reopens it.
     fn rewrite_with(&mut self, offsets: &[ChunkAt], vlmeta: Vec<(String, Vec<u8>)>) -> Result<()> {
         let tmp = sibling(&self.path, "rewrite");
-        let io = |e: std::io::Error| Error::file(&self.path, format!("rewriting: {e}"));
+        let io = |e: std::io::Error| Error::file(&self.path, "rewriting").caused_by(e);
         let result = (|| -> Result<()> {
             let out = File::create(&tmp).map_err(io)?;
             let mut header = self.parts.header_bytes.clone();

@@ -426,7 +426,7 @@ pub(crate) fn open_regular(path: &Path, write: bool) -> Result<(File, u64)> {
         if e.kind() == std::io::ErrorKind::NotFound {
             Error::file(path, "no such file")
         } else {
-            Error::file(path, format!("cannot open: {e}"))
+            Error::file(path, "cannot open").caused_by(e)
         }
     })?;
     if !meta.is_file() {
@@ -439,10 +439,10 @@ pub(crate) fn open_regular(path: &Path, write: bool) -> Result<(File, u64)> {
         .read(true)
         .write(write)
         .open(path)
-        .map_err(|e| Error::file(path, format!("cannot open: {e}")))?;
+        .map_err(|e| Error::file(path, "cannot open").caused_by(e))?;
     let len = f
         .metadata()
-        .map_err(|e| Error::file(path, format!("cannot stat: {e}")))?
+        .map_err(|e| Error::file(path, "cannot stat").caused_by(e))?
         .len();
     Ok((f, len))
 }

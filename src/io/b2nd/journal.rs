@@ -35,12 +35,12 @@ impl FrameJournal {
         let buf = match std::fs::read(&journal) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(Error::file(&journal, format!("reading undo journal: {e}"))),
+            Err(e) => return Err(Error::file(&journal, "reading undo journal").caused_by(e)),
         };
         let rolled_back = match parse(&buf) {
             Some(j) => {
                 let ctx = |e: std::io::Error| {
-                    Error::file(file, format!("rolling back an interrupted update: {e}"))
+                    Error::file(file, "rolling back an interrupted update").caused_by(e)
                 };
                 let mut f = OpenOptions::new().write(true).open(file).map_err(ctx)?;
                 f.seek(SeekFrom::Start(0)).map_err(ctx)?;
@@ -54,7 +54,7 @@ impl FrameJournal {
             None => false,
         };
         std::fs::remove_file(&journal)
-            .map_err(|e| Error::file(&journal, format!("removing undo journal: {e}")))?;
+            .map_err(|e| Error::file(&journal, "removing undo journal").caused_by(e))?;
         Ok(rolled_back)
     }
 }

@@ -73,7 +73,7 @@ impl B2ndSource {
 
 /// A stamp of a file's identity: path, size and modification time (nanoseconds).
 pub fn file_identity(path: &Path) -> Result<String> {
-    let m = std::fs::metadata(path).map_err(|e| Error::file(path, format!("cannot stat: {e}")))?;
+    let m = std::fs::metadata(path).map_err(|e| Error::file(path, "cannot stat").caused_by(e))?;
     let mtime = m
         .modified()
         .ok()

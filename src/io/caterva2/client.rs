@@ -120,11 +120,7 @@ impl Caterva2Client {
     pub fn login(&self) -> Result<()> {
         let url = format!("{}auth/jwt/login", self.base);
         let Some(cred) = &self.credentials else {
-            return Err(Error::Http {
-                url,
-                message: "cannot log in: no credentials were given".into(),
-                status: None,
-            });
+            return Err(Error::http(url, "cannot log in: no credentials were given"));
         };
         let form = HttpRequest::form(
             url.as_str(),
@@ -134,23 +130,15 @@ impl Caterva2Client {
             ],
         );
         let response = self.http.send(&form).map_err(|e| match e {
-            Error::Http {
-                url,
-                message,
-                status,
-            } => Error::Http {
-                url,
-                message: format!("login failed: {message}"),
-                status,
-            },
+            Error::Http { .. } => e.context("login failed"),
             other => other,
         })?;
-        let token =
-            auth_cookie(response.header_values("set-cookie")).ok_or_else(|| Error::Http {
-                url: url.clone(),
-                message: format!("login answered without a {AUTH_COOKIE} cookie"),
-                status: None,
-            })?;
+        let token = auth_cookie(response.header_values("set-cookie")).ok_or_else(|| {
+            Error::http(
+                &url,
+                format!("login answered without a {AUTH_COOKIE} cookie"),
+            )
+        })?;
         *self.cookie.write().unwrap_or_else(PoisonError::into_inner) = Some(token);
         Ok(())
     }
@@ -198,10 +186,12 @@ impl Caterva2Client {
     pub fn roots(&self) -> Result<Vec<String>> {
         let fetched = self.get("api/roots")?;
         let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&fetched.body)
-            .map_err(|e| Error::Http {
-                url: format!("{}api/roots", self.base),
-                message: format!("not a JSON object of roots: {e}"),
-                status: None,
+            .map_err(|e| {
+                Error::http(
+                    format!("{}api/roots", self.base),
+                    "not a JSON object of roots",
+                )
+                .caused_by(e)
             })?;
         Ok(map.into_iter().map(|(k, _)| k).collect())
     }
@@ -211,10 +201,11 @@ impl Caterva2Client {
         let path = normalize_path(path)?;
         let endpoint = format!("api/info/{}", encode_path(&path));
         let fetched = self.get(&endpoint)?;
-        let info = Caterva2Info::parse(&fetched.body).map_err(|message| Error::Http {
-            url: format!("{}{endpoint}", self.base),
-            message: format!("{path}: {message}"),
-            status: None,
+        let info = Caterva2Info::parse(&fetched.body).map_err(|message| {
+            Error::http(
+                format!("{}{endpoint}", self.base),
+                format!("{path}: {message}"),
+            )
         })?;
         Ok((info, fetched))
     }

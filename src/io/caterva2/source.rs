@@ -55,11 +55,9 @@ impl Caterva2Source {
     pub fn with_client(client: Arc<Caterva2Client>, path: &str) -> Result<Self> {
         let path = normalize_path(path)?;
         let (info, fetched) = client.info(&path)?;
-        let layout = info.layout().map_err(|e| Error::Http {
-            url: format!("{}api/info/{path}", client.base_url()),
-            message: e.to_string(),
-            status: None,
-        })?;
+        let layout = info
+            .layout()
+            .map_err(|e| Error::http(format!("{}api/info/{path}", client.base_url()), e))?;
         let mut identity = format!("caterva2:{}{path}", client.base_url());
         for (key, value) in [
             ("etag", &fetched.etag),

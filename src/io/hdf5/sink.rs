@@ -131,18 +131,18 @@ pub fn store_hdf5(
     }
     if in_place {
         let file = hdf5::File::open_rw(path)
-            .map_err(|e| Error::file(path, format!("cannot open for writing: {e}")))?;
+            .map_err(|e| Error::file(path, "cannot open for writing").caused_by(e))?;
         close_on_exec(&file);
         return write_dataset(&file, src, path, dataset, options, true);
     }
     let temp = temp_path(path)?;
     let result = hdf5::File::create_excl(&temp)
-        .map_err(|e| Error::file(&temp, format!("cannot create temporary file: {e}")))
+        .map_err(|e| Error::file(&temp, "cannot create temporary file").caused_by(e))
         .and_then(|file| {
             close_on_exec(&file);
             let report = write_dataset(&file, src, path, dataset, options, false)?;
             file.close()
-                .map_err(|e| Error::file(&temp, format!("closing: {e}")))?;
+                .map_err(|e| Error::file(&temp, "closing").caused_by(e))?;
             Ok(report)
         })
         .and_then(|report| {

@@ -261,7 +261,7 @@ impl Hdf5Source {
         check_declared_size(&grid, stored_dtype)
             .map_err(|e| Error::file(path, format!("dataset {dataset}: {e}")))?;
         let raw_file = std::fs::File::open(path)
-            .map_err(|e| Error::file(path, format!("cannot open for reading: {e}")))?;
+            .map_err(|e| Error::file(path, "cannot open for reading").caused_by(e))?;
         let meta = raw_file.metadata().map_err(|e| Error::file(path, e))?;
         let file_len = meta.len();
         let mtime = meta

@@ -89,7 +89,7 @@ pub fn store_npy(
         .write(true)
         .create_new(true)
         .open(&temp)
-        .map_err(|e| Error::file(&temp, format!("cannot create temporary file: {e}")))?;
+        .map_err(|e| Error::file(&temp, "cannot create temporary file").caused_by(e))?;
     let (done, file_bytes) = write_all(src, file, &temp, &shape, dtype, buffers, options)?;
     std::fs::rename(&temp, path).map_err(|e| {
         Error::file(
@@ -116,7 +116,7 @@ fn write_all(
     buffers: ChunkAlignedBuffers,
     options: &NpyStoreOptions,
 ) -> Result<(Vec<Vec<Range<usize>>>, u64)> {
-    let io = |e: std::io::Error| Error::file(temp, format!("cannot write: {e}"));
+    let io = |e: std::io::Error| Error::file(temp, "cannot write").caused_by(e);
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let header = NpyHeader::encode(shape, dtype);
     out.write_all(&header).map_err(io)?;

@@ -261,7 +261,7 @@ impl NpySource {
         let header = NpyHeader::read(&file, &path)?;
         let meta = file
             .metadata()
-            .map_err(|e| Error::file(&path, format!("cannot stat: {e}")))?;
+            .map_err(|e| Error::file(&path, "cannot stat").caused_by(e))?;
         let need = header
             .data_bytes()
             .and_then(|b| b.checked_add(header.data_offset))
@@ -433,11 +433,13 @@ impl ChunkSource for NpySource {
             Error::Read {
                 source_name,
                 message,
+                cause,
                 ..
             } => Error::Read {
                 source_name,
                 chunk: Some(index.to_vec()),
                 message,
+                cause,
             },
             other => other,
         })

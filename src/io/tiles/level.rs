@@ -161,11 +161,8 @@ impl TileLevelSource {
                 None => return Ok(self.fill_tile(value)),
             },
         };
-        decode_tile(self.config.format, &body, &self.config.layout).map_err(|message| Error::Http {
-            url,
-            message: format!("bad tile: {message}"),
-            status: None,
-        })
+        decode_tile(self.config.format, &body, &self.config.layout)
+            .map_err(|message| Error::http(url, format!("bad tile: {message}")))
     }
 
     /// A tile of `value` everywhere.

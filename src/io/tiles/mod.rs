@@ -3,9 +3,10 @@
 //! A [`UrlTemplate`] names tile (z, x, y); a [`TileLevelSource`] is one whole zoom level as a
 //! chunked array, one chunk per tile, fetched through a shared [`crate::http::HttpClient`] and
 //! decoded by [`decode_tile`] (PNG, JPEG, WebP, `.npy`); a [`TileView`] is one tile of it as a
-//! source of its own, for mosaics built of many leaves. [`tile_pyramid`] / [`tile_mosaic`]
-//! assemble a level from its tiles (`pyramid.rs`); `cached_tile_pyramid` (with the `b2nd`
-//! feature) puts the caching proxy in between. [`mercator`] has the Web Mercator geometry of
+//! source of its own, for mosaics built of many leaves. [`tile_pyramid`] opens a level as one
+//! array (no object per tile), [`tile_mosaic`] assembles one from one-tile views
+//! (`pyramid.rs`); `cached_tile_pyramid` (with the `b2nd` feature) puts the caching proxy in
+//! between. [`mercator`] has the Web Mercator geometry of
 //! XYZ levels (a longitude/latitude box to pixels, world files), [`colour`] the conversions of
 //! decoded pictures (alpha compositing, Rec. 601 grey).
 //!

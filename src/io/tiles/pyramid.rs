@@ -1,4 +1,11 @@
-//! Remote arrays assembled from sources: slippy-map tile pyramids as mosaics of mosaics.
+//! Remote arrays from tile sources: a zoom level of a slippy-map pyramid as one lazy array
+//! ([`tile_pyramid`], [`cached_tile_pyramid`]), or, explicitly, as a mosaic of mosaics of
+//! one-tile views ([`tile_mosaic`]).
+//!
+//! A level is one source chunked by tile, so the array has one node however many tiles the
+//! level holds (zoom 9 has 262,144), and the chunks a pass needs reach the level's batch read
+//! ([`ChunkSource::read_chunks`]) together: all requests in flight at once, within the client's
+//! bound, with no object per tile.
 
 use super::{TileFormat, TileLayout, TileLevelConfig, TileLevelSource, TileView, UrlTemplate};
 use crate::error::{Error, Result};
@@ -14,7 +21,8 @@ use std::sync::Arc;
 /// A zoom level as a LinearMosaic (rows) of LinearMosaics (tiles), one [`TileView`] leaf per
 /// chunk of `level` (a 3-d source chunked by tile, such as a [`TileLevelSource`], or a
 /// caching proxy in front of one). Building it makes no request; a selection of it reaches
-/// only the tiles it touches.
+/// only the tiles it touches. It builds one view per tile: for small levels, or to join tiles
+/// of different sources; [`tile_pyramid`] reads a whole level without them.
 pub fn tile_mosaic(level: Arc<dyn ChunkSource>) -> Result<DynArray> {
     let grid = level.grid().grid_shape();
     if grid.len() != 3 || grid[2] != 1 {
@@ -36,16 +44,18 @@ pub fn tile_mosaic(level: Arc<dyn ChunkSource>) -> Result<DynArray> {
 }
 
 /// The zoom level `z` of the tile pyramid served at `template` (`{z}`, `{x}`, `{y}`, optional
-/// `{s}`) as one lazy array of shape `(2^z * h, 2^z * w, c)`, built as a mosaic of mosaics.
-/// Tiles are PNG (`h`, `w`, `c` from `tile_shape`), fetched through `client` when a result needs
-/// them.
+/// `{s}`) as one lazy array of shape `(2^z * h, 2^z * w, c)` chunked by tile (one node, no
+/// object per tile). Tiles are PNG (`h`, `w`, `c` from `tile_shape`), fetched through `client`
+/// when a result needs them, all the tiles of a pass at once.
 pub fn tile_pyramid(
     template: &str,
     z: u32,
     tile_shape: [usize; 3],
     client: Arc<HttpClient>,
 ) -> Result<DynArray> {
-    tile_mosaic(level_source(template, z, tile_shape, client)?)
+    Ok(DynArray::from_source_arc(level_source(
+        template, z, tile_shape, client,
+    )?))
 }
 
 fn level_source(
@@ -96,5 +106,5 @@ pub fn cached_tile_pyramid(
     }
     let proxy = Arc::new(b.open()?);
     let as_source: Arc<dyn ChunkSource> = proxy.clone();
-    Ok((tile_mosaic(as_source)?, proxy))
+    Ok((DynArray::from_source_arc(as_source), proxy))
 }

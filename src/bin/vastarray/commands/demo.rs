@@ -177,7 +177,7 @@ fn stream(dir: &Path, size: usize, settings: &Settings) -> Result<(), CliError> 
         "generated {shape:?} float32 (element i is i % 1000)"
     ));
     let a = DynArray::from_source(src);
-    let (mean, std) = (a.mean(Axes::All)?, a.std(Axes::All, 0.0)?);
+    let (mean, std) = (a.mean(Axes::All)?, a.std(Axes::All)?);
     let plan = Plan::new(&[&mean, &std], &settings.cfg)?;
     if settings.explain {
         print_plan("   plan (nothing was computed):", &plan.explain()?)?;
