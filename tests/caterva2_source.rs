@@ -131,3 +131,53 @@ fn open_by_url_many_chunks_concurrently() {
     assert_eq!(client.stats().requests, 1 + 15);
     assert_eq!(DynArray::from_source(src).ndarray().unwrap(), want);
 }
+
+#[test]
+fn cached_chunks_are_kept_as_the_server_sent_them() {
+    use vastarray::io::b2nd::B2ndFile;
+    use vastarray::proxy::Proxy;
+    let (server, raw) = serve_fixtures();
+    let url = format!("c2+{}@public/big.b2nd", server.base);
+    let cache = server.scratch().join("kept.b2nd");
+    let whole = std::fs::read(raw.join("big.whole")).unwrap();
+    let want = nd_from_bytes(DType::F64, &[300, 70], &whole).unwrap();
+
+    let src = Arc::new(Caterva2Source::open_url(&url, None).unwrap());
+    let client = src.client().clone();
+    let proxy = Arc::new(
+        Proxy::builder(src.clone())
+            .cache_file(&cache)
+            .open()
+            .unwrap(),
+    );
+    assert_eq!(
+        DynArray::from_source_arc(proxy.clone()).ndarray().unwrap(),
+        want
+    );
+    assert_eq!(proxy.stats().source_reads, 15);
+    drop(proxy);
+
+    // Every chunk in the cache file is, byte for byte, the chunk the server sends (its own
+    // blocks, its own codec), not a chunk decoded and compressed again.
+    let file = B2ndFile::open(&cache).unwrap();
+    for n in 0..15 {
+        let sent = client.chunk("@public/big.b2nd", n).unwrap();
+        assert_eq!(file.chunk_bytes(n).unwrap(), sent.to_vec(), "chunk {n}");
+    }
+    // python-blosc2 reads the cache file as the array.
+    let script = r#"
+import sys, numpy as np, blosc2
+a = blosc2.open(sys.argv[1])
+want = np.linspace(-1, 1, 300 * 70, dtype="float64").reshape(300, 70)
+print(a.blocks, bool(np.array_equal(a[...], want)))
+"#;
+    let out = common::run_python(script, &[cache.to_str().unwrap()]);
+    assert_eq!(out.trim(), "(16, 8) True");
+    // A second proxy serves everything from the file.
+    let again = Arc::new(Proxy::builder(src).cache_file(&cache).open().unwrap());
+    assert_eq!(
+        DynArray::from_source_arc(again.clone()).ndarray().unwrap(),
+        want
+    );
+    assert_eq!(again.stats().source_reads, 0);
+}

@@ -132,9 +132,12 @@ impl ProxyBuilder {
         let chunks = src.chunk_shape().to_vec();
         let dtype = src.dtype();
         self.compression.validate()?;
-        let blocks = match &self.blocks {
-            Some(b) => b.clone(),
-            None => default_blocks(&chunks, dtype.size(), DEFAULT_BLOCK_BYTES),
+        // A source that gives its chunks as stored Blosc2 chunks sets the blocks, so that its
+        // chunks are kept as they arrive.
+        let blocks = match (&self.blocks, src.blosc2_blocks()) {
+            (Some(b), _) => b.clone(),
+            (None, Some(b)) if b.len() == chunks.len() => b.to_vec(),
+            (None, _) => default_blocks(&chunks, dtype.size(), DEFAULT_BLOCK_BYTES),
         };
         let meta = B2ndMeta {
             shape,

@@ -416,23 +416,31 @@ impl Proxy {
                     cached = true;
                     return Ok(b);
                 }
-                let data = {
-                    let _permit = self.limit.acquire();
-                    read_checked(self.source.as_ref(), idx)
-                        .map_err(|e| self.source_error(idx, e))?
+                let (nbytes, raw) = match self.read_as_arrived(idx)? {
+                    Some(kept) => kept,
+                    None => {
+                        let data = {
+                            let _permit = self.limit.acquire();
+                            read_checked(self.source.as_ref(), idx)
+                                .map_err(|e| self.source_error(idx, e))?
+                        };
+                        let raw =
+                            encode_chunk(&data, &self.layout, self.compression).map_err(|e| {
+                                Error::read(
+                                    self.source.name(),
+                                    Some(idx),
+                                    "compressing for the cache",
+                                )
+                                .caused_by(e)
+                            })?;
+                        (data.nbytes(), raw)
+                    }
                 };
-                read_bytes.store(data.nbytes(), Ordering::Relaxed);
+                read_bytes.store(nbytes, Ordering::Relaxed);
                 self.counters.source_reads.fetch_add(1, Ordering::Relaxed);
                 self.counters
                     .source_bytes
-                    .fetch_add(data.nbytes() as u64, Ordering::Relaxed);
-                let raw = encode_chunk(&data, &self.layout, self.compression).map_err(|e| {
-                    Error::read(
-                        self.source.name(),
-                        Some(idx),
-                        format!("compressing for the cache: {e}"),
-                    )
-                })?;
+                    .fetch_add(nbytes as u64, Ordering::Relaxed);
                 if let Some(file) = &self.file {
                     file.write(n, &raw)?;
                 }
@@ -451,6 +459,27 @@ impl Proxy {
             },
         };
         Ok((bytes, origin, landed))
+    }
+
+    /// Chunk `idx` as the source stores it (a Blosc2 chunk of this cache's blocks), with its
+    /// decoded size, when the source gives that form: kept as it arrived, not compressed again.
+    /// It is decoded once first, so a chunk that does not decode to its extent never enters
+    /// the cache.
+    fn read_as_arrived(&self, idx: &[usize]) -> Result<Option<(usize, Vec<u8>)>> {
+        if self.source.blosc2_blocks() != Some(self.layout.block_shape()) {
+            return Ok(None);
+        }
+        let raw = {
+            let _permit = self.limit.acquire();
+            match self.source.read_chunk_blosc2(idx) {
+                None => return Ok(None),
+                Some(r) => r.map_err(|e| self.source_error(idx, e))?,
+            }
+        };
+        let data = decode_chunk(&raw, &self.layout, &self.grid.chunk_extent(idx)).map_err(|e| {
+            Error::read(self.source.name(), Some(idx), "not a valid Blosc2 chunk").caused_by(e)
+        })?;
+        Ok(Some((data.nbytes(), raw)))
     }
 
     fn source_error(&self, idx: &[usize], e: Error) -> Error {

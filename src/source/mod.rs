@@ -83,6 +83,20 @@ pub trait ChunkSource: Send + Sync {
     fn shared_whole(&self) -> Option<Arc<NdData>> {
         None
     }
+    /// The block shape of the chunks [`ChunkSource::read_chunk_blosc2`] gives, when the source
+    /// can give its chunks as they are stored: one Blosc2 chunk each (a `.b2nd` dataset on a
+    /// Caterva2 server). `None` (the default) otherwise.
+    fn blosc2_blocks(&self) -> Option<&[usize]> {
+        None
+    }
+    /// Chunk `index` as it is stored, one Blosc2 chunk of the full chunk shape with blocks of
+    /// [`ChunkSource::blosc2_blocks`], not decoded: the caching proxy keeps these bytes as they
+    /// arrived instead of decoding the chunk and compressing it again. `None` (the default)
+    /// when the source has no such form.
+    fn read_chunk_blosc2(&self, index: &[usize]) -> Option<Result<Vec<u8>>> {
+        let _ = index;
+        None
+    }
     /// The chunk grid of this source.
     fn grid(&self) -> ChunkGrid {
         ChunkGrid::new(self.shape().to_vec(), self.chunk_shape().to_vec())

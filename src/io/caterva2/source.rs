@@ -153,4 +153,18 @@ impl ChunkSource for Caterva2Source {
     fn identity(&self) -> Option<String> {
         Some(self.identity.clone())
     }
+    fn blosc2_blocks(&self) -> Option<&[usize]> {
+        Some(&self.info.blocks)
+    }
+    /// The chunk as the server sent it (checked when the proxy decodes it once).
+    fn read_chunk_blosc2(&self, index: &[usize]) -> Option<Result<Vec<u8>>> {
+        Some(self.nchunk(index).and_then(|n| {
+            self.client
+                .chunk(&self.path, n)
+                .map(|raw| raw.to_vec())
+                .map_err(|e| {
+                    Error::read(self.name(), Some(index), format!("nchunk {n}")).caused_by(e)
+                })
+        }))
+    }
 }
