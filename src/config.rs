@@ -1,5 +1,13 @@
 //! How an evaluation runs: [`EvalConfig`] (memory budget, threads, reads in flight, progress),
 //! shared by the planner (which checks stages against the budget) and the executor.
+//!
+//! ```
+//! use vastarray::{DynArray, EvalConfig};
+//! let a = DynArray::from_ndarray(ndarray::Array1::<f64>::ones(1000).into_dyn(), &[100]).unwrap();
+//! let cfg = EvalConfig::default().budget(64 << 20).threads(2);
+//! let s = a.sum(0).unwrap().ndarray_with(&cfg).unwrap().into_typed::<f64>().unwrap();
+//! assert_eq!(s[[]], 1000.0);
+//! ```
 
 use std::sync::Arc;
 

@@ -1,5 +1,15 @@
 //! Element types: the run-time [`DType`] tag, the compile-time [`Element`] trait, and numpy's
 //! promotion rules between them.
+//!
+//! ```
+//! use vastarray::DType;
+//! assert_eq!(DType::parse("uint8").unwrap(), DType::U8);
+//! assert_eq!(DType::promote(DType::I16, DType::F32), DType::F32);
+//! assert_eq!(DType::promote(DType::U8, DType::I8), DType::I16);
+//! // A Python-style scalar takes the array's type (numpy 2), unless a float meets integers.
+//! assert_eq!(DType::U8.promote_weak_scalar(false), DType::U8);
+//! assert_eq!(DType::F32.size(), 4);
+//! ```
 
 use crate::data::NdData;
 use crate::error::{Error, Result};

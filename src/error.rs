@@ -1,6 +1,15 @@
 //! The one error type of the crate. Every fallible call returns [`Result`].
 //!
 //! Errors say *what* went wrong and *where*: which source, which chunk, which URL or file.
+//!
+//! ```
+//! use vastarray::{DynArray, Error};
+//! let a = DynArray::from_ndarray(ndarray::Array2::<f32>::zeros((3, 4)).into_dyn(), &[3, 4]).unwrap();
+//! match a.select_str("5, :") {
+//!     Err(Error::Index(message)) => assert!(message.contains("5"), "{message}"),
+//!     other => panic!("{:?}", other.map(|a| a.shape().to_vec())),
+//! }
+//! ```
 
 use std::path::PathBuf;
 

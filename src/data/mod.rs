@@ -2,6 +2,16 @@
 //! It is what sources return and what the executor passes between nodes. `le_bytes.rs`: the
 //! one conversion between an [`NdData`] and its C-ordered little-endian bytes (files, codecs,
 //! partial results).
+//!
+//! ```
+//! use vastarray::{DType, NdData};
+//! let d = NdData::from(ndarray::arr2(&[[1i16, 2], [3, 4]]).into_dyn());
+//! assert_eq!((d.dtype(), d.shape(), d.nbytes()), (DType::I16, &[2usize, 2][..], 8));
+//! let f = d.cast(DType::F32).into_typed::<f32>().unwrap();
+//! assert_eq!(f[[1, 0]], 3.0);
+//! let bytes = vastarray::data::nd_to_bytes(&NdData::from(f.clone()));
+//! assert_eq!(vastarray::data::nd_from_bytes(DType::F32, &[2, 2], &bytes).unwrap(), NdData::from(f));
+//! ```
 
 mod le_bytes;
 

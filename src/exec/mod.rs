@@ -13,6 +13,19 @@
 //!   math; `fold`: the folding loops; `reduce_state`: mergeable reduction states.
 //! - `tiles`: cache-sized tiles a block task computes one after the other; `place`: disjoint
 //!   views of the result that tasks write their blocks into.
+//!
+//! ```
+//! use vastarray::{DynArray, EvalConfig, Plan};
+//! let a = DynArray::from_ndarray(ndarray::Array2::<f64>::ones((64, 32)).into_dyn(), &[16, 32]).unwrap();
+//! let (m, s) = (a.mean(0).unwrap(), a.sum(1).unwrap());
+//! let plan = Plan::new(&[&m, &s], &EvalConfig::default()).unwrap();
+//! let out = plan.run().unwrap();
+//! assert_eq!(out[0].shape(), &[32]);
+//! assert_eq!(out[1].clone().into_typed::<f64>().unwrap()[[0]], 32.0);
+//! // The same in partitions, merged (what runs across processes):
+//! let parts = (0..3).map(|k| plan.run_partition(k, 3).unwrap()).collect();
+//! assert_eq!(plan.finish(parts).unwrap(), out);
+//! ```
 
 pub(crate) mod blocks;
 mod driver;

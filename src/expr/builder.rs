@@ -65,7 +65,7 @@ const STACK_RED_ZONE: usize = 256 << 10;
 const STACK_GROWTH: usize = 4 << 20;
 
 /// Turns a library error into an error about `span`.
-pub fn lib<T>(r: crate::Result<T>, span: Span) -> Result<T, ExprError> {
+pub(super) fn lib<T>(r: crate::Result<T>, span: Span) -> Result<T, ExprError> {
     r.map_err(|e| ExprError::new(e.to_string(), span))
 }
 
@@ -357,7 +357,7 @@ fn beyond_i64(e: &Expr) -> ExprError {
 /// An integer literal with at most one sign (`7`, `-3`, `+(12)`, digits beyond `i64`): its
 /// value (saturated at the `i128` range: only whether it fits `isize` matters) and its
 /// spelling for messages. `None` for anything else.
-pub fn int_literal(e: &Expr) -> Option<(i128, String)> {
+pub(super) fn int_literal(e: &Expr) -> Option<(i128, String)> {
     let (neg, x) = match &e.kind {
         ExprKind::Unary(UnOp::Neg, x) => (true, &**x),
         ExprKind::Unary(UnOp::Pos, x) => (false, &**x),
@@ -498,7 +498,7 @@ fn advanced_axis_moves_first(args: &[SliceArg], ndim: usize) -> Option<usize> {
 }
 
 /// A type name written bare or quoted: numpy's names and codes, and `int`, `float`, `bool`.
-pub fn type_name(n: &str) -> Option<DType> {
+pub(super) fn type_name(n: &str) -> Option<DType> {
     match n {
         "int" => Some(DType::I64),
         "float" | "double" => Some(DType::F64),
@@ -509,7 +509,7 @@ pub fn type_name(n: &str) -> Option<DType> {
 
 /// A scalar or array value as an array (scalars become 0-d arrays of their own type: `int64`,
 /// `float64`, `bool`).
-pub fn to_array(v: Value, span: Span) -> Result<DynArray, ExprError> {
+pub(super) fn to_array(v: Value, span: Span) -> Result<DynArray, ExprError> {
     match v {
         Value::Array(a) => Ok(a),
         Value::Scalar(Scalar::Int(i)) => Ok(DynArray::scalar(i)),
@@ -523,7 +523,7 @@ pub fn to_array(v: Value, span: Span) -> Result<DynArray, ExprError> {
 }
 
 /// An operand of arithmetic.
-pub fn operand(v: Value, span: Span) -> Result<Operand, ExprError> {
+pub(super) fn operand(v: Value, span: Span) -> Result<Operand, ExprError> {
     match v {
         Value::Array(a) => Ok(Operand::Array(a)),
         Value::Scalar(Scalar::Int(i)) => Ok(Operand::Int(i.into())),
@@ -538,7 +538,7 @@ pub fn operand(v: Value, span: Span) -> Result<Operand, ExprError> {
 
 /// Checks that a Python integer fits the integer type it takes next to an array of type `t`
 /// (numpy 2 refuses `uint8_array + 300`).
-pub fn check_weak_int(s: Scalar, t: DType, span: Span) -> Result<(), ExprError> {
+pub(super) fn check_weak_int(s: Scalar, t: DType, span: Span) -> Result<(), ExprError> {
     if let Scalar::Int(v) = s {
         let d = t.promote_weak_scalar(false);
         if d.is_int() && !int_fits(v, d) {
@@ -552,7 +552,7 @@ pub fn check_weak_int(s: Scalar, t: DType, span: Span) -> Result<(), ExprError> 
 }
 
 /// A weak Python scalar as a 0-d array of the type it takes next to an array of type `t`.
-pub fn weak_scalar_array(s: Scalar, t: DType, span: Span) -> Result<DynArray, ExprError> {
+pub(super) fn weak_scalar_array(s: Scalar, t: DType, span: Span) -> Result<DynArray, ExprError> {
     let (data, dtype) = match s {
         Scalar::Int(v) => {
             let d = t.promote_weak_scalar(false);
@@ -592,7 +592,7 @@ fn int_fits(v: i64, t: DType) -> bool {
 }
 
 /// The library's operator for a binary operator.
-pub fn binary_op(op: BinOp) -> BinaryOp {
+pub(super) fn binary_op(op: BinOp) -> BinaryOp {
     match op {
         BinOp::Add => BinaryOp::Add,
         BinOp::Sub => BinaryOp::Sub,
@@ -613,7 +613,7 @@ pub fn binary_op(op: BinOp) -> BinaryOp {
 }
 
 /// `op x`.
-pub fn unary(op: UnOp, x: Value, xs: Span, span: Span) -> Result<Value, ExprError> {
+pub(super) fn unary(op: UnOp, x: Value, xs: Span, span: Span) -> Result<Value, ExprError> {
     match x {
         Value::Scalar(s) => scalar::unary(op, s)
             .map(Value::Scalar)
@@ -635,7 +635,7 @@ pub fn unary(op: UnOp, x: Value, xs: Span, span: Span) -> Result<Value, ExprErro
 }
 
 /// `a op b` with numpy's broadcasting and promotion (two scalars: Python's arithmetic).
-pub fn binary(
+pub(super) fn binary(
     op: BinOp,
     a: Value,
     b: Value,
@@ -670,7 +670,10 @@ pub fn binary(
 }
 
 /// The closest of `candidates` to `name` (edit distance at most 2), for "did you mean".
-pub fn closest<'c>(name: &str, candidates: impl Iterator<Item = &'c str>) -> Option<&'c str> {
+pub(super) fn closest<'c>(
+    name: &str,
+    candidates: impl Iterator<Item = &'c str>,
+) -> Option<&'c str> {
     candidates
         .map(|c| (edit_distance(name, c), c))
         .filter(|(d, c)| *d <= 2 && *d < c.len().max(name.len()))

@@ -47,17 +47,17 @@ const REDUCTIONS: [&str; 13] = [
 ];
 
 /// True for a function name.
-pub fn is_function(name: &str) -> bool {
+pub(super) fn is_function(name: &str) -> bool {
     UNARY.iter().any(|(n, _)| *n == name) || OTHERS.contains(&name) || is_reduction(name)
 }
 
 /// True for a reduction's name (numpy's `amin`/`amax` included).
-pub fn is_reduction(name: &str) -> bool {
+pub(super) fn is_reduction(name: &str) -> bool {
     REDUCTIONS.contains(&name) || name == "amin" || name == "amax"
 }
 
 /// Every function's name, for messages.
-pub fn all_names() -> Vec<&'static str> {
+pub(super) fn all_names() -> Vec<&'static str> {
     let mut v: Vec<&str> = UNARY.iter().map(|(n, _)| *n).collect();
     v.extend(OTHERS);
     v.extend(REDUCTIONS);
@@ -123,7 +123,7 @@ fn bind<'e>(
 }
 
 /// Calls the function `func`.
-pub fn call(
+pub(super) fn call(
     b: &Builder,
     func: &str,
     func_span: Span,

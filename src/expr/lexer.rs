@@ -5,7 +5,7 @@ use super::ExprError;
 
 /// What a token is.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Tok {
+pub(super) enum Tok {
     /// An integer literal.
     Int(i64),
     /// An integer literal beyond `i64`: its digits (Python integers have no bound; a slice
@@ -25,7 +25,7 @@ pub enum Tok {
 
 /// A token and where it is written.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Token {
+pub(super) struct Token {
     /// The token.
     pub tok: Tok,
     /// Its bytes in the text.
@@ -38,7 +38,7 @@ const PUNCT: [&str; 25] = [
 ];
 
 /// Splits `text` into tokens; the last is [`Tok::End`].
-pub fn tokenize(text: &str) -> Result<Vec<Token>, ExprError> {
+pub(super) fn tokenize(text: &str) -> Result<Vec<Token>, ExprError> {
     let bytes = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;

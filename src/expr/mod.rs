@@ -18,25 +18,28 @@
 //! assert!(e.render("sqrt(x) + w").contains("^"));
 //! ```
 //!
-//! The parts: a lexer ([`lexer`]), a hand-written Pratt parser ([`parser`]) producing a syntax
-//! tree with byte spans ([`ast`]), Python-scalar folding ([`scalar`]), a builder ([`builder`],
-//! [`funcs`]) that turns the tree into a lazy [`DynArray`], and [`stages`] (reductions inside a
-//! larger expression computed first, for sinks that compute their target in pieces). The same
+//! The parts (private modules; what users need is re-exported here): a lexer (`lexer.rs`), a
+//! hand-written Pratt parser ([`parse_expression`], `parser.rs`) producing a syntax tree with
+//! byte spans ([`Expr`], `ast.rs`), Python-scalar folding (`scalar.rs`), a [`Builder`]
+//! (`builder.rs`, `funcs.rs`) that turns the tree into a lazy [`DynArray`], and
+//! [`compute_stages`] (`stages.rs`: reductions inside a larger expression computed first, for
+//! sinks that compute their target in pieces). The same
 //! parser reads selection text: [`crate::SliceArg::parse`] and [`DynArray::select_str`] are
 //! [`parse_selection`] with only constants allowed.
 
-pub mod ast;
-pub mod builder;
-pub mod funcs;
-pub mod lexer;
-pub mod parser;
-pub mod scalar;
-pub mod selection;
-pub mod stages;
+mod ast;
+mod builder;
+mod funcs;
+mod lexer;
+mod parser;
+mod scalar;
+pub(crate) mod selection;
+mod stages;
 
 pub use ast::{Expr, ExprKind, IndexItem, Span};
 pub use builder::{Builder, Value};
 pub use parser::{parse_expression, parse_selection, MAX_NESTING};
+pub use stages::{compute_stages, StageError};
 
 use crate::DynArray;
 use std::collections::BTreeMap;

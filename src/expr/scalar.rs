@@ -34,7 +34,7 @@ impl Scalar {
 }
 
 /// `op x` on a Python scalar.
-pub fn unary(op: UnOp, x: Scalar) -> Result<Scalar, String> {
+pub(super) fn unary(op: UnOp, x: Scalar) -> Result<Scalar, String> {
     Ok(match (op, x) {
         (UnOp::Pos, Scalar::Bool(b)) => Scalar::Int(b as i64),
         (UnOp::Pos, x) => x,
@@ -52,7 +52,7 @@ pub fn unary(op: UnOp, x: Scalar) -> Result<Scalar, String> {
 /// `a op b` on Python scalars, with Python's results (`/` gives a float, `//` and `%` floor,
 /// `**` with a negative integer exponent gives a float). Division by zero is an error, as in
 /// Python.
-pub fn binary(op: BinOp, a: Scalar, b: Scalar) -> Result<Scalar, String> {
+pub(super) fn binary(op: BinOp, a: Scalar, b: Scalar) -> Result<Scalar, String> {
     use BinOp::*;
     if op.is_comparison() {
         let (x, y) = (a.as_f64(), b.as_f64());

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// Parses selection text into one [`SliceArg`] per item (no names but `None`, `newaxis`,
 /// `Ellipsis`, `True`, `False`). Errors are [`Error::Index`] naming the selection, the item
 /// and what is wrong with it.
-pub fn slice_args(text: &str) -> Result<Vec<SliceArg>> {
+pub(crate) fn slice_args(text: &str) -> Result<Vec<SliceArg>> {
     let fail = |m: String| Error::Index(format!("in selection {}: {m}", shown(text.trim())));
     let items = parse_selection(text)
         .map_err(|e| fail(format!("at byte {}: {}", e.span.start, e.message)))?;

@@ -14,7 +14,7 @@ use std::collections::HashSet;
 /// The reduction calls below `root` (not `root` itself) that can be computed now: not computed
 /// yet, with no reduction still to compute among their arguments. Walks the tree with explicit
 /// stacks (a long chain of terms is a deep tree).
-pub fn ready_stages<'e>(root: &'e Expr, b: &Builder) -> Vec<&'e Expr> {
+pub(super) fn ready_stages<'e>(root: &'e Expr, b: &Builder) -> Vec<&'e Expr> {
     let pending = pending_nodes(root, b);
     let mut out = Vec::new();
     let mut stack: Vec<&Expr> = root.children();

@@ -3,6 +3,17 @@
 //!
 //! Building a node checks shapes, axes, indices and types at once, so errors come at
 //! construction, never during evaluation. Nothing is read until a result is asked for.
+//!
+//! ```
+//! use vastarray::{Axes, DynArray, Over};
+//! let x = ndarray::Array2::from_shape_fn((4, 6), |(i, j)| (i * 6 + j) as f64);
+//! let a = DynArray::from_ndarray(x.clone().into_dyn(), &[2, 3]).unwrap();
+//! let z = (&(&a - &a.mean(Over::axes(0).keepdims()).unwrap()).unwrap() * 2.0).unwrap();
+//! let t = z.select_str("1:, ::2").unwrap().permute(&[-1, 0]).unwrap();
+//! assert_eq!(t.shape(), &[3, 3]);
+//! let total = a.sum(Axes::All).unwrap().ndarray().unwrap().into_typed::<f64>().unwrap();
+//! assert_eq!(total[[]], x.sum());
+//! ```
 
 mod array;
 mod axes;

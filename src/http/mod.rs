@@ -18,6 +18,15 @@
 //! `failure` (classifying what went wrong),
 //! `backoff` (retry delays), `limiter` (the in-flight bound), `concurrent` (bounded parallel
 //! map) and `stats` (counters).
+//!
+//! ```
+//! use vastarray::http::{HttpClient, HttpConfig};
+//! // Nothing listens on port 9 of this machine: a clear error naming the URL, no panic.
+//! let client = HttpClient::new(HttpConfig { max_retries: 0, ..Default::default() }).unwrap();
+//! let e = client.get("http://127.0.0.1:9/tile.png").unwrap_err();
+//! assert!(e.to_string().starts_with("http://127.0.0.1:9/tile.png: "), "{e}");
+//! assert_eq!(e.http_status(), None);
+//! ```
 
 #[cfg(feature = "http")]
 mod backoff;

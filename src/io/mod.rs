@@ -13,6 +13,17 @@
 //! - [`tiles`]: slippy-map tiles over HTTP (URL templates, tile decoding, levels, pyramids).
 //! - [`caterva2`]: datasets of a Caterva2 server.
 //! - [`zarr`]: Zarr v2 and v3 arrays and groups, sharding included, on disk and over HTTP.
+//!
+//! ```
+//! use vastarray::io::npy::{store_npy, NpySource, NpyStoreOptions};
+//! use vastarray::DynArray;
+//! let dir = tempfile::tempdir().unwrap();
+//! let a = DynArray::from_ndarray(ndarray::Array1::<i32>::from_iter(0..10).into_dyn(), &[4]).unwrap();
+//! let path = dir.path().join("x.npy");
+//! store_npy(&a.mul(3).unwrap(), &path, &NpyStoreOptions::default()).unwrap();
+//! let back = DynArray::from_source(NpySource::open(&path).unwrap());
+//! assert_eq!(back.ndarray().unwrap().into_typed::<i32>().unwrap()[[9]], 27);
+//! ```
 
 #[cfg(feature = "b2nd")]
 pub mod b2nd;

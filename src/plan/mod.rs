@@ -1,21 +1,33 @@
 //! Planning: from the arrays asked for to the passes that compute them.
 //!
-//! One file per optimisation rule:
-//! - [`push_selections`]: selections move down to the sources (fusing on the way), so each
+//! One file per optimisation rule (private modules, applied by [`Plan::new`]):
+//! - `push_selections.rs`: selections move down to the sources (fusing on the way), so each
 //!   source receives one composed selection;
-//! - [`stage_reductions`]: reductions that feed other nodes run first, as stages;
-//! - [`share_reductions`]: reductions of one input over the same axes share one pass.
+//! - `stage_reductions.rs`: reductions that feed other nodes run first, as stages
+//!   ([`find_stages`]);
+//! - `share_reductions.rs`: reductions of one input over the same axes share one pass
+//!   ([`group_roots`]).
 //!
 //! A [`Plan`] is data: the optimised roots and the stages that must run before them. The
 //! executor runs it (`Plan::run`, `Plan::stream`, `Plan::run_partition`, `Plan::finish` and
 //! `Plan::explain` are defined in [`crate::exec`]: `exec/driver.rs`, `exec/explain.rs`); this
 //! module only draws its graph ([`Plan::to_dot`]). Nothing here imports the executor.
+//!
+//! ```
+//! use vastarray::{DynArray, EvalConfig, Plan};
+//! let a = DynArray::from_ndarray(ndarray::Array2::<f64>::ones((100, 10)).into_dyn(), &[10, 10]).unwrap();
+//! // Centring: the mean is a stage, computed first; the slice reaches the source.
+//! let c = a.sub(&a.mean(0).unwrap()).unwrap().select_str("::10").unwrap();
+//! let plan = Plan::new(&[&c], &EvalConfig::default()).unwrap();
+//! assert_eq!(plan.stages().len(), 1);
+//! assert!(plan.explain().unwrap().contains("stage"));
+//! ```
 
 mod dot;
-pub mod push_selections;
-pub mod share_reductions;
-pub mod stage_reductions;
-pub mod substitute;
+mod push_selections;
+mod share_reductions;
+mod stage_reductions;
+pub(crate) mod substitute;
 
 pub use share_reductions::{group_roots, Group};
 pub use stage_reductions::find_stages;

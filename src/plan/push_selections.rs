@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Rewrites a graph with every selection pushed as far down as it goes.
-pub fn push_selections(root: &NodeRef, memo: &mut HashMap<u64, NodeRef>) -> Result<NodeRef> {
+pub(super) fn push_selections(root: &NodeRef, memo: &mut HashMap<u64, NodeRef>) -> Result<NodeRef> {
     crate::graph::deep(|| {
         if let Some(done) = memo.get(&root.id) {
             return Ok(done.clone());

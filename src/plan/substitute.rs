@@ -6,7 +6,7 @@ use crate::graph::NodeRef;
 use std::collections::HashMap;
 
 /// `root` with every node whose id is a key of `map` replaced by its value.
-pub fn substitute(
+pub(crate) fn substitute(
     root: &NodeRef,
     map: &HashMap<u64, NodeRef>,
     memo: &mut HashMap<u64, NodeRef>,

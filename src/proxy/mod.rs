@@ -6,6 +6,20 @@
 //! - The cache file (tier 2, [`CacheFileOptions`]): one `.b2nd` file that python-blosc2 opens
 //!   as an ordinary array, with an explicit bitmap of fetched chunks and a credential-free
 //!   stamp of the source in its metadata; crash-safe and locked against a second process.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use vastarray::proxy::Proxy;
+//! use vastarray::{ChunkSource, CountingSource, MemorySource};
+//! let src = MemorySource::new(ndarray::Array2::<f32>::ones((8, 8)).into_dyn(), &[4, 4]).unwrap();
+//! let counted = Arc::new(CountingSource::new(src));
+//! let dir = tempfile::tempdir().unwrap();
+//! let proxy = Proxy::builder(counted.clone()).cache_file(dir.path().join("c.b2nd")).open().unwrap();
+//! proxy.fetch(&[0..4, 0..8]).unwrap(); // two chunks made resident
+//! let v = proxy.get(&[1..3, 2..6]).unwrap(); // served from the cache
+//! assert_eq!(v.shape(), &[2, 4]);
+//! assert_eq!(counted.reads(), 2);
+//! ```
 
 mod builder;
 mod cache_file;

@@ -8,6 +8,15 @@
 //!   (orthogonal indexing with an integer array or a boolean mask).
 //! - [`Selection`] is a whole normalized selection against a known input shape: one
 //!   [`SelItem`] per input axis (keep, or index and drop), plus inserted new axes.
+//!
+//! ```
+//! use vastarray::{SliceArg, Stride};
+//! // 100:0:-7 of an axis of 120, then ::3 of that: still one stride, never a list.
+//! let s = Stride::from_numpy(Some(100), Some(0), -7, 120).unwrap();
+//! let t = Stride::from_numpy(None, None, 3, s.len).unwrap().compose(&s);
+//! assert_eq!((t.start, t.step, t.len), (100, -21, 5));
+//! assert_eq!(SliceArg::parse("1, ::2, ...").unwrap().len(), 3);
+//! ```
 
 mod args;
 mod dim;

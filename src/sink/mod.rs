@@ -5,6 +5,17 @@
 //! writes the buffers in order, so no target chunk is written twice. The writers of each format
 //! live with the format in [`crate::io`] (`store_hdf5`, `store_b2nd`, `store_npy`); this module
 //! holds what they share: the buffers, [`RegionCompute`] and temporary files ([`temp`]).
+//!
+//! ```
+//! use vastarray::sink::RegionCompute;
+//! use vastarray::DynArray;
+//! let a = DynArray::from_ndarray(ndarray::Array2::<f32>::ones((6, 8)).into_dyn(), &[3, 4]).unwrap();
+//! let doubled = a.mul(2.0).unwrap();
+//! // What every sink asks for: a box, computed on demand, checked for shape and type.
+//! let b = doubled.compute_checked(&[1..3, 0..8]).unwrap();
+//! assert_eq!(b.shape(), &[2, 8]);
+//! assert_eq!(doubled.region_shape(), vec![6, 8]);
+//! ```
 
 mod buffers;
 pub mod temp;

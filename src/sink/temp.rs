@@ -10,6 +10,16 @@
 //!
 //! The lock is on a file of its own, not on the temporary file, because the HDF5 library
 //! locks the files it writes itself.
+//!
+//! ```
+//! use vastarray::sink::temp::TempFile;
+//! let dir = tempfile::tempdir().unwrap();
+//! let dest = dir.path().join("out.npy");
+//! let temp = TempFile::claim(&dest).unwrap();
+//! std::fs::write(temp.path(), b"...").unwrap();
+//! assert!(!dest.exists(), "nothing at the destination until the writer renames");
+//! assert!(temp.path().file_name().unwrap().to_str().unwrap().starts_with(".out.npy.vastarray-tmp-"));
+//! ```
 
 use crate::error::{Error, Result};
 use fs2::FileExt;

@@ -7,6 +7,23 @@
 //! [`ConstantSource`] (zeros, ones, full) and [`CountingSource`] (wraps any source and counts reads,
 //! so tests can prove laziness). Files and servers live beside the core, one module per format
 //! in [`crate::io`].
+//!
+//! ```
+//! use vastarray::{ChunkSource, CountingSource, DType, DynArray, GeneratedSource, NdData};
+//! // A 10^6 x 10^6 array computed from positions: only what a result needs is generated.
+//! let gen = GeneratedSource::new(&[1_000_000, 1_000_000], &[1000, 1000], DType::F64, |r| {
+//!     NdData::from(ndarray::ArrayD::from_shape_fn(
+//!         r.iter().map(|x| x.len()).collect::<Vec<_>>(),
+//!         |ix| (r[0].start + ix[0]) as f64,
+//!     ))
+//! })
+//! .unwrap();
+//! let counted = std::sync::Arc::new(CountingSource::new(gen));
+//! let a = DynArray::from_source_arc(counted.clone());
+//! let v = a.select_str("1500, 10:20").unwrap().sum(0).unwrap().ndarray().unwrap();
+//! assert_eq!(v.into_typed::<f64>().unwrap()[[]], 15000.0);
+//! assert_eq!(counted.reads(), 1, "one chunk of a million");
+//! ```
 
 mod constant;
 mod counting;

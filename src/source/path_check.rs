@@ -6,6 +6,14 @@
 //! [`check_path`] looks at the path (following symbolic links) without opening it;
 //! [`open_regular_file`] opens with `O_NONBLOCK` and checks the opened file again, so a file
 //! swapped for a pipe between the check and the open cannot hang either.
+//!
+//! ```
+//! use vastarray::source::path_check::{check_path, PathKind};
+//! let dir = tempfile::tempdir().unwrap();
+//! let e = check_path(dir.path(), "a .npy file", PathKind::File).unwrap_err();
+//! assert!(e.to_string().contains("a .npy file"), "{e}");
+//! assert!(check_path(dir.path(), "a Zarr array", PathKind::Directory).is_ok());
+//! ```
 
 use crate::error::{Error, Result};
 use std::fs::{File, FileType, Metadata};

@@ -9,6 +9,17 @@
 //!
 //! Modules: `config`, `pixels` (content), `routes` (path to answer), `wire` (HTTP/1.1),
 //! `counters`.
+//!
+//! ```
+//! use vastarray::http::{HttpClient, HttpConfig};
+//! use vastarray::io::tiles::TileFormat;
+//! use vastarray::tileserver::{TileServer, TileServerConfig};
+//! let server = TileServer::start(TileServerConfig::default()).unwrap();
+//! let client = HttpClient::new(HttpConfig::default()).unwrap();
+//! let png = client.get(&format!("{}{}", server.base_url(), TileServer::tile_path(3, 1, 2, TileFormat::Png))).unwrap();
+//! assert_eq!(&png[1..4], b"PNG");
+//! assert_eq!(server.stats().total_requests, 1);
+//! ```
 
 mod config;
 mod counters;

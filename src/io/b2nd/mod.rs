@@ -11,6 +11,19 @@
 //! `blosc2-rs-sys` 2.21) only compresses and decompresses single chunks whose header and
 //! sizes were checked first (`chunk_header`), with a per-thread decompression context
 //! (`ffi`). C-Blosc2 trusts the sizes inside a frame and corrupts memory on a damaged one.
+//!
+//! ```
+//! use vastarray::{store_b2nd, B2ndOptions, B2ndSource, DynArray};
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("x.b2nd");
+//! let a = DynArray::from_ndarray(ndarray::Array2::from_shape_fn((50, 40), |(i, j)| (i * j) as f32).into_dyn(), &[10, 40]).unwrap();
+//! let opts = B2ndOptions { chunks: Some(vec![16, 16]), ..Default::default() };
+//! store_b2nd(&a, &path, &opts).unwrap();
+//! let back = B2ndSource::open(&path).unwrap();
+//! assert_eq!(vastarray::ChunkSource::chunk_shape(&back), &[16, 16]);
+//! let v = DynArray::from_source(back).select_str("49, 39").unwrap().ndarray().unwrap();
+//! assert_eq!(v.into_typed::<f32>().unwrap()[[]], 49.0 * 39.0);
+//! ```
 
 mod chunk;
 mod chunk_header;

@@ -9,6 +9,15 @@
 //! Modules: `url` (base URLs, paths, encodings), `info` (`api/info`), `client` (requests,
 //! retries, login cookie, in-flight bound through the HTTP layer's limiter) and `source` (the
 //! chunk source).
+//!
+//! ```no_run
+//! // Against a running server (`cat2-server`, see the README).
+//! use vastarray::{Caterva2Source, DynArray};
+//! let src = Caterva2Source::open_url("c2+http://localhost:8000/@public/examples/ds-1d.b2nd", None)?;
+//! let a = DynArray::from_source(src);
+//! println!("{:?}", a.select_str("::10")?.mean(0)?.ndarray()?);
+//! # Ok::<(), vastarray::Error>(())
+//! ```
 
 mod client;
 mod info;

@@ -1,6 +1,15 @@
 //! Decoders for the HDF5 filters vastarray undoes itself, outside the HDF5 library's global
 //! lock: deflate (zlib), shuffle (a byte transpose) and Fletcher32 (a checksum appended to the
 //! chunk). Each works on one chunk's bytes and is safe to run on many threads at once.
+//!
+//! ```
+//! use vastarray::io::hdf5::filters::{decode_pipeline, encode_pipeline, PipelineFilter};
+//! let data: Vec<u8> = (0..4000u32).flat_map(|v| v.to_le_bytes()).collect();
+//! let pipeline = [PipelineFilter::Shuffle, PipelineFilter::Deflate(6), PipelineFilter::Fletcher32];
+//! let stored = encode_pipeline(data.clone(), &pipeline, 4).unwrap();
+//! assert!(stored.len() < data.len() / 4);
+//! assert_eq!(decode_pipeline(stored, &pipeline, 0, 4, data.len()).unwrap(), data);
+//! ```
 
 pub use super::shuffle::{shuffle, unshuffle, unshuffle_into};
 use std::fmt;

@@ -18,6 +18,19 @@
 //!   chunks with the same filters.
 //!
 //! Needs HDF5 >= 1.10.5 (for `H5Dget_chunk_info`).
+//!
+//! ```
+//! use vastarray::io::hdf5::{store_hdf5, Hdf5Source, Hdf5StoreOptions};
+//! use vastarray::DynArray;
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("x.h5");
+//! let a = DynArray::from_ndarray(ndarray::Array1::<f64>::linspace(0.0, 1.0, 101).into_dyn(), &[25]).unwrap();
+//! let opts = Hdf5StoreOptions { chunks: Some(vec![32]), deflate: Some(4), shuffle: true, ..Default::default() };
+//! store_hdf5(&a, &path, "/g/x", &opts).unwrap();
+//! let back = DynArray::from_source(Hdf5Source::open(&path, "/g/x").unwrap());
+//! let m = back.mean(0).unwrap().ndarray().unwrap().into_typed::<f64>().unwrap();
+//! assert!((m[[]] - 0.5).abs() < 1e-12);
+//! ```
 
 mod attrs;
 mod cf;

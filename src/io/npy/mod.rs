@@ -2,6 +2,15 @@
 //! (a file read region by region with `pread`), [`store_npy`] (any array written front to
 //! back in bounded memory) and [`decode_npy`] / [`encode_npy`] (a whole `.npy` held in
 //! memory, as `.npy` tiles arrive).
+//!
+//! ```
+//! use vastarray::io::npy::{decode_npy, encode_npy};
+//! use vastarray::NdData;
+//! let d = NdData::from(ndarray::arr2(&[[1u16, 2, 3], [4, 5, 6]]).into_dyn());
+//! let bytes = encode_npy(&d);
+//! assert_eq!(&bytes[..6], b"\x93NUMPY");
+//! assert_eq!(decode_npy(&bytes).unwrap(), d);
+//! ```
 
 mod memory;
 mod sink;

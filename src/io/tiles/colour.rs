@@ -1,5 +1,14 @@
 //! Colour conversions of decoded `u8` pictures (interleaved channels): alpha compositing over a
 //! background, dropping an alpha channel that is opaque everywhere, and Rec. 601 grey.
+//!
+//! ```
+//! use vastarray::io::tiles::colour::{composite_over, drop_alpha, is_opaque, rgb_to_grey};
+//! let rgba = [255, 0, 0, 128, 0, 0, 255, 255];
+//! assert!(!is_opaque(&rgba, 4));
+//! assert_eq!(composite_over(&rgba, [255, 255, 255]), vec![255, 127, 127, 0, 0, 255]);
+//! assert_eq!(drop_alpha(&rgba, 4), vec![255, 0, 0, 0, 0, 255]);
+//! assert_eq!(rgb_to_grey(&[255, 255, 255, 0, 0, 0]), vec![255, 0]);
+//! ```
 
 pub use super::decode::luma601;
 

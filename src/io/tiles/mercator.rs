@@ -1,6 +1,17 @@
 //! Web Mercator (EPSG:3857) geometry of XYZ tile pyramids, as mercantile and morecantile
 //! compute it: a longitude/latitude box to the pixel box of a zoom level that covers it, and
 //! the world file (`.pgw`) that places a pixel box on the map.
+//!
+//! ```
+//! use vastarray::io::tiles::mercator::{bbox_pixels, LonLatBox};
+//! // The whole Web Mercator square at zoom 1 in 256-pixel tiles: 512 x 512 pixels.
+//! let world = LonLatBox::parse("-180,-85.0511287798066,180,85.0511287798066", false).unwrap();
+//! let [rows, cols] = bbox_pixels(&world, 1, 256);
+//! assert_eq!((rows, cols), (0..512, 0..512));
+//! // The north-east quarter.
+//! let ne = LonLatBox::parse("0,0,180,85.0511287798066", false).unwrap();
+//! assert_eq!(bbox_pixels(&ne, 1, 256), [0..256, 256..512]);
+//! ```
 
 use crate::error::{Error, Result};
 use std::f64::consts::PI;

@@ -12,6 +12,21 @@
 //!
 //! JPEG tiles decode within a few units of libjpeg's values, not bit for bit: see
 //! [`decode_tile`]'s module notes (`decode.rs`).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use vastarray::http::{HttpClient, HttpConfig};
+//! use vastarray::io::tiles::{tile_pyramid, TileFormat};
+//! use vastarray::tileserver::{tile_pixel, TileServer, TileServerConfig};
+//! let server = TileServer::start(TileServerConfig::default()).unwrap();
+//! let client = Arc::new(HttpClient::new(HttpConfig::default()).unwrap());
+//! // Zoom 5: 1024 tiles of 256 x 256 RGB, one lazy array; nothing is requested yet.
+//! let level = tile_pyramid(&server.url_template(TileFormat::Png), 5, [256, 256, 3], client).unwrap();
+//! assert_eq!(level.shape(), &[8192, 8192, 3]);
+//! let px = level.select_str("300:310, 5000:5300").unwrap().ndarray().unwrap().into_typed::<u8>().unwrap();
+//! assert_eq!(server.stats().total_requests, 2, "two tiles touched");
+//! assert_eq!(px[[0, 0, 1]], tile_pixel(5, 5000 / 256, 300 / 256, 300 % 256, 5000 % 256)[1]);
+//! ```
 
 pub mod colour;
 mod decode;

@@ -10,7 +10,7 @@ use super::super::sinks::{self, StoreOptions};
 use super::super::source_spec::{open, DestSpec, SourceSpec};
 use super::print_plan;
 use std::collections::BTreeMap;
-use vastarray::expr::stages::{compute_stages, StageError};
+use vastarray::expr::{compute_stages, StageError};
 use vastarray::expr::{parse_expression, Builder};
 use vastarray::DynArray;
 
