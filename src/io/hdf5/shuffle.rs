@@ -30,55 +30,55 @@ fn blosc_args(elem_size: usize, len: usize) -> Option<(i32, i32)> {
     Some((i32::try_from(elem_size).ok()?, i32::try_from(len).ok()?))
 }
 
-/// Undoes the shuffle of `src` into `out` (same length, checked by the caller: panics
-/// otherwise). Element sizes of 0 or 1, and buffers shorter than one element, are copied.
-pub fn unshuffle_into(src: &[u8], elem_size: usize, out: &mut [u8]) {
-    assert_eq!(src.len(), out.len(), "unshuffle_into: lengths differ");
+/// Which way a transpose goes.
+#[derive(Clone, Copy)]
+enum Direction {
+    Shuffle,
+    Unshuffle,
+}
+
+/// The transpose of `src` into `out` (same length, checked by the caller: panics otherwise)
+/// in C-Blosc2 when it takes the sizes, else in the portable loop. Element sizes of 0 or 1, and
+/// buffers shorter than one element, are copied.
+fn transpose_into(src: &[u8], elem_size: usize, out: &mut [u8], direction: Direction) {
+    assert_eq!(src.len(), out.len(), "shuffle: lengths differ");
     if elem_size <= 1 || src.len() < elem_size {
         out.copy_from_slice(src);
         return;
     }
-    match blosc_args(elem_size, src.len()) {
-        Some((typesize, blocksize)) => {
-            blosc_shuffle_ready();
-            // SAFETY: `src` and `out` are distinct slices (one is shared, one exclusive) of
-            // `blocksize` bytes each; C-Blosc2 reads and writes exactly that many.
-            unsafe {
-                blosc2_rs_sys::blosc2_unshuffle(
-                    typesize,
-                    blocksize,
-                    src.as_ptr().cast(),
-                    out.as_mut_ptr().cast(),
-                );
-            }
-        }
-        None => unshuffle_portable(src, elem_size, out),
+    let Some((typesize, blocksize)) = blosc_args(elem_size, src.len()) else {
+        return match direction {
+            Direction::Shuffle => shuffle_portable(src, elem_size, out),
+            Direction::Unshuffle => unshuffle_portable(src, elem_size, out),
+        };
+    };
+    blosc_shuffle_ready();
+    let call = match direction {
+        Direction::Shuffle => blosc2_rs_sys::blosc2_shuffle,
+        Direction::Unshuffle => blosc2_rs_sys::blosc2_unshuffle,
+    };
+    // SAFETY: `src` and `out` are distinct slices (one is shared, one exclusive) of
+    // `blocksize` bytes each; C-Blosc2 reads and writes exactly that many.
+    unsafe {
+        call(
+            typesize,
+            blocksize,
+            src.as_ptr().cast(),
+            out.as_mut_ptr().cast(),
+        );
     }
+}
+
+/// Undoes the shuffle of `src` into `out` (same length, checked by the caller: panics
+/// otherwise). Element sizes of 0 or 1, and buffers shorter than one element, are copied.
+pub fn unshuffle_into(src: &[u8], elem_size: usize, out: &mut [u8]) {
+    transpose_into(src, elem_size, out, Direction::Unshuffle)
 }
 
 /// Applies the shuffle to `src` into `out` (same length, checked by the caller: panics
 /// otherwise): the inverse of [`unshuffle_into`].
 pub(super) fn shuffle_into(src: &[u8], elem_size: usize, out: &mut [u8]) {
-    assert_eq!(src.len(), out.len(), "shuffle_into: lengths differ");
-    if elem_size <= 1 || src.len() < elem_size {
-        out.copy_from_slice(src);
-        return;
-    }
-    match blosc_args(elem_size, src.len()) {
-        Some((typesize, blocksize)) => {
-            blosc_shuffle_ready();
-            // SAFETY: as in `unshuffle_into`.
-            unsafe {
-                blosc2_rs_sys::blosc2_shuffle(
-                    typesize,
-                    blocksize,
-                    src.as_ptr().cast(),
-                    out.as_mut_ptr().cast(),
-                );
-            }
-        }
-        None => shuffle_portable(src, elem_size, out),
-    }
+    transpose_into(src, elem_size, out, Direction::Shuffle)
 }
 
 /// [`unshuffle_into`] into a new buffer.
