@@ -70,6 +70,14 @@ pub enum Error {
     /// A bug in vastarray: an invariant that should have held did not.
     #[error("internal error (please report): {0}")]
     Internal(String),
+    /// A rank of a distributed run failed (every rank of the run returns this error).
+    #[error("rank {rank}: {message}")]
+    Rank {
+        /// The rank that failed.
+        rank: usize,
+        /// Its error.
+        message: String,
+    },
 }
 
 /// The crate's result type.
