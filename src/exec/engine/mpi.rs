@@ -96,7 +96,6 @@ impl MpiEngine {
         }
         i32::try_from(r).map_err(|_| mpi_error("rank beyond MPI's int"))
     }
-
 }
 
 impl Engine for MpiEngine {

@@ -90,7 +90,10 @@ impl EngineRegions {
         if self.engine.size() <= 1 {
             return Ok(());
         }
-        let _one = self.busy.lock().map_err(|_| Error::Internal("box lock".into()))?;
+        let _one = self
+            .busy
+            .lock()
+            .map_err(|_| Error::Internal("box lock".into()))?;
         broadcast_value(&*self.engine, Some(&Command::Done), "the next box")?;
         Ok(())
     }
@@ -120,7 +123,10 @@ impl RegionCompute for EngineRegions {
                 "only rank 0 asks for boxes; the other ranks follow it".into(),
             ));
         }
-        let _one = self.busy.lock().map_err(|_| Error::Internal("box lock".into()))?;
+        let _one = self
+            .busy
+            .lock()
+            .map_err(|_| Error::Internal("box lock".into()))?;
         if self.engine.size() > 1 {
             let cmd = Command::Region(
                 region

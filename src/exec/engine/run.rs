@@ -76,7 +76,9 @@ fn run_reduce(
                 .map_err(|e| Failure::of(0, e))
         })
     });
-    let outcome = results.as_ref().map(|r| r.as_ref().map(|_| ()).map_err(Clone::clone));
+    let outcome = results
+        .as_ref()
+        .map(|r| r.as_ref().map(|_| ()).map_err(Clone::clone));
     agree(engine, outcome.as_ref())?;
     Ok(results.and_then(|r| r.ok()))
 }
@@ -94,7 +96,14 @@ fn run_blocks(
     } else {
         Vec::new()
     };
-    let mut seen = vec![false; if engine.is_root() { pass_size(job).1 as usize } else { 0 }];
+    let mut seen = vec![
+        false;
+        if engine.is_root() {
+            pass_size(job).1 as usize
+        } else {
+            0
+        }
+    ];
     let mut take = |_rank: usize, share: PassShare| -> Result<()> {
         check_size(job, &share)?;
         job.place_blocks(&mut outs, &mut seen, share.pass)

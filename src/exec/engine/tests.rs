@@ -148,16 +148,24 @@ fn results_equal_one_process_and_ndarray_for_one_to_five_ranks() {
     let centred = &fa - &mean0.insert_axis(Axis(0));
     let isum1 = ia.mapv(i64::from).sum_axis(Axis(1));
     let got = |k: usize| one[k].clone().into_typed::<f64>().unwrap();
-    assert!(close(got(1).iter().next().copied().unwrap(), fa.mean().unwrap()));
+    assert!(close(
+        got(1).iter().next().copied().unwrap(),
+        fa.mean().unwrap()
+    ));
     for (p, q) in got(8).iter().zip(centred.iter()) {
         assert!(close(*p, *q), "{p} vs {q}");
     }
     let s1 = one[6].clone().into_typed::<i64>().unwrap();
     assert_eq!(s1.as_slice().unwrap(), isum1.as_slice().unwrap());
     for n in 1..=5 {
-        let runs = on_ranks(n, |e| Plan::new(&refs, &cfg()).unwrap().run_on(&**e).unwrap());
+        let runs = on_ranks(n, |e| {
+            Plan::new(&refs, &cfg()).unwrap().run_on(&**e).unwrap()
+        });
         let (root, others) = runs.split_first().unwrap();
-        assert!(others.iter().all(Option::is_none), "only rank 0 holds results");
+        assert!(
+            others.iter().all(Option::is_none),
+            "only rank 0 holds results"
+        );
         for (a, b) in root.as_ref().unwrap().iter().zip(&one) {
             same(a, b);
         }
@@ -192,7 +200,10 @@ fn every_chunk_is_read_by_one_rank_once() {
         });
         // Twice in all: once for the stage (the mean), once for the pass.
         assert_eq!(counting.reads() - before, 2 * chunks, "{n} ranks");
-        let v = r[0].as_ref().unwrap()[0].clone().into_typed::<f64>().unwrap();
+        let v = r[0].as_ref().unwrap()[0]
+            .clone()
+            .into_typed::<f64>()
+            .unwrap();
         assert!(v.iter().next().unwrap().abs() < 1e-6, "a centred sum is 0");
     }
 }
@@ -246,7 +257,12 @@ fn a_store_on_rank_zero_gets_every_rank_s_blocks_in_order() {
         buffer_bytes: 4096,
         ..Default::default()
     };
-    store_npy(&EngineRegions::new(y.clone(), cfg(), Arc::new(Local)), &single, &opts).unwrap();
+    store_npy(
+        &EngineRegions::new(y.clone(), cfg(), Arc::new(Local)),
+        &single,
+        &opts,
+    )
+    .unwrap();
     for n in [2, 3] {
         let out = dir.path().join(format!("{n}.npy"));
         on_ranks(n, |e| {
@@ -259,6 +275,9 @@ fn a_store_on_rank_zero_gets_every_rank_s_blocks_in_order() {
                 regions.follow().unwrap();
             }
         });
-        assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&single).unwrap());
+        assert_eq!(
+            std::fs::read(&out).unwrap(),
+            std::fs::read(&single).unwrap()
+        );
     }
 }

@@ -93,10 +93,13 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
     sinks::check(&dest, &opts)?;
     // Reductions feeding the rest are computed once, not once per buffer written.
     let stage_cfg = settings.cfg.clone();
-    let n = compute_stages_on(&expr, &mut builder, &stage_cfg, &*settings.engine).map_err(|e| match e {
-        StageError::Expr(e) => CliError::expr(&args.expr, e),
-        StageError::Run(e) => e.into(),
-    })?;
+    let n =
+        compute_stages_on(&expr, &mut builder, &stage_cfg, &*settings.engine).map_err(
+            |e| match e {
+                StageError::Expr(e) => CliError::expr(&args.expr, e),
+                StageError::Run(e) => e.into(),
+            },
+        )?;
     let array = if n > 0 {
         builder
             .build(&expr)
