@@ -8,8 +8,14 @@ cd "$(dirname "$0")/../.."
 PY=${VASTARRAY_PYTHON:-$PWD/.venv/bin/python}
 DELAY_MS=${DELAY_MS:-50}
 RANKS=${RANKS:-"1 2 4"}
-cargo build --release --quiet --features mpi --bin vastarray
-BIN=$PWD/target/release/vastarray
+# PROFILE=debug measures the debug build (the source is latency-bound; say so next to figures).
+PROFILE=${PROFILE:-release}
+if [ "$PROFILE" = release ]; then
+  cargo build --release --quiet --features mpi --bin vastarray
+else
+  cargo build --quiet --features mpi --bin vastarray
+fi
+BIN=$PWD/target/$PROFILE/vastarray
 work=$(mktemp -d)
 server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
