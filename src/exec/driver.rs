@@ -13,6 +13,12 @@ use crate::source::MemorySource;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Stage node id -> an in-memory node of the stage's result.
+pub(crate) type StageMap = HashMap<u64, NodeRef>;
+
+/// Computes one stage's result, given the stage and the stages done before it.
+pub(crate) type StageCompute<'a> = dyn FnMut(&NodeRef, &StageMap) -> Result<NdData> + 'a;
+
 impl Plan {
     pub(crate) fn pool(&self) -> Result<rayon::ThreadPool> {
         rayon::ThreadPoolBuilder::new()
@@ -37,11 +43,8 @@ impl Plan {
     /// Runs the stages with `compute` (given a stage and the stages done before it, which it
     /// depends on), in order; returns the map from stage node id to an in-memory node of its
     /// result.
-    pub(crate) fn run_stages_by(
-        &self,
-        compute: &mut dyn FnMut(&NodeRef, &HashMap<u64, NodeRef>) -> Result<NdData>,
-    ) -> Result<HashMap<u64, NodeRef>> {
-        let mut done: HashMap<u64, NodeRef> = HashMap::new();
+    pub(crate) fn run_stages_by(&self, compute: &mut StageCompute<'_>) -> Result<StageMap> {
+        let mut done: StageMap = HashMap::new();
         for s in self.stages() {
             let data = compute(s, &done)?;
             let chunks = preferred_chunks(s);

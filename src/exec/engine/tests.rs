@@ -45,9 +45,11 @@ impl Engine for ChannelEngine {
     }
 }
 
+type Inbox = Mutex<Receiver<Vec<u8>>>;
+
 fn engines(n: usize) -> Vec<Arc<ChannelEngine>> {
     let mut to: Vec<Vec<Mutex<Sender<Vec<u8>>>>> = (0..n).map(|_| Vec::new()).collect();
-    let mut from: Vec<Vec<Option<Mutex<Receiver<Vec<u8>>>>>> =
+    let mut from: Vec<Vec<Option<Inbox>>> =
         (0..n).map(|_| (0..n).map(|_| None).collect()).collect();
     for (a, row) in to.iter_mut().enumerate() {
         for rx in from.iter_mut() {
