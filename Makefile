@@ -2,7 +2,7 @@
 # Both install what the machine lacks first (Debian packages, a Python environment for the
 # interoperability tests) and are safe to run twice.
 
-APT_PACKAGES := build-essential pkg-config cmake libclang1-14 libclang-common-14-dev libhdf5-dev mold
+APT_PACKAGES := build-essential pkg-config cmake libclang1-14 libclang-common-14-dev libhdf5-dev mold openmpi-bin libopenmpi-dev
 PYTHON_PACKAGES := numpy h5py blosc2 "caterva2[server]" dask xarray netCDF4 h5netcdf zarr tensorstore pillow mercantile
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -17,6 +17,9 @@ demo: deps
 # Property tests draw from one fixed seed here, so a run is reproducible; `make fuzz` (and
 # `make test PROPTEST_SEED=N`) explore others.
 PROPTEST_SEED ?= 20261201
+# The tests build everything once with one feature set: the default features and `mpi`
+# (tests/mpi.rs runs the command under mpirun).
+TEST_FEATURES := --features mpi
 # Test threads fork children while HDF5 files are open; an inherited descriptor would hold a
 # file's HDF5 lock (see tests/common/mod.rs), so the tests' HDF5 does without locks.
 # The tests link with mold (installed by `deps`): GNU ld took about 30 s per test binary on a
@@ -26,8 +29,8 @@ LINK_FLAGS := -C link-arg=-fuse-ld=mold
 TEST_ENV := HDF5_USE_FILE_LOCKING=FALSE CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$(LINK_FLAGS)" \
 	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUSTFLAGS="$(LINK_FLAGS)" RUSTDOCFLAGS="$(LINK_FLAGS)"
 test: deps pyenv
-	$(TEST_ENV) PROPTEST_RNG_SEED=$(PROPTEST_SEED) cargo test --lib --tests --examples
-	$(TEST_ENV) cargo test --doc
+	$(TEST_ENV) PROPTEST_RNG_SEED=$(PROPTEST_SEED) cargo test $(TEST_FEATURES) --lib --tests --examples
+	$(TEST_ENV) cargo test $(TEST_FEATURES) --doc
 
 # The core builds without warnings with no feature (no cmake, libclang, libhdf5 or TLS). Not
 # part of `make test`: a fresh CI machine has about one minute to spare under its 20-minute bound.
@@ -38,7 +41,7 @@ check-core:
 # The library builds without warnings with no feature and with each feature alone (a few
 # seconds each once the dependencies are checked; the first run checks them for each set,
 # minutes on a fresh machine: not part of `make test`).
-FEATURES := hdf5 b2nd http tiles caterva2 cli test-server
+FEATURES := hdf5 b2nd http tiles caterva2 cli test-server mpi
 check-features:
 	@for f in "" $(FEATURES); do \
 	  echo "cargo check --no-default-features $${f:+--features $$f} --lib"; \

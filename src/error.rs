@@ -92,6 +92,14 @@ pub enum Error {
     /// A bug in vastarray: an invariant that should have held did not.
     #[error("internal error (please report): {0}")]
     Internal(String),
+    /// A rank of a distributed run failed (every rank of the run returns this error).
+    #[error("rank {rank}: {message}")]
+    Rank {
+        /// The rank that failed.
+        rank: usize,
+        /// Its error.
+        message: String,
+    },
 }
 
 /// `": {cause}: {its cause}..."`, or nothing: how a message ends with its causes' text.
@@ -250,6 +258,10 @@ impl Error {
                 message: pre(message),
             },
             Error::Io(e) => Error::Io(std::io::Error::new(e.kind(), pre(e.to_string()))),
+            Error::Rank { rank, message } => Error::Rank {
+                rank,
+                message: pre(message),
+            },
         }
     }
 }

@@ -13,8 +13,14 @@ use crate::source::MemorySource;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// Stage node id -> an in-memory node of the stage's result.
+pub(crate) type StageMap = HashMap<u64, NodeRef>;
+
+/// Computes one stage's result, given the stage and the stages done before it.
+pub(crate) type StageCompute<'a> = dyn FnMut(&NodeRef, &StageMap) -> Result<NdData> + 'a;
+
 impl Plan {
-    fn pool(&self) -> Result<rayon::ThreadPool> {
+    pub(crate) fn pool(&self) -> Result<rayon::ThreadPool> {
         rayon::ThreadPoolBuilder::new()
             .num_threads(self.config().threads.max(1))
             .build()
@@ -24,15 +30,23 @@ impl Plan {
     /// Runs the stages; returns the map from stage node id to an in-memory node of its result
     /// (`placeholder`: zeros of the right shape instead, without reading anything).
     pub(crate) fn run_stages(&self, placeholder: bool) -> Result<HashMap<u64, NodeRef>> {
-        let mut done: HashMap<u64, NodeRef> = HashMap::new();
+        self.run_stages_by(&mut |s, done| {
+            if placeholder {
+                return Ok(NdData::zeros(s.dtype, &s.shape));
+            }
+            let node = substitute::substitute(s, done, &mut HashMap::new())?;
+            let job = ReduceJob::new(vec![node], self.config())?;
+            Ok(job.run(&|_| {})?.remove(0))
+        })
+    }
+
+    /// Runs the stages with `compute` (given a stage and the stages done before it, which it
+    /// depends on), in order; returns the map from stage node id to an in-memory node of its
+    /// result.
+    pub(crate) fn run_stages_by(&self, compute: &mut StageCompute<'_>) -> Result<StageMap> {
+        let mut done: StageMap = HashMap::new();
         for s in self.stages() {
-            let data = if placeholder {
-                NdData::zeros(s.dtype, &s.shape)
-            } else {
-                let node = substitute::substitute(s, &done, &mut HashMap::new())?;
-                let job = ReduceJob::new(vec![node], self.config())?;
-                job.run(&|_| {})?.remove(0)
-            };
+            let data = compute(s, &done)?;
             let chunks = preferred_chunks(s);
             let chunks: Vec<usize> = if data.nbytes() <= 64 << 20 {
                 s.shape.iter().map(|&n| n.max(1)).collect()
@@ -113,6 +127,8 @@ impl Plan {
 
     /// Runs partition `k` of `n` of the final passes (every partition runs the stages). The
     /// partial results of all `n` partitions, given to [`Plan::finish`], make the results.
+    /// Processes that can talk to each other use [`Plan::run_on`] instead, which runs each
+    /// stage once across them.
     pub fn run_partition(&self, k: usize, n: usize) -> Result<PartialResult> {
         if n == 0 || k >= n {
             return Err(Error::Invalid(format!(

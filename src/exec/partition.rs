@@ -60,10 +60,17 @@ impl Job {
         let keep = move |t: usize| t % n == k;
         match self {
             Job::Reduce(j) => {
-                let states = (0..j.num_blocks())
-                    .into_par_iter()
-                    .map(|b| j.run_block(b, &keep, false, &|| {}))
-                    .collect::<Result<Vec<_>>>()?;
+                // As `ReduceJob::run`: many blocks in parallel, or the pieces of each block.
+                let states = if j.plan.parallel_blocks {
+                    (0..j.num_blocks())
+                        .into_par_iter()
+                        .map(|b| j.run_block(b, &keep, false, &|| {}))
+                        .collect::<Result<Vec<_>>>()?
+                } else {
+                    (0..j.num_blocks())
+                        .map(|b| j.run_block(b, &keep, true, &|| {}))
+                        .collect::<Result<Vec<_>>>()?
+                };
                 Ok(PartialPass::Reduce(states))
             }
             Job::Blocks(j) => {
@@ -116,30 +123,10 @@ impl Job {
                 Ok(outs)
             }
             Job::Blocks(j) => {
-                let shape = &j.roots[0].shape;
-                let mut outs: Vec<NdData> = j
-                    .roots
-                    .iter()
-                    .map(|r| NdData::zeros(r.dtype, shape))
-                    .collect();
+                let mut outs = self.empty_outputs();
                 let mut seen = vec![false; j.num_blocks()];
                 for p in parts {
-                    let PartialPass::Blocks(blocks) = p else {
-                        return Err(Error::Invalid(
-                            "partial result does not belong to this block pass".into(),
-                        ));
-                    };
-                    for (b, datas) in blocks {
-                        if b >= seen.len() || datas.len() != outs.len() {
-                            return Err(Error::Invalid(format!(
-                                "partial block {b} does not belong to this pass"
-                            )));
-                        }
-                        seen[b] = true;
-                        for (out, d) in outs.iter_mut().zip(&datas) {
-                            place(out, &j.blocks.region(b), &d.to_data()?)?;
-                        }
-                    }
+                    self.place_blocks(&mut outs, &mut seen, p)?;
                 }
                 if let Some(missing) = seen.iter().position(|s| !s) {
                     return Err(Error::Invalid(format!(
@@ -148,6 +135,63 @@ impl Job {
                 }
                 Ok(outs)
             }
+        }
+    }
+
+    /// Zero-filled results of every root of this pass, to place computed blocks into.
+    pub(crate) fn empty_outputs(&self) -> Vec<NdData> {
+        let (roots, shape) = match self {
+            Job::Reduce(j) => (&j.roots, &j.out_shape),
+            Job::Blocks(j) => (&j.roots, &j.roots[0].shape),
+        };
+        roots
+            .iter()
+            .map(|r| NdData::zeros(r.dtype, shape))
+            .collect()
+    }
+
+    /// Places the computed blocks of one partition of this block pass into `outs`, marking
+    /// them in `seen`.
+    pub(crate) fn place_blocks(
+        &self,
+        outs: &mut [NdData],
+        seen: &mut [bool],
+        part: PartialPass,
+    ) -> Result<()> {
+        let (Job::Blocks(j), PartialPass::Blocks(blocks)) = (self, part) else {
+            return Err(Error::Invalid(
+                "partial result does not belong to this block pass".into(),
+            ));
+        };
+        for (b, datas) in blocks {
+            if b >= seen.len() || datas.len() != outs.len() {
+                return Err(Error::Invalid(format!(
+                    "partial block {b} does not belong to this pass"
+                )));
+            }
+            seen[b] = true;
+            for (out, d) in outs.iter_mut().zip(&datas) {
+                place(out, &j.blocks.region(b), &d.to_data()?)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl PartialPass {
+    /// Merges the partial result of another partition of the same reduction pass into this
+    /// one (state by state: the states of disjoint parts of the input).
+    pub fn merge(&mut self, other: PartialPass) -> Result<()> {
+        match (self, other) {
+            (PartialPass::Reduce(a), PartialPass::Reduce(b)) if a.len() == b.len() => {
+                for (x, y) in a.iter_mut().zip(&b) {
+                    x.merge(y)?;
+                }
+                Ok(())
+            }
+            _ => Err(Error::Invalid(
+                "partial results of different reduction passes cannot merge".into(),
+            )),
         }
     }
 }

@@ -39,7 +39,7 @@ mod stages;
 pub use ast::{Expr, ExprKind, IndexItem, Span};
 pub use builder::{Builder, Value};
 pub use parser::{parse_expression, parse_selection, MAX_NESTING};
-pub use stages::{compute_stages, StageError};
+pub use stages::{compute_stages, compute_stages_on, StageError};
 
 use crate::DynArray;
 use std::collections::BTreeMap;

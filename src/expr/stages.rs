@@ -8,7 +8,8 @@
 use super::ast::{Expr, ExprKind};
 use super::builder::Builder;
 use super::{funcs, ExprError};
-use crate::{evaluate, DynArray, EvalConfig};
+use crate::exec::{Engine, Local};
+use crate::{DynArray, EvalConfig, Plan};
 use std::collections::HashSet;
 
 /// The reduction calls below `root` (not `root` itself) that can be computed now: not computed
@@ -65,6 +66,17 @@ fn pending_nodes(root: &Expr, b: &Builder) -> HashSet<usize> {
 /// Computes every reduction feeding `root`, stage by stage, into `b`. Returns how many were
 /// computed. A stage result larger than a quarter of the budget is refused.
 pub fn compute_stages(root: &Expr, b: &mut Builder, cfg: &EvalConfig) -> Result<usize, StageError> {
+    compute_stages_on(root, b, cfg, &Local)
+}
+
+/// [`compute_stages`] across the ranks of `engine` (every rank calls it with the same
+/// expression): each stage is computed once by all ranks together and every rank gets it.
+pub fn compute_stages_on(
+    root: &Expr,
+    b: &mut Builder,
+    cfg: &EvalConfig,
+    engine: &dyn Engine,
+) -> Result<usize, StageError> {
     let mut count = 0;
     loop {
         let ready = ready_stages(root, b);
@@ -88,7 +100,9 @@ pub fn compute_stages(root: &Expr, b: &mut Builder, cfg: &EvalConfig) -> Result<
             }
         }
         let refs: Vec<&DynArray> = arrays.iter().collect();
-        let results = evaluate(&refs, cfg).map_err(StageError::Run)?;
+        let results = Plan::new(&refs, cfg)
+            .and_then(|p| p.run_everywhere(engine))
+            .map_err(StageError::Run)?;
         for (e, data) in ready.iter().zip(results) {
             let chunks: Vec<usize> = data.shape().iter().map(|&n| n.max(1)).collect();
             let arr = DynArray::from_data(data, &chunks).map_err(StageError::Run)?;

@@ -105,6 +105,8 @@ impl Server {
             .arg(&conf)
             .current_dir(dir.path())
             .stdin(Stdio::null())
+            // Its access log reaches the file as each request is answered.
+            .env("PYTHONUNBUFFERED", "1")
             .stdout(log.try_clone().unwrap())
             .stderr(log);
         match &secret {

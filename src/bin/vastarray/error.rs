@@ -20,6 +20,9 @@ pub enum CliError {
     },
     /// A failure while running (exit code 1).
     Runtime(String),
+    /// A failure of one rank of a distributed run that every rank knows of (exit code 1;
+    /// rank 0 reports it).
+    Ranks(String),
     /// Standard output was closed by its reader (`vastarray info x.npy | head -1`): the
     /// command stops quietly, with exit code 0, as Unix tools do.
     Closed,
@@ -48,7 +51,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Expr { .. } => 2,
-            CliError::Runtime(_) => 1,
+            CliError::Runtime(_) | CliError::Ranks(_) => 1,
             CliError::Closed => 0,
         }
     }
@@ -57,7 +60,7 @@ impl CliError {
     pub fn render(&self) -> String {
         match self {
             CliError::Usage(m) => format!("vastarray: error: {m}\n"),
-            CliError::Runtime(m) => format!("vastarray: error: {m}\n"),
+            CliError::Runtime(m) | CliError::Ranks(m) => format!("vastarray: error: {m}\n"),
             CliError::Closed => String::new(),
             CliError::Expr { what, text, error } => {
                 format!("vastarray: error in the {what} {}", error.render(text))
@@ -74,6 +77,7 @@ impl From<vastarray::Error> for CliError {
         match e {
             Shape(_) | Axis(_) | Index(_) | DType(_) | Invalid(_) => CliError::Usage(e.to_string()),
             Budget(_) => CliError::Runtime(format!("{e} (raise --budget, or select less)")),
+            Rank { .. } => CliError::Ranks(e.to_string()),
             other => CliError::Runtime(other.to_string()),
         }
     }

@@ -6,7 +6,8 @@
 //! bars), [`source_spec`] (what SOURCE and DEST name; sources open with `vastarray::open_spec`),
 //! [`sinks`] (storing results), [`output`] (JSON and text, written without ever panicking),
 //! [`error`] (messages and exit codes: 2 for usage errors, 1 for failures while running, 0 also
-//! when the reader of standard output goes away), and [`commands`], one file per subcommand.
+//! when the reader of standard output goes away), [`ranks`] (alone, or the ranks of an MPI
+//! job), and [`commands`], one file per subcommand.
 //! The expression language is the library's (`vastarray::expr`); the tile server of `demo`
 //! ([`tileserver`]) is the library's test server, compiled into the binary.
 
@@ -15,6 +16,7 @@ mod commands;
 mod error;
 mod output;
 mod png;
+mod ranks;
 mod settings;
 mod sinks;
 mod source_spec;
@@ -72,18 +74,35 @@ where
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    let engine = match ranks::start() {
+        Ok(engine) => engine,
         Err(e) => {
             output::write_stderr(&e.render());
-            ExitCode::from(e.exit_code())
+            return ExitCode::from(e.exit_code());
         }
-    }
+    };
+    let code = match run(&cli, engine.clone()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => ranks::fail(&*engine, e),
+    };
+    // The last handle on the engine goes here: MPI is finalized once every rank is done.
+    drop(engine);
+    code
 }
 
-/// Runs a parsed command line.
-fn run(cli: &Cli) -> Result<(), CliError> {
-    let settings = Settings::from_args(&cli.global);
+/// Runs a parsed command line on the ranks of `engine`.
+fn run(cli: &Cli, engine: std::sync::Arc<dyn vastarray::exec::Engine>) -> Result<(), CliError> {
+    let mut settings = Settings::from_args(&cli.global);
+    settings.engine = engine;
+    ranks::agree(&mut settings)?;
+    let distributed = matches!(
+        cli.command,
+        Command::Stats(_) | Command::Eval(_) | Command::Copy(_)
+    );
+    if !distributed && !settings.engine.is_root() {
+        // The other commands run on rank 0 alone.
+        return Ok(());
+    }
     match &cli.command {
         Command::Info(a) => commands::info::run(a, &settings),
         Command::Stats(a) => commands::stats::run(a, &settings),

@@ -9,9 +9,15 @@ use super::error::CliError;
 use std::io::Write;
 use vastarray::{DType, Element, NdData};
 
-/// Writes `text` on standard output and flushes it. A closed pipe (the reader went away, as
+/// Set on the ranks other than 0 of an MPI run: rank 0 alone prints.
+pub static STDOUT_MUTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Writes `text` on standard output and flushes it (nothing on a muted rank). A closed pipe (the reader went away, as
 /// `head` does) is [`CliError::Closed`]; any other failure is a runtime error saying why.
 pub fn write_stdout(text: &str) -> Result<(), CliError> {
+    if STDOUT_MUTED.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(());
+    }
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())

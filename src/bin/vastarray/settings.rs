@@ -7,6 +7,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
+use vastarray::exec::{Engine, Local};
 use vastarray::http::HttpConfig;
 use vastarray::EvalConfig;
 
@@ -27,6 +28,9 @@ pub struct Settings {
     pub allow_incomplete: bool,
     /// Stored values of HDF5 / netCDF-4 sources, not CF-decoded (`--raw`).
     pub raw: bool,
+    /// The ranks the command runs on: [`Local`], or those of `mpirun` / `srun` (feature
+    /// `mpi`). Only rank 0 prints, shows progress and writes.
+    pub engine: Arc<dyn Engine>,
 }
 
 impl Settings {
@@ -47,6 +51,7 @@ impl Settings {
             http: HttpConfig::default(),
             allow_incomplete: false,
             raw: false,
+            engine: Arc::new(Local),
         }
     }
 
@@ -63,7 +68,7 @@ impl Settings {
 
     /// A progress bar on standard error when it is a terminal and `--quiet` is off.
     pub fn progress_bar(&self, message: &str) -> Option<ProgressBar> {
-        if self.quiet || !std::io::stderr().is_terminal() {
+        if self.quiet || !self.engine.is_root() || !std::io::stderr().is_terminal() {
             return None;
         }
         Some(new_bar(message))
@@ -78,9 +83,9 @@ impl Settings {
         cfg
     }
 
-    /// Prints a line on standard error unless `--quiet`.
+    /// Prints a line on standard error unless `--quiet` (on rank 0 only).
     pub fn note(&self, line: &str) {
-        if !self.quiet {
+        if !self.quiet && self.engine.is_root() {
             super::output::write_stderr(&format!("{line}\n"));
         }
     }

@@ -1,20 +1,20 @@
 //! Storing an array into a DEST: options checked before anything is computed, the budget
 //! split between the buffer being written and the evaluation computing it, and one function
-//! per target format.
+//! per target format. Under MPI every rank computes its share of each buffer
+//! ([`EngineRegions`]) and rank 0 writes them in order.
 
 use super::args::Codec;
 use super::error::CliError;
 use super::settings::{progress_callback, Settings};
 use super::source_spec::DestSpec;
-use std::ops::Range;
+use vastarray::exec::EngineRegions;
 use vastarray::io::b2nd::{store_b2nd, B2ndOptions};
 use vastarray::io::b2nd::{Codec as BloscCodec, Compression};
 use vastarray::io::hdf5::Hdf5File;
 use vastarray::io::npy::{npy_buffers, store_npy, NpyStoreOptions};
-use vastarray::sink::RegionCompute;
 use vastarray::source::path_check::{check_path, PathKind};
 use vastarray::{store_hdf5, Hdf5StoreOptions, StoreMode};
-use vastarray::{DType, DynArray, EvalConfig, NdData};
+use vastarray::{DType, DynArray, EvalConfig};
 
 /// How a copy is stored.
 #[derive(Clone, Debug, Default)]
@@ -46,35 +46,6 @@ pub struct Stored {
     pub file_bytes: Option<u64>,
     /// Buffers computed and written.
     pub buffers: usize,
-}
-
-/// A lazy array whose boxes are computed with a given configuration.
-pub struct Evaluated {
-    array: DynArray,
-    cfg: EvalConfig,
-}
-
-impl Evaluated {
-    /// `array` computed with `cfg`.
-    pub fn new(array: DynArray, cfg: EvalConfig) -> Self {
-        Evaluated { array, cfg }
-    }
-}
-
-impl RegionCompute for Evaluated {
-    fn region_shape(&self) -> Vec<usize> {
-        self.array.shape().to_vec()
-    }
-    fn region_dtype(&self) -> DType {
-        self.array.dtype()
-    }
-    fn compute_region(&self, region: &[Range<usize>]) -> vastarray::Result<NdData> {
-        let sel: Vec<vastarray::SliceArg> = region
-            .iter()
-            .map(|r| vastarray::SliceArg::range(r.start as isize, r.end as isize))
-            .collect();
-        self.array.select(&sel)?.ndarray_with(&self.cfg)
-    }
 }
 
 /// Parses `--chunks 100,200`.
@@ -246,15 +217,21 @@ pub fn explain(dest: &DestSpec, array: &DynArray, settings: &Settings) -> Result
 }
 
 /// Stores `array` into `dest`; nothing appears at `dest` unless the whole result was written.
+/// On the ranks other than 0 of an MPI run: computes their share of every buffer rank 0
+/// writes, and returns `None`.
 pub fn store(
     dest: &DestSpec,
     array: &DynArray,
     settings: &Settings,
     opts: &StoreOptions,
-) -> Result<Stored, CliError> {
+) -> Result<Option<Stored>, CliError> {
     let (buffer, cfg) = split_budget(settings);
+    let src = EngineRegions::new(array.clone(), cfg, settings.engine.clone());
+    if !settings.engine.is_root() {
+        src.follow()?;
+        return Ok(None);
+    }
     let bar = settings.progress_bar("writing");
-    let src = Evaluated::new(array.clone(), cfg);
     let result = match dest {
         DestSpec::Npy(path) => {
             let o = NpyStoreOptions {
@@ -351,5 +328,7 @@ pub fn store(
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(result?)
+    let stored = result?;
+    src.done()?;
+    Ok(Some(stored))
 }

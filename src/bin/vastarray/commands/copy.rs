@@ -46,7 +46,9 @@ pub fn run(args: &CopyArgs, settings: &Settings) -> Result<(), CliError> {
         return Ok(());
     }
     sinks::check(&dest, &opts)?;
-    let stored = sinks::store(&dest, &array, settings, &opts)?;
+    let Some(stored) = sinks::store(&dest, &array, settings, &opts)? else {
+        return Ok(());
+    };
     settings.note(&format!(
         "copied {} to {}: shape {} {}, {} buffer(s){}",
         args.source,

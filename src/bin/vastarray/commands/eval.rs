@@ -10,9 +10,9 @@ use super::super::sinks::{self, StoreOptions};
 use super::super::source_spec::{open, DestSpec, SourceSpec};
 use super::print_plan;
 use std::collections::BTreeMap;
-use vastarray::expr::{compute_stages, StageError};
+use vastarray::expr::{compute_stages_on, StageError};
 use vastarray::expr::{parse_expression, Builder};
-use vastarray::DynArray;
+use vastarray::{DynArray, Plan};
 
 /// Results with more elements than this are not printed (use `--out`).
 pub const MAX_PRINT: usize = 1_000_000;
@@ -93,10 +93,13 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
     sinks::check(&dest, &opts)?;
     // Reductions feeding the rest are computed once, not once per buffer written.
     let stage_cfg = settings.cfg.clone();
-    let n = compute_stages(&expr, &mut builder, &stage_cfg).map_err(|e| match e {
-        StageError::Expr(e) => CliError::expr(&args.expr, e),
-        StageError::Run(e) => e.into(),
-    })?;
+    let n =
+        compute_stages_on(&expr, &mut builder, &stage_cfg, &*settings.engine).map_err(
+            |e| match e {
+                StageError::Expr(e) => CliError::expr(&args.expr, e),
+                StageError::Run(e) => e.into(),
+            },
+        )?;
     let array = if n > 0 {
         builder
             .build(&expr)
@@ -104,7 +107,9 @@ pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
     } else {
         array
     };
-    let stored = sinks::store(&dest, &array, settings, &opts)?;
+    let Some(stored) = sinks::store(&dest, &array, settings, &opts)? else {
+        return Ok(());
+    };
     if args.json {
         outln!(
             "{{\"out\": {}, \"shape\": {}, \"dtype\": \"{}\", \"file_bytes\": {}}}",
@@ -141,11 +146,14 @@ fn print_result(array: &DynArray, args: &EvalArgs, settings: &Settings) -> Resul
     }
     let bar = settings.progress_bar("eval");
     let cfg = settings.cfg_with(&bar);
-    let data = array.ndarray_with(&cfg);
+    // On every rank of the engine; rank 0 gets the result and prints it.
+    let data = Plan::new(&[array], &cfg).and_then(|p| p.run_on(&*settings.engine));
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let data = data?;
+    let Some(data) = data?.and_then(|mut r| r.pop()) else {
+        return Ok(());
+    };
     if args.json {
         outln!("{}", result_json(&data))?;
     } else {

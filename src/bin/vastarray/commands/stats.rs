@@ -10,7 +10,7 @@ use super::super::output::outln;
 use super::super::output::{scalar_json, scalar_text, shape_json, shape_text};
 use super::super::settings::Settings;
 use super::{open_selected, print_plan};
-use vastarray::{evaluate, DynArray, Plan, ReduceOp, ReduceOptions};
+use vastarray::{DynArray, Plan, ReduceOp, ReduceOptions};
 
 /// Runs `stats`.
 pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
@@ -70,11 +70,14 @@ pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
     }
     let bar = settings.progress_bar("stats");
     let cfg = settings.cfg_with(&bar);
-    let r = evaluate(&refs, &cfg);
+    // On every rank of the engine; rank 0 gets the results and prints them.
+    let r = Plan::new(&refs, &cfg).and_then(|p| p.run_on(&*settings.engine));
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let r = r?;
+    let Some(r) = r? else {
+        return Ok(());
+    };
     let size = a.size() as u64;
     let non_nan: u64 = r[0]
         .clone()
