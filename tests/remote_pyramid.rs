@@ -112,3 +112,46 @@ fn persistent_tile_cache_makes_the_second_draw_request_nothing() {
     let p = tile_pixel(6, (c / 256) as u64, (r / 256) as u64, r % 256, c % 256);
     assert_eq!(second[[299, 0, 1]], p[1]);
 }
+
+#[test]
+fn a_reduction_over_remote_tiles_requests_them_all_at_once() {
+    let server = TileServer::start(TileServerConfig {
+        latency: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .unwrap();
+    let client = Arc::new(HttpClient::new(HttpConfig::default()).unwrap());
+    let level = tile_pyramid(
+        &server.url_template(TileFormat::Png),
+        9,
+        [256, 256, 3],
+        client,
+    )
+    .unwrap();
+    // Rows 54600..55000 and columns 59300..59850: tiles 213..=214 by 231..=233.
+    let sums = level
+        .select_str("54600:55000, 59300:59850")
+        .unwrap()
+        .sum(vastarray::Over::axes([0usize, 1]))
+        .unwrap()
+        .ndarray()
+        .unwrap()
+        .into_typed::<u64>()
+        .unwrap();
+    let mut want = [0u64; 3];
+    for gr in 54600..55000usize {
+        for gc in 59300..59850usize {
+            let p = tile_pixel(9, (gc / 256) as u64, (gr / 256) as u64, gr % 256, gc % 256);
+            for c in 0..3 {
+                want[c] += p[c] as u64;
+            }
+        }
+    }
+    assert_eq!(sums.as_slice().unwrap(), &want);
+    let stats = server.stats();
+    assert_eq!(stats.total_requests, 6);
+    assert_eq!(
+        stats.max_in_flight, 6,
+        "the six tiles of the reduction are requested together, not one after the other"
+    );
+}

@@ -7,7 +7,8 @@ use super::{
 use crate::data::NdData;
 use crate::error::{Error, Result};
 use crate::exec::blocks::{plan_reduce, preferred_grid, AxisGrid, BlockList, ReducePlan};
-use crate::exec::eval::eval;
+use crate::exec::eval::{collect_reads, eval};
+use crate::exec::fetch::prefetch;
 use crate::exec::reduce_state::{Needs, ReduceState};
 use crate::exec::tiles::{block_tiles, TILE_BYTES};
 use crate::exec::EvalConfig;
@@ -16,7 +17,7 @@ use crate::select::{Dim, Region, Stride};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A reduction pass: roots reducing one input over the same axes.
 pub(crate) struct ReduceJob {
@@ -185,9 +186,26 @@ impl ReduceJob {
                 // Read a run of chunks at a time along the reduced axes and fold the parts
                 // together: no array of the whole piece is assembled (nor allocated and
                 // faulted in afresh for each piece).
+                // Latency-bound sources: the chunks of the whole piece are requested together
+                // (up to the I/O bound), not one part after the other.
+                let shared = if self.latency {
+                    let mut reads = Vec::new();
+                    collect_reads(&self.red.input, &region, &mut reads)?;
+                    Some(Arc::new(prefetch(&reads, self.io, Some(pass))?))
+                } else {
+                    None
+                };
                 let mut parts = Vec::new();
                 for sub in self.chunk_parts(&region) {
-                    let data = eval_task(input, &sub, None, pass, self.latency, false, self.io)?;
+                    let data = eval_task(
+                        input,
+                        &sub,
+                        shared.clone(),
+                        pass,
+                        self.latency,
+                        false,
+                        self.io,
+                    )?;
                     parts.extend(data);
                 }
                 return state.update_parts(&parts, &self.red.axes, 0);
