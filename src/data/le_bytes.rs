@@ -103,6 +103,7 @@ pub fn nd_filled(
 ///
 /// # Safety
 /// When `fill` returns `Ok`, it must have written all `len` bytes at the pointer.
+#[cfg(feature = "b2nd")]
 pub(crate) unsafe fn nd_written(
     dtype: DType,
     shape: &[usize],

@@ -15,6 +15,7 @@
 
 mod le_bytes;
 
+#[cfg(feature = "b2nd")]
 pub(crate) use le_bytes::nd_written;
 pub use le_bytes::{nd_filled, nd_from_bytes, nd_to_bytes};
 
