@@ -27,6 +27,8 @@ pub struct Settings {
     pub allow_incomplete: bool,
     /// Stored values of HDF5 / netCDF-4 sources, not CF-decoded (`--raw`).
     pub raw: bool,
+    /// Check a cache's stamp against the server's metadata when opening (`--revalidate`).
+    pub revalidate: bool,
 }
 
 impl Settings {
@@ -47,6 +49,7 @@ impl Settings {
             http: HttpConfig::default(),
             allow_incomplete: false,
             raw: false,
+            revalidate: false,
         }
     }
 
@@ -58,6 +61,7 @@ impl Settings {
         }
         s.allow_incomplete = g.allow_incomplete;
         s.raw = g.raw;
+        s.revalidate = g.revalidate;
         s
     }
 

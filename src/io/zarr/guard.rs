@@ -68,6 +68,13 @@ impl GuardedStore {
         }
     }
 
+    /// The stored bytes of `key` unchecked (a local key must still be a regular file): for a
+    /// caller that decodes them itself with a limit ([`super::direct::DirectChain`]).
+    pub fn get_stored(&self, key: &StoreKey) -> Result<MaybeBytes, StorageError> {
+        self.check_local(key)?;
+        self.inner.get(key)
+    }
+
     fn is_chunk_key(&self, key: &StoreKey) -> bool {
         let Some(rest) = key.as_str().strip_prefix(&self.prefix) else {
             return false;
