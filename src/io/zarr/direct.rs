@@ -82,7 +82,15 @@ impl DirectChain {
                         stored.len()
                     ));
                 }
-                // Writes at most `out.len()` bytes: a frame that declares or holds more fails.
+                if let Ok(Some(n)) = zstd::zstd_safe::get_frame_content_size(stored) {
+                    if n > out.len() as u64 {
+                        return Err(format!(
+                            "zstd data declares {n} decoded bytes, a chunk holds {}",
+                            out.len()
+                        ));
+                    }
+                }
+                // Writes at most `out.len()` bytes: a frame that holds more fails.
                 let n = zstd::bulk::decompress_to_buffer(stored, out)
                     .map_err(|e| format!("zstd: {e} (truncated, damaged or larger than a chunk)"))?;
                 exact(n, out.len(), "zstd")
@@ -150,6 +158,10 @@ mod tests {
             .decode_into(&z, &mut small)
             .is_err());
         let mut big = vec![0u8; 1001];
+        let e = chain(Some(Compressor::Zstd), 999)
+            .decode_into(&z, &mut small)
+            .unwrap_err();
+        assert!(e.contains("declares 1000 decoded bytes"), "{e}");
         let e = chain(Some(Compressor::Zstd), 1001)
             .decode_into(&z, &mut big)
             .unwrap_err();
