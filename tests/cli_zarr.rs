@@ -239,7 +239,13 @@ fn copy_into_a_group() {
     vastarray_in(d, &["copy", "c3.zarr:/grp/a", "c3.zarr:/grp/new/copy"]).ok();
     vastarray_in(
         d,
-        &["copy", "c2.zarr:/b", "c2.zarr:/more/b2", "--zarr-format", "2"],
+        &[
+            "copy",
+            "c2.zarr:/b",
+            "c2.zarr:/more/b2",
+            "--zarr-format",
+            "2",
+        ],
     )
     .ok();
     vastarray_in(
@@ -265,14 +271,18 @@ print(sorted(k for k, _ in f.members(max_depth=None)), f["x/y/z"].chunks, f["x/y
     let lines: Vec<&str> = py.lines().collect();
     assert_eq!(lines[0], "['grp/new', 'grp/new/copy']", "{py}");
     assert_eq!(lines[1], "True float32", "{py}");
-    assert_eq!(lines[2], "2 [3, 3, 3, 3, 3, 3, 3] [3, 3, 3, 3, 3, 3, 3]", "{py}");
     assert_eq!(
-        lines[3],
-        "['x', 'x/y', 'x/y/z'] (2,) [3, 3, 3, 3, 3, 3, 3]",
+        lines[2], "2 [3, 3, 3, 3, 3, 3, 3] [3, 3, 3, 3, 3, 3, 3]",
+        "{py}"
+    );
+    assert_eq!(
+        lines[3], "['x', 'x/y', 'x/y/z'] (2,) [3, 3, 3, 3, 3, 3, 3]",
         "{py}"
     );
     // vastarray lists the new nodes too (from the consolidated metadata).
-    let tree = vastarray_in(d, &["info", "c3.zarr:/grp", "--json"]).ok().json();
+    let tree = vastarray_in(d, &["info", "c3.zarr:/grp", "--json"])
+        .ok()
+        .json();
     let mut got = Vec::new();
     flatten_tree(&tree["tree"], &mut got);
     assert!(

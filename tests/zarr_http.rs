@@ -254,7 +254,11 @@ fn a_selection_in_one_inner_chunk_fetches_that_chunk_and_the_index() {
 
 /// `vastarray ARGS... --json` with `--cache CACHE` in front of `url`: its JSON output or its
 /// failure (exit code and standard error).
-fn stats_cached(url: &str, cache: &Path, extra: &[&str]) -> Result<serde_json::Value, (i32, String)> {
+fn stats_cached(
+    url: &str,
+    cache: &Path,
+    extra: &[&str],
+) -> Result<serde_json::Value, (i32, String)> {
     let out = Command::new(env!("CARGO_BIN_EXE_vastarray"))
         .args(["stats", url, "--cache", cache.to_str().unwrap(), "--json"])
         .args(extra)
@@ -318,7 +322,10 @@ fn cli_with_a_partial_cache_asks_the_server_only_for_what_it_lacks() {
             .map(|(i, j)| w[[i, j]])
             .collect();
         let m = vals.iter().sum::<f64>() / vals.len() as f64;
-        assert!((got["mean"].as_f64().unwrap() - m).abs() < 1e-4, "{sel}: {got}");
+        assert!(
+            (got["mean"].as_f64().unwrap() - m).abs() < 1e-4,
+            "{sel}: {got}"
+        );
     };
     // Inner chunk (5, 6): the metadata, the shard's index and the chunk.
     inner("21:23", "25:27", 21..23, 25..27);

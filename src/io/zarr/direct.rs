@@ -29,7 +29,10 @@ impl DirectChain {
         let little = match meta.format {
             ZarrFormat::V3 => {
                 let first = meta.document.pointer("/codecs/0")?;
-                match first.pointer("/configuration/endian").and_then(|e| e.as_str()) {
+                match first
+                    .pointer("/configuration/endian")
+                    .and_then(|e| e.as_str())
+                {
                     Some("little") => true,
                     None => one_byte,
                     Some(_) => false,
@@ -37,7 +40,8 @@ impl DirectChain {
             }
             ZarrFormat::V2 => {
                 meta.order == 'C'
-                    && (meta.dtype_name.starts_with('<') || (one_byte && !meta.dtype_name.starts_with('>')))
+                    && (meta.dtype_name.starts_with('<')
+                        || (one_byte && !meta.dtype_name.starts_with('>')))
             }
         };
         let names: Vec<&str> = meta.codecs.iter().map(String::as_str).collect();
@@ -91,8 +95,9 @@ impl DirectChain {
                     }
                 }
                 // Writes at most `out.len()` bytes: a frame that holds more fails.
-                let n = zstd::bulk::decompress_to_buffer(stored, out)
-                    .map_err(|e| format!("zstd: {e} (truncated, damaged or larger than a chunk)"))?;
+                let n = zstd::bulk::decompress_to_buffer(stored, out).map_err(|e| {
+                    format!("zstd: {e} (truncated, damaged or larger than a chunk)")
+                })?;
                 exact(n, out.len(), "zstd")
             }
             Some(Compressor::Gzip) => {

@@ -139,8 +139,7 @@ fn write_json(path: &Path, doc: &Value) -> Result<()> {
 }
 
 fn read_json(path: &Path) -> Result<Value> {
-    let text =
-        std::fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
+    let text = std::fs::read(path).map_err(|e| Error::file(path, format!("cannot read: {e}")))?;
     serde_json::from_slice(&text).map_err(|e| Error::file(path, format!("not valid JSON: {e}")))
 }
 
@@ -173,7 +172,10 @@ fn update_consolidated(
                            "consolidated_metadata": null}),
                 );
             }
-            members.insert(key.to_string(), read_json(&root.join(key).join("zarr.json"))?);
+            members.insert(
+                key.to_string(),
+                read_json(&root.join(key).join("zarr.json"))?,
+            );
             write_json(&path, &doc)
         }
         ZarrFormat::V2 => {

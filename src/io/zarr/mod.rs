@@ -24,8 +24,8 @@ mod sink;
 mod source;
 mod store;
 
-pub use meta::{ZarrFormat, ZarrMeta};
 pub use group_sink::store_zarr_node;
+pub use meta::{ZarrFormat, ZarrMeta};
 pub use sink::{store_zarr, ZarrCodec, ZarrStoreOptions, ZarrStoreReport};
 pub use source::{FirstReadCheck, ZarrSource};
 pub use store::{ZarrNode, ZarrStore};

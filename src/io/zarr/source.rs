@@ -171,7 +171,8 @@ impl ZarrSource {
         self.check_first_read()?;
         let at: Vec<u64> = index.iter().map(|&i| i as u64).collect();
         let key = self.array.chunk_key(&at);
-        let fail = |m: String| Error::read(&self.name, Some(index), format!("{}: {m}", key.as_str()));
+        let fail =
+            |m: String| Error::read(&self.name, Some(index), format!("{}: {m}", key.as_str()));
         let stored = self
             .guard
             .get_stored(&key)
