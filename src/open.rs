@@ -27,7 +27,7 @@ use crate::io::caterva2::{parse_c2_url, Caterva2Client, Caterva2Source, Credenti
 #[cfg(feature = "hdf5")]
 use crate::io::hdf5::{CfSource, Hdf5DatasetInfo, Hdf5Options, NetcdfVariable};
 use crate::io::npy::{NpyHeader, NpySource};
-#[cfg(feature = "caterva2")]
+#[cfg(any(feature = "zarr", feature = "caterva2"))]
 use crate::proxy::Proxy;
 #[cfg(any(feature = "hdf5", feature = "b2nd", feature = "caterva2"))]
 use crate::source::path_check::{check_path, PathKind};
@@ -73,6 +73,11 @@ pub struct OpenOptions {
     /// HDF5 / netCDF-4 datasets: the stored values, not CF-decoded (no masking of
     /// `_FillValue`, `missing_value` and the valid range, no `scale_factor`/`add_offset`).
     pub raw: bool,
+    /// A remote Zarr array behind a cache: ask the server for its metadata when opening, and
+    /// check the cache's stamp against it. Off (the default), a cache that recorded the
+    /// array's metadata opens without a request, and the server's metadata is checked only
+    /// before the first chunk the cache lacks is read.
+    pub revalidate: bool,
     /// A login for a Caterva2 server (none: public roots only).
     #[cfg(feature = "caterva2")]
     pub credentials: Option<Credentials>,
@@ -403,11 +408,53 @@ fn open_zarr(
     } else {
         ZarrStore::open_dir(Path::new(location))?
     };
+    if let (Some(file), false) = (&options.cache, options.revalidate) {
+        if let Some(src) = zarr_from_cache(&store, node, file) {
+            let meta = Box::new(src.meta().clone());
+            let (source, cache) = behind_cache(Arc::new(src), options, None)?;
+            return Ok((source, SourceDetails::Zarr { meta, cache }));
+        }
+    }
     let src = store.array(node)?;
     let meta = Box::new(src.meta().clone());
+    let record = src.cache_record();
     let remote: Arc<dyn ChunkSource> = Arc::new(src);
-    let (source, cache) = behind_cache(remote, options)?;
+    let (source, cache) = behind_cache(remote, options, Some(record))?;
     Ok((source, SourceDetails::Zarr { meta, cache }))
+}
+
+/// The array at `node` opened from the metadata cache file `file` recorded, without a request
+/// (`None` when the file records none, or not of this array: the caller opens it from the
+/// server). Before the first chunk the cache lacks, the server's metadata is read again and
+/// must give the recorded stamp: a changed array is an error, never chunks of two versions.
+#[cfg(feature = "zarr")]
+fn zarr_from_cache(
+    store: &crate::io::zarr::ZarrStore,
+    node: &str,
+    file: &Path,
+) -> Option<crate::io::zarr::ZarrSource> {
+    let cached = crate::proxy::cached_source(file).ok()??;
+    let record = cached.metadata.as_deref()?;
+    let src = store
+        .array_from_record(node, record, &cached.stamp)
+        .ok()??;
+    let (store, node, file) = (store.clone(), node.to_string(), file.to_path_buf());
+    let check = move || -> Result<()> {
+        let now = store.current_stamp(&node)?;
+        if now.as_deref() == Some(cached.stamp.as_str()) {
+            return Ok(());
+        }
+        Err(Error::Cache {
+            path: file.clone(),
+            message: format!(
+                "{} changed since the cache was filled (the cache's stamp is {:?}, the array's is now {:?}): its chunks would mix two versions of the array; delete the cache file, or give another one, to read the current array",
+                store.node_name(&node),
+                cached.stamp,
+                now.unwrap_or_default()
+            ),
+        })
+    };
+    Some(src.with_first_read_check(Box::new(check)))
 }
 
 /// A cache is a `.b2nd` file; a missing one is created, an existing one must be a regular file.
@@ -439,11 +486,16 @@ type CacheHeld = (PathBuf, usize);
 fn behind_cache(
     remote: Arc<dyn ChunkSource>,
     options: &OpenOptions,
+    source_metadata: Option<String>,
 ) -> Result<(Arc<dyn ChunkSource>, Option<CacheHeld>)> {
     let Some(file) = &options.cache else {
         return Ok((remote, None));
     };
-    let proxy = Proxy::builder(remote).cache_file(file).open()?;
+    let mut builder = Proxy::builder(remote).cache_file(file);
+    if let Some(text) = source_metadata {
+        builder = builder.source_metadata(text);
+    }
+    let proxy = builder.open()?;
     let held = proxy.chunks_in_file();
     Ok((Arc::new(proxy), Some((file.clone(), held))))
 }
@@ -463,7 +515,7 @@ fn open_caterva2(
     let blocks = src.block_shape().to_vec();
     let server_dtype = src.info().dtype_name.clone();
     let remote: Arc<dyn ChunkSource> = Arc::new(src);
-    let (source, cache) = behind_cache(remote, options)?;
+    let (source, cache) = behind_cache(remote, options, None)?;
     let details = SourceDetails::Caterva2 {
         url,
         blocks,

@@ -1,7 +1,8 @@
 //! A sharded Zarr v3 array served over HTTP by a real server on 127.0.0.1 that honours Range
 //! requests (written here: Python's http.server ignores Range): a selection inside one inner
 //! chunk fetches only the shard index and that inner chunk's bytes, counted at the server;
-//! through `--cache`, a second run fetches no chunk (only the metadata that checks the stamp).
+//! through `--cache`, a second run makes no request at all, and a partial cache asks only for what it
+//! lacks (after checking the metadata still gives its stamp).
 #![cfg(all(feature = "zarr", feature = "cli"))]
 
 mod common;
@@ -251,37 +252,181 @@ fn a_selection_in_one_inner_chunk_fetches_that_chunk_and_the_index() {
     assert_eq!(all, want);
 }
 
+/// `vastarray ARGS... --json` with `--cache CACHE` in front of `url`: its JSON output or its
+/// failure (exit code and standard error).
+fn stats_cached(
+    url: &str,
+    cache: &Path,
+    extra: &[&str],
+) -> Result<serde_json::Value, (i32, String)> {
+    let out = Command::new(env!("CARGO_BIN_EXE_vastarray"))
+        .args(["stats", url, "--cache", cache.to_str().unwrap(), "--json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return Err((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ));
+    }
+    Ok(serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap())
+}
+
+fn paths(served: &[Served]) -> Vec<&str> {
+    served.iter().map(|s| s.path.as_str()).collect()
+}
+
 #[test]
-fn cli_with_cache_fetches_no_chunk_the_second_time() {
+fn cli_with_cache_makes_no_request_the_second_time() {
     let (dir, want) = fixture();
     let server = RangeServer::start(dir.path().to_path_buf());
     let url = server.url("s.zarr");
     let cache = dir.path().join("c.b2nd");
-    let run = || {
-        let out = Command::new(env!("CARGO_BIN_EXE_vastarray"))
-            .args(["stats", &url, "--cache", cache.to_str().unwrap(), "--json"])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
-    let first = run();
+    let first = stats_cached(&url, &cache, &[]).unwrap();
     let f = want.to_f64();
     let mean = f.iter().sum::<f64>() / f.len() as f64;
     assert!((first["mean"].as_f64().unwrap() - mean).abs() < 1e-3 * mean.abs());
     let served = server.take();
     assert!(served.iter().any(|s| s.path.contains("/c/")), "{served:?}");
-    let second = run();
+
+    // The cache holds every chunk and the array's metadata: no request at all.
+    let second = stats_cached(&url, &cache, &[]).unwrap();
     assert_eq!(first["mean"], second["mean"]);
     assert_eq!(first["std"], second["std"]);
     let served = server.take();
-    assert_eq!(
-        served.iter().map(|s| s.path.as_str()).collect::<Vec<_>>(),
-        vec!["/s.zarr/zarr.json"],
-        "the second run asks for the metadata (the cache's stamp) and no chunk"
+    assert!(served.is_empty(), "the second run asked {served:?}");
+
+    // --revalidate asks for the metadata (the stamp) and nothing else.
+    let third = stats_cached(&url, &cache, &["--revalidate"]).unwrap();
+    assert_eq!(first["mean"], third["mean"]);
+    assert_eq!(paths(&server.take()), vec!["/s.zarr/zarr.json"]);
+}
+
+/// A cache holding part of the array: what it holds is served without a request; the first
+/// chunk it lacks is read after the server's metadata is checked; and once the array changed
+/// on the server, reading a chunk the cache lacks is an error naming the cache, never a chunk
+/// of the new version next to chunks of the old one.
+#[test]
+fn cli_with_a_partial_cache_asks_the_server_only_for_what_it_lacks() {
+    let (dir, want) = fixture();
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let url = server.url("s.zarr");
+    let cache = dir.path().join("p.b2nd");
+    let inner = |r: &str, c: &str, rows: std::ops::Range<usize>, cols: std::ops::Range<usize>| {
+        let sel = format!("{r}, {c}");
+        let got = stats_cached(&url, &cache, &["--select", &sel]).unwrap();
+        let w = want.to_f64();
+        let vals: Vec<f64> = rows
+            .flat_map(|i| cols.clone().map(move |j| (i, j)))
+            .map(|(i, j)| w[[i, j]])
+            .collect();
+        let m = vals.iter().sum::<f64>() / vals.len() as f64;
+        assert!(
+            (got["mean"].as_f64().unwrap() - m).abs() < 1e-4,
+            "{sel}: {got}"
+        );
+    };
+    // Inner chunk (5, 6): the metadata, the shard's index and the chunk.
+    inner("21:23", "25:27", 21..23, 25..27);
+    let served = server.take();
+    assert_eq!(paths(&served)[0], "/s.zarr/zarr.json");
+    assert_eq!(served.len(), 3, "{served:?}");
+    // Again, and another part of the same inner chunk: nothing is asked.
+    inner("20:24", "24:28", 20..24, 24..28);
+    assert!(server.take().is_empty());
+    // Inner chunk (0, 0) is not cached: the metadata is checked, then it is fetched.
+    inner("0:2", "0:2", 0..2, 0..2);
+    let served = server.take();
+    assert_eq!(paths(&served)[0], "/s.zarr/zarr.json", "{served:?}");
+    assert!(
+        served[1..].iter().all(|s| s.path == "/s.zarr/c/0/0"),
+        "{served:?}"
     );
+
+    // The array is written again with another fill value: another array for the cache.
+    run_python(
+        r#"
+import sys, numpy as np, zarr
+a = zarr.create_array(f"{sys.argv[1]}/s.zarr", shape=(64, 64), chunks=(4, 4), shards=(16, 16), dtype="f4", fill_value=-20, overwrite=True)
+a[:, :40] = 1
+"#,
+        &[dir.path().to_str().unwrap()],
+    );
+    // What the cache holds is still served (the cache's own copy, without a request) ...
+    inner("20:24", "24:28", 20..24, 24..28);
+    assert!(server.take().is_empty());
+    // ... but a chunk it lacks is not read with the changed array's metadata.
+    let (code, err) = stats_cached(&url, &cache, &["--select", "40:44, 0:4"]).unwrap_err();
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("changed since the cache was filled") && err.contains("p.b2nd"),
+        "{err}"
+    );
+    assert_eq!(paths(&server.take()), vec!["/s.zarr/zarr.json"]);
+    // --revalidate refuses the cache at once.
+    let (code, err) = stats_cached(&url, &cache, &["--revalidate"]).unwrap_err();
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("another source"), "{err}");
+}
+
+/// A group over HTTP: with consolidated metadata (v3 and v2, as zarr-python writes it) its tree
+/// is listed from the root's documents alone, equal to the local listing; without, the error
+/// says consolidated metadata is needed.
+#[test]
+fn a_remote_group_is_listed_from_its_consolidated_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    run_python(
+        r#"
+import sys, warnings, numpy as np, zarr
+warnings.simplefilter("ignore")
+d = sys.argv[1]
+for name, fmt, consolidate in (("c3", 3, True), ("c2", 2, True), ("n3", 3, False)):
+    p = f"{d}/{name}.zarr"
+    root = zarr.open_group(p, mode="w", zarr_format=fmt)
+    g = root.create_group("grp")
+    g.create_array("a", shape=(30, 20), chunks=(8, 8), dtype="f4", fill_value=0)[:] = 1
+    g.create_group("sub").create_array("deep", shape=(5,), chunks=(2,), dtype="i8")[:] = np.arange(5)
+    root.create_array("b", shape=(7,), chunks=(3,), dtype="i2")[:] = 3
+    if consolidate:
+        zarr.consolidate_metadata(p)
+"#,
+        &[dir.path().to_str().unwrap()],
+    );
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let info = |what: &str| {
+        Command::new(env!("CARGO_BIN_EXE_vastarray"))
+            .args(["info", what, "--json"])
+            .output()
+            .unwrap()
+    };
+    for name in ["c3.zarr", "c2.zarr"] {
+        let local = info(dir.path().join(name).to_str().unwrap());
+        assert!(local.status.success());
+        server.take();
+        let remote = info(&server.url(name));
+        assert!(
+            remote.status.success(),
+            "{}",
+            String::from_utf8_lossy(&remote.stderr)
+        );
+        let tree = |o: &std::process::Output| {
+            serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["tree"].clone()
+        };
+        assert_eq!(tree(&remote), tree(&local), "{name}");
+        assert_eq!(tree(&remote)[1]["members"][0]["path"], "/grp/a");
+        // Only documents of the root were asked for, none of a member.
+        let served = server.take();
+        let root = format!("/{name}/");
+        assert!(
+            served
+                .iter()
+                .all(|s| s.path.starts_with(&root) && !s.path[root.len()..].contains('/')),
+            "{served:?}"
+        );
+    }
+    let out = info(&server.url("n3.zarr"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("consolidated metadata"), "{err}");
 }

@@ -78,6 +78,13 @@ impl ProxyBuilder {
         self
     }
 
+    /// The source's metadata as text, recorded in a new cache file so that a later run can
+    /// open the source from the cache alone ([`super::cached_source`]).
+    pub fn source_metadata(mut self, text: impl Into<String>) -> Self {
+        self.file_opts().source_metadata = Some(text.into());
+        self
+    }
+
     /// When the cache file caches another source (stamp differs), discard it and start afresh
     /// instead of failing.
     pub fn start_afresh(mut self, yes: bool) -> Self {

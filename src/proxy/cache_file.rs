@@ -7,6 +7,9 @@
 //! - `proxy-stamp`: the source's identity with credentials removed.
 //!
 //! - `proxy-wasted`: bytes of the file no longer referenced (text, a decimal number).
+//! - `proxy-source-meta` (optional): the source's own metadata as text (a Zarr array's
+//!   `zarr.json`), so a later run can open the source from the cache without asking its server
+//!   ([`cached_source`]).
 //!
 //! Writing a chunk is one transaction ([`B2ndFile::commit`]): the chunk, a new chunk index and a
 //! new trailer (with the new bitmap) are appended after the frame, then one small write of the
@@ -33,6 +36,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 const PRESENT: &str = "proxy-present";
 const STAMP: &str = "proxy-stamp";
 const WASTED: &str = "proxy-wasted";
+const SOURCE_META: &str = "proxy-source-meta";
 /// The file is rewritten when its unreferenced bytes exceed both this and its live bytes.
 const COMPACT_ABOVE: u64 = 8 << 20;
 
@@ -60,6 +64,51 @@ pub struct CacheFileOptions {
     /// Flush each chunk to disk before marking it present (survives power loss, not only a
     /// killed process; slower).
     pub durable: bool,
+    /// The source's metadata as text, recorded when the file is created (see [`cached_source`]).
+    pub source_metadata: Option<String>,
+}
+
+/// What an existing cache file records about its source, read by [`cached_source`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedSource {
+    /// The source's stamp (credential-free).
+    pub stamp: String,
+    /// The source's metadata as text, if the cache recorded it.
+    pub metadata: Option<String>,
+    /// Chunks the cache holds.
+    pub chunks_held: usize,
+    /// Chunks of the whole array.
+    pub chunks_total: usize,
+}
+
+/// What cache file `path` records about its source (`None` when there is no such file, or it
+/// is not a vastarray cache), read without its lock: the file is a valid frame at every
+/// instant, and whoever opens it next checks the stamp again under the lock.
+pub fn cached_source(path: &Path) -> Result<Option<CachedSource>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let file = B2ndFile::open(path).map_err(|e| cache_err(path, e))?;
+    let stamp = match file.vlmeta(STAMP).map_err(|e| cache_err(path, e))? {
+        Some(VlValue::Text(s)) => s,
+        _ => return Ok(None),
+    };
+    let present = match file.vlmeta(PRESENT).map_err(|e| cache_err(path, e))? {
+        Some(VlValue::Bytes(b)) => b,
+        _ => return Ok(None),
+    };
+    let metadata = match file.vlmeta(SOURCE_META).map_err(|e| cache_err(path, e))? {
+        Some(VlValue::Text(s)) => Some(s),
+        _ => None,
+    };
+    let chunks_total = file.num_chunks();
+    let chunks_held = (0..chunks_total).filter(|&n| bit(&present, n)).count();
+    Ok(Some(CachedSource {
+        stamp,
+        metadata,
+        chunks_held,
+        chunks_total,
+    }))
 }
 
 impl CacheFileOptions {
@@ -72,6 +121,7 @@ impl CacheFileOptions {
             start_afresh: false,
             lock: LockMode::Wait,
             durable: false,
+            source_metadata: None,
         }
     }
 }
@@ -122,6 +172,7 @@ impl CacheFile {
         // Caches written by older versions updated the frame in place under an undo journal.
         let mut recovered = FrameJournal::recover(&path)?;
         let bytes = nchunks.div_ceil(8);
+        let source_meta = opts.source_metadata.clone().unwrap_or_default();
         let (file, present, wasted) = if path.exists() {
             let (file, cut) = B2ndFile::open_rw_report(&path).map_err(|e| cache_err(&path, e))?;
             recovered |= cut;
@@ -161,12 +212,12 @@ impl CacheFile {
                 }
                 _ => {
                     drop(file);
-                    let (f, p) = create(&path, want, stamp, compression, bytes)?;
+                    let (f, p) = create(&path, want, stamp, &source_meta, compression, bytes)?;
                     (f, p, 0)
                 }
             }
         } else {
-            let (f, p) = create(&path, want, stamp, compression, bytes)?;
+            let (f, p) = create(&path, want, stamp, &source_meta, compression, bytes)?;
             (f, p, 0)
         };
         // A chunk marked present holds data (even an all-zero one, see `write`): a bitmap that
@@ -342,6 +393,7 @@ fn create(
     path: &Path,
     meta: &B2ndMeta,
     stamp: &str,
+    source_meta: &str,
     compression: Compression,
     bitmap_bytes: usize,
 ) -> Result<(B2ndFile, Vec<u8>)> {
@@ -356,9 +408,14 @@ fn create(
         let stamp = VlValue::Text(stamp.to_string()).pack();
         let bitmap = VlValue::Bytes(present.clone()).pack();
         let zero = VlValue::Text("0".into()).pack();
+        let source = VlValue::Text(source_meta.to_string()).pack();
+        let mut vlmeta = vec![(STAMP, &stamp[..]), (PRESENT, &bitmap), (WASTED, &zero)];
+        if !source_meta.is_empty() {
+            vlmeta.push((SOURCE_META, &source));
+        }
         f.commit(
             &FrameUpdate {
-                vlmeta: vec![(STAMP, &stamp), (PRESENT, &bitmap), (WASTED, &zero)],
+                vlmeta,
                 ..FrameUpdate::default()
             },
             None,

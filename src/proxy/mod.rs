@@ -29,7 +29,7 @@ mod pool;
 mod stamp;
 
 pub use builder::{ProxyBuilder, DEFAULT_BLOCK_BYTES, DEFAULT_CONCURRENCY, DEFAULT_POOL_BYTES};
-pub use cache_file::{CacheFileOptions, LockMode};
+pub use cache_file::{cached_source, CacheFileOptions, CachedSource, LockMode};
 pub use chunk_proxy::{FetchReport, Proxy, ProxyStats};
 pub use pool::{ChunkBytes, MemoryPool, PoolStats};
 pub use stamp::redact_credentials;

@@ -49,6 +49,12 @@ pub struct GlobalArgs {
     /// scale_factor / add_offset unpack).
     #[arg(long, global = true)]
     pub raw: bool,
+    /// With --cache in front of a remote Zarr array: ask the server for the array's metadata
+    /// when opening and check the cache against it. By default a cache that recorded the
+    /// metadata opens without a request, and the server is asked only before the first chunk
+    /// the cache lacks.
+    #[arg(long, global = true)]
+    pub revalidate: bool,
 }
 
 /// The commands.
@@ -145,7 +151,7 @@ pub enum Codec {
 pub struct CopyArgs {
     /// The source.
     pub source: String,
-    /// Where to write: FILE.npy, FILE.b2nd, FILE.h5:/path or DIR.zarr.
+    /// Where to write: FILE.npy, FILE.b2nd, FILE.h5:/path, DIR.zarr or DIR.zarr:/group/array.
     pub dest: String,
     /// A numpy selection of the source, as in "100:200, ::2".
     #[arg(long, value_name = "SEL", allow_hyphen_values = true)]

@@ -31,6 +31,8 @@ pub struct Settings {
     /// The ranks the command runs on: [`Local`], or those of `mpirun` / `srun` (feature
     /// `mpi`). Only rank 0 prints, shows progress and writes.
     pub engine: Arc<dyn Engine>,
+    /// Check a cache's stamp against the server's metadata when opening (`--revalidate`).
+    pub revalidate: bool,
 }
 
 impl Settings {
@@ -52,6 +54,7 @@ impl Settings {
             allow_incomplete: false,
             raw: false,
             engine: Arc::new(Local),
+            revalidate: false,
         }
     }
 
@@ -63,6 +66,7 @@ impl Settings {
         }
         s.allow_incomplete = g.allow_incomplete;
         s.raw = g.raw;
+        s.revalidate = g.revalidate;
         s
     }
 

@@ -65,13 +65,13 @@ pub fn parse_chunks(text: &str, ndim: usize) -> Result<Vec<usize>, CliError> {
 
 /// Checks that the options fit the target format, and that the target may be written.
 pub fn check(dest: &DestSpec, opts: &StoreOptions) -> Result<(), CliError> {
-    if opts.shards.is_some() && !matches!(dest, DestSpec::Zarr(_)) {
+    if opts.shards.is_some() && !matches!(dest, DestSpec::Zarr { .. }) {
         return Err(CliError::Usage(
             "--shards applies to Zarr targets (DIR.zarr) only".into(),
         ));
     }
     match dest {
-        DestSpec::Zarr(_) => {
+        DestSpec::Zarr { .. } => {
             if !matches!(opts.zarr_format, 0 | 2 | 3) {
                 return Err(CliError::Usage("--zarr-format is 2 or 3".into()));
             }
@@ -268,8 +268,8 @@ pub fn store(
                 buffers: r.buffers,
             })
         }
-        DestSpec::Zarr(path) => {
-            use vastarray::io::zarr::{store_zarr, ZarrCodec, ZarrFormat, ZarrStoreOptions};
+        DestSpec::Zarr { root, node, .. } => {
+            use vastarray::io::zarr::{store_zarr_node, ZarrCodec, ZarrFormat, ZarrStoreOptions};
             let level = opts.level;
             let codec = match opts.codec.unwrap_or(Codec::Zstd) {
                 Codec::None => ZarrCodec::None,
@@ -292,7 +292,7 @@ pub fn store(
                 buffer_bytes: buffer,
                 ..Default::default()
             };
-            store_zarr(&src, path, &o).map(|r| Stored {
+            store_zarr_node(&src, root, node, &o).map(|r| Stored {
                 dest: dest.display(),
                 shape: r.meta.shape.clone(),
                 dtype: r.meta.dtype,

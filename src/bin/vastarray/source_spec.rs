@@ -77,6 +77,7 @@ pub fn open(
         http: settings.http.clone(),
         allow_incomplete: settings.allow_incomplete,
         raw: settings.raw,
+        revalidate: settings.revalidate,
         credentials,
     };
     let opened = open_spec(spec, &options)?;
@@ -329,8 +330,15 @@ pub enum DestSpec {
         /// The dataset's path.
         dataset: String,
     },
-    /// A new Zarr array (a `.zarr` directory).
-    Zarr(PathBuf),
+    /// A new Zarr array: a `.zarr` directory, or `/group/array` in one.
+    Zarr {
+        /// The array's directory.
+        dir: PathBuf,
+        /// The hierarchy's directory (the `.zarr`).
+        root: PathBuf,
+        /// The array's node in it (`/` when the array is the root).
+        node: String,
+    },
 }
 
 impl DestSpec {
@@ -345,13 +353,20 @@ impl DestSpec {
             return Ok(DestSpec::Hdf5 { file, dataset });
         }
         let lower = text.to_ascii_lowercase();
-        if lower.trim_end_matches('/').ends_with(".zarr") {
-            return Ok(DestSpec::Zarr(PathBuf::from(text.trim_end_matches('/'))));
-        }
-        if lower.contains(".zarr:") {
-            return Err(CliError::Usage(format!(
-                "{text:?}: a copy writes a new Zarr array as a whole DIR.zarr, not into a group"
-            )));
+        if let Some((root, node)) = vastarray::split_zarr(text) {
+            if root.to_ascii_lowercase().starts_with("http") && root.contains("://") {
+                return Err(CliError::Usage(format!(
+                    "{text:?}: a copy writes a local DIR.zarr, not to a server"
+                )));
+            }
+            let root = PathBuf::from(root);
+            let key = node.trim_matches('/');
+            let dir = if key.is_empty() {
+                root.clone()
+            } else {
+                root.join(key)
+            };
+            return Ok(DestSpec::Zarr { dir, root, node });
         }
         if lower.ends_with(".npy") {
             return Ok(DestSpec::Npy(PathBuf::from(text)));
@@ -367,7 +382,7 @@ impl DestSpec {
     /// The file written.
     pub fn file(&self) -> &Path {
         match self {
-            DestSpec::Npy(p) | DestSpec::B2nd(p) | DestSpec::Zarr(p) => p,
+            DestSpec::Npy(p) | DestSpec::B2nd(p) | DestSpec::Zarr { dir: p, .. } => p,
             DestSpec::Hdf5 { file, .. } => file,
         }
     }

@@ -68,6 +68,13 @@ impl GuardedStore {
         }
     }
 
+    /// The stored bytes of `key` unchecked (a local key must still be a regular file): for a
+    /// caller that decodes them itself with a limit ([`super::direct::DirectChain`]).
+    pub fn get_stored(&self, key: &StoreKey) -> Result<MaybeBytes, StorageError> {
+        self.check_local(key)?;
+        self.inner.get(key)
+    }
+
     fn is_chunk_key(&self, key: &StoreKey) -> bool {
         let Some(rest) = key.as_str().strip_prefix(&self.prefix) else {
             return false;
@@ -182,9 +189,10 @@ pub fn check_chunk(bytes: &[u8], check: &ChainCheck) -> Result<(), String> {
                     body.len()
                 ));
             }
-            match zstd::bulk::Decompressor::upper_bound(body) {
-                Some(n) => limit(n as u64),
-                None => decoded_within(zstd::stream::read::Decoder::new(body), decoded, kind),
+            // The declared size of the (first) frame; a frame without one is decoded with a limit.
+            match zstd::zstd_safe::get_frame_content_size(body) {
+                Ok(Some(n)) => limit(n),
+                _ => decoded_within(zstd::stream::read::Decoder::new(body), decoded, kind),
             }
         }
         Compressor::Gzip => decoded_within(Ok(flate2::read::GzDecoder::new(body)), decoded, kind),
@@ -314,6 +322,14 @@ mod tests {
         let e = check_chunk(&z, &zstd_check(999)).unwrap_err();
         assert!(e.contains("1000 decoded bytes"), "{e}");
         assert!(check_chunk(&z[..2], &zstd_check(1000)).is_err());
+        // A frame without a declared size (streamed) of a small chunk is decoded to check it.
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 1).unwrap();
+        std::io::Write::write_all(&mut enc, &data).unwrap();
+        let s = enc.finish().unwrap();
+        assert!(check_chunk(&s, &zstd_check(1000)).is_ok());
+        assert!(check_chunk(&s, &zstd_check(999))
+            .unwrap_err()
+            .contains("more than"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! decoding, with a cache of shard indexes), and reads a shard's index once while the cache
 //! holds it. Every chunk's bytes pass the [`super::guard::GuardedStore`] checks first.
 
+use super::direct::DirectChain;
 use super::guard::GuardedStore;
 use super::meta::{ZarrFormat, ZarrMeta};
 use crate::data::NdData;
@@ -21,15 +22,25 @@ use zarrs::storage::ReadableStorageTraits;
 /// chunk; the cache would otherwise grow with the number of shards read).
 const MAX_CACHED_INDEXES: usize = 1024;
 
+/// A check run before the first read of chunk data, until it passes once (see
+/// [`ZarrSource::with_first_read_check`]).
+pub type FirstReadCheck = Box<dyn Fn() -> Result<()> + Send + Sync>;
+
 /// One Zarr array (v2 or v3, sharded or not) as a [`ChunkSource`].
 pub struct ZarrSource {
     array: Array<GuardedStore>,
+    /// The store under `array`, for chunks decoded without zarrs.
+    guard: Arc<GuardedStore>,
+    /// The chunks' codec chain, when vastarray decodes it itself.
+    direct: Option<DirectChain>,
     cache: ArrayShardedReadableExtCache,
     meta: ZarrMeta,
     name: String,
     identity: Option<String>,
     /// The HTTP client of a remote array: batch reads run on it concurrently.
     client: Option<Arc<crate::http::HttpClient>>,
+    /// A check still to pass before chunk data is read (and whether it has passed).
+    first_read: Option<(FirstReadCheck, std::sync::Mutex<bool>)>,
 }
 
 impl ZarrSource {
@@ -59,17 +70,53 @@ impl ZarrSource {
                 serde_json::from_value(meta.document.clone()).map_err(|e| bad(e.to_string()))?,
             ),
         };
-        let array = Array::new_with_metadata(Arc::new(guard), node, metadata)
+        let guard = Arc::new(guard);
+        let array = Array::new_with_metadata(guard.clone(), node, metadata)
             .map_err(|e| bad(e.to_string()))?;
         let cache = ArrayShardedReadableExtCache::new(&array);
+        let direct = DirectChain::of(&meta);
         Ok(ZarrSource {
             array,
+            guard,
+            direct,
             cache,
             meta,
             name,
             identity,
             client,
+            first_read: None,
         })
+    }
+
+    /// Runs `check` before the first read of chunk data (again before later reads until it
+    /// passes once); its error fails the read. A source opened from a cache's record of its
+    /// metadata checks that the store's metadata still gives the recorded stamp, so chunks the
+    /// cache lacks are never read with another version's metadata.
+    pub fn with_first_read_check(mut self, check: FirstReadCheck) -> ZarrSource {
+        self.first_read = Some((check, std::sync::Mutex::new(false)));
+        self
+    }
+
+    /// The array's metadata as a record a cache keeps (the format and the checked document),
+    /// from which [`super::ZarrStore::array_from_record`] opens the array without reading it.
+    pub fn cache_record(&self) -> String {
+        let format = match self.meta.format {
+            ZarrFormat::V2 => 2,
+            ZarrFormat::V3 => 3,
+        };
+        serde_json::json!({"zarr_format": format, "document": self.meta.document}).to_string()
+    }
+
+    fn check_first_read(&self) -> Result<()> {
+        let Some((check, passed)) = &self.first_read else {
+            return Ok(());
+        };
+        let mut passed = passed.lock().unwrap_or_else(|p| p.into_inner());
+        if !*passed {
+            check()?;
+            *passed = true;
+        }
+        Ok(())
     }
 
     /// The array's metadata, as checked.
@@ -83,6 +130,7 @@ impl ZarrSource {
     }
 
     fn read_box(&self, region: &[Range<usize>], chunk: Option<&[usize]>) -> Result<NdData> {
+        self.check_first_read()?;
         let ranges: Vec<Range<u64>> = region
             .iter()
             .map(|r| r.start as u64..r.end as u64)
@@ -113,6 +161,75 @@ impl ZarrSource {
             self.cache.clear();
         }
         Ok(out)
+    }
+}
+
+impl ZarrSource {
+    /// Chunk `index` decoded by `chain` straight into its buffer (one decoding, no copy but
+    /// the crop of an edge chunk); a chunk never written is the fill value.
+    fn read_direct(&self, chain: &DirectChain, index: &[usize]) -> Result<NdData> {
+        self.check_first_read()?;
+        let at: Vec<u64> = index.iter().map(|&i| i as u64).collect();
+        let key = self.array.chunk_key(&at);
+        let fail =
+            |m: String| Error::read(&self.name, Some(index), format!("{}: {m}", key.as_str()));
+        let stored = self
+            .guard
+            .get_stored(&key)
+            .map_err(|e| fail(e.to_string()))?;
+        let extent = self.grid().chunk_extent(index);
+        let stored = stored.as_deref();
+        match self.meta.dtype {
+            DType::I8 => self.decode_typed::<i8>(chain, stored, &extent, &fail),
+            DType::I16 => self.decode_typed::<i16>(chain, stored, &extent, &fail),
+            DType::I32 => self.decode_typed::<i32>(chain, stored, &extent, &fail),
+            DType::I64 => self.decode_typed::<i64>(chain, stored, &extent, &fail),
+            DType::U8 => self.decode_typed::<u8>(chain, stored, &extent, &fail),
+            DType::U16 => self.decode_typed::<u16>(chain, stored, &extent, &fail),
+            DType::U32 => self.decode_typed::<u32>(chain, stored, &extent, &fail),
+            DType::U64 => self.decode_typed::<u64>(chain, stored, &extent, &fail),
+            DType::F32 => self.decode_typed::<f32>(chain, stored, &extent, &fail),
+            DType::F64 => self.decode_typed::<f64>(chain, stored, &extent, &fail),
+            DType::Bool => self.read_box(&self.grid().chunk_box(index), Some(index)),
+        }
+    }
+
+    fn decode_typed<T: bytemuck::Pod + crate::Element>(
+        &self,
+        chain: &DirectChain,
+        stored: Option<&[u8]>,
+        extent: &[usize],
+        fail: &dyn Fn(String) -> Error,
+    ) -> Result<NdData> {
+        let full = &self.meta.chunks;
+        let Some(stored) = stored else {
+            let fill = self.array.fill_value().as_ne_bytes();
+            if fill.len() != std::mem::size_of::<T>() {
+                return Err(fail(format!(
+                    "fill value of {} bytes for elements of {}",
+                    fill.len(),
+                    std::mem::size_of::<T>()
+                )));
+            }
+            let f: T = bytemuck::pod_read_unaligned(fill);
+            let a = ArrayD::from_elem(IxDyn(extent), f);
+            return Ok(T::wrap(a));
+        };
+        // At most MAX_CHUNK_BYTES: the metadata check bounded the chunk's size.
+        let n = usize::try_from(chain.decoded_bytes).map_err(|e| fail(e.to_string()))?
+            / std::mem::size_of::<T>();
+        let mut v = vec![<T as bytemuck::Zeroable>::zeroed(); n];
+        chain
+            .decode_into(stored, bytemuck::cast_slice_mut(&mut v))
+            .map_err(fail)?;
+        let a = ArrayD::from_shape_vec(IxDyn(full), v).map_err(|e| fail(e.to_string()))?;
+        if extent == full.as_slice() {
+            return Ok(T::wrap(a));
+        }
+        let cropped = a
+            .slice_each_axis(|ax| ndarray::Slice::from(0..extent[ax.axis.index()]))
+            .to_owned();
+        Ok(T::wrap(cropped))
     }
 }
 
@@ -158,6 +275,9 @@ impl ChunkSource for ZarrSource {
         let grid = self.grid();
         grid.checked_linear_index(index)
             .map_err(|e| Error::read(&self.name, Some(index), e))?;
+        if let Some(chain) = &self.direct {
+            return self.read_direct(chain, index);
+        }
         self.read_box(&grid.chunk_box(index), Some(index))
     }
 

@@ -26,7 +26,8 @@ pub enum ZarrNode {
     },
 }
 
-/// A Zarr hierarchy, local or remote.
+/// A Zarr hierarchy, local or remote (a clone shares the store and its HTTP client).
+#[derive(Clone)]
 pub struct ZarrStore {
     store: Arc<dyn ReadableStorageTraits>,
     location: String,
@@ -166,15 +167,7 @@ impl ZarrStore {
         match self.node(node)? {
             ZarrNode::Array(meta) => {
                 let identity = self.identity(node, &meta);
-                ZarrSource::new(
-                    self.store.clone(),
-                    self.local_root.clone(),
-                    &format!("/{}", node.trim_matches('/')),
-                    *meta,
-                    name,
-                    identity,
-                    self.http.as_ref().map(|h| h.client().clone()),
-                )
+                self.source(node, *meta, identity)
             }
             ZarrNode::Group { .. } => Err(Error::Invalid(format!(
                 "{name} is a Zarr group, not an array: name an array in it, as in {}:/NAME (`vastarray info {}` lists them)",
@@ -183,15 +176,81 @@ impl ZarrStore {
         }
     }
 
-    /// The stamp of an array for caches: where it is and a digest of its metadata (the URL of
-    /// a remote one carries no credential; the server's validators are added by the opener).
-    fn identity(&self, node: &str, meta: &ZarrMeta) -> Option<String> {
+    /// The array at `node` from a record of its metadata ([`ZarrSource::cache_record`], as a
+    /// cache file keeps it) instead of the store's own metadata: nothing is read. `stamp` is
+    /// the stamp recorded with it; `None` when the record is not of this array (another
+    /// location or node, a digest that does not match, or not a record at all).
+    pub fn array_from_record(
+        &self,
+        node: &str,
+        record: &str,
+        stamp: &str,
+    ) -> Result<Option<ZarrSource>> {
+        let Ok(rec) = serde_json::from_str::<Value>(record) else {
+            return Ok(None);
+        };
+        let doc = rec.get("document").cloned().unwrap_or(Value::Null);
+        let meta = match rec.get("zarr_format").and_then(Value::as_u64) {
+            Some(3) => ZarrMeta::from_v3(doc),
+            Some(2) => {
+                let attrs = doc.get("attributes").cloned();
+                ZarrMeta::from_v2(doc, attrs)
+            }
+            _ => return Ok(None),
+        };
+        let Ok(meta) = meta else { return Ok(None) };
+        let Some(base) = self.meta_stamp(node, &meta) else {
+            return Ok(None);
+        };
+        // The stamp names this array and the digest of this very document (then validators).
+        let base = crate::proxy::redact_credentials(&base);
+        let ours = stamp == base || stamp.starts_with(&format!("{base} "));
+        if !ours {
+            return Ok(None);
+        }
+        self.source(node, meta, Some(stamp.to_string())).map(Some)
+    }
+
+    /// The stamp the array at `node` has now (its metadata read again; a remote one's server
+    /// validators with it), credentials removed: what a cache of it records.
+    pub fn current_stamp(&self, node: &str) -> Result<Option<String>> {
+        match self.node(node)? {
+            ZarrNode::Array(meta) => Ok(self
+                .identity(node, &meta)
+                .map(|s| crate::proxy::redact_credentials(&s))),
+            ZarrNode::Group { .. } => Err(Error::Invalid(format!(
+                "{} is now a Zarr group, not an array",
+                self.node_name(node)
+            ))),
+        }
+    }
+
+    fn source(&self, node: &str, meta: ZarrMeta, identity: Option<String>) -> Result<ZarrSource> {
+        ZarrSource::new(
+            self.store.clone(),
+            self.local_root.clone(),
+            &format!("/{}", node.trim_matches('/')),
+            meta,
+            self.node_name(node),
+            identity,
+            self.http.as_ref().map(|h| h.client().clone()),
+        )
+    }
+
+    /// `zarr NAME meta DIGEST`: where the array is and a digest of its metadata.
+    fn meta_stamp(&self, node: &str, meta: &ZarrMeta) -> Option<String> {
         let doc = serde_json::to_string(&meta.document).ok()?;
-        let mut stamp = format!(
+        Some(format!(
             "zarr {} meta {:016x}",
             self.node_name(node),
             fnv1a(doc.as_bytes())
-        );
+        ))
+    }
+
+    /// The stamp of an array for caches: where it is and a digest of its metadata (the URL of
+    /// a remote one carries no credential; the server's validators are added by the opener).
+    fn identity(&self, node: &str, meta: &ZarrMeta) -> Option<String> {
+        let mut stamp = self.meta_stamp(node, meta)?;
         if let Some(h) = &self.http {
             let prefix = node_prefix(node);
             for f in ["zarr.json", ".zarray"] {
@@ -203,16 +262,30 @@ impl ZarrStore {
         Some(stamp)
     }
 
-    /// The nodes below the root of a local hierarchy, depth first, names sorted: (path, node).
-    /// Remote hierarchies cannot be listed: the root alone is returned. At most `limit` nodes.
+    /// The nodes of the hierarchy, the root first, then depth first with names sorted:
+    /// (path, node), at most `limit` of them. From the root's consolidated metadata when it
+    /// has some (v3: `consolidated_metadata` in the root's `zarr.json`; v2: `.zmetadata`, as
+    /// `zarr.consolidate_metadata` writes them), with no request per node; otherwise a local
+    /// hierarchy is listed directory by directory, and a remote one, which plain HTTP cannot
+    /// list, is an error that says consolidated metadata is needed.
     pub fn tree(&self, limit: usize) -> Result<Vec<(String, ZarrNode)>> {
-        let mut out = vec![("/".to_string(), self.node("/")?)];
-        let Some(root) = &self.local_root else {
-            return Ok(out);
-        };
-        if matches!(out[0].1, ZarrNode::Array(_)) {
+        let root = self.node("/")?;
+        if matches!(root, ZarrNode::Array(_)) {
+            return Ok(vec![("/".to_string(), root)]);
+        }
+        let mut out = vec![("/".to_string(), root.clone())];
+        if let Some(mut nodes) = self.consolidated(&root)? {
+            // Depth first, names sorted: the order of the paths' components.
+            nodes.sort_by(|a, b| a.0.split('/').cmp(b.0.split('/')));
+            out.extend(nodes.into_iter().take(limit.saturating_sub(1)));
             return Ok(out);
         }
+        let Some(root) = &self.local_root else {
+            return Err(Error::Invalid(format!(
+                "{} is a Zarr group without consolidated metadata: its members cannot be listed over HTTP (a plain HTTP server lists no directory); consolidate its metadata (zarr.consolidate_metadata) or name an array in it, as in {}:/NAME",
+                self.location, self.location
+            )));
+        };
         let mut stack = vec![(root.clone(), String::new())];
         while let Some((dir, path)) = stack.pop() {
             if !path.is_empty() {
@@ -246,6 +319,91 @@ impl ZarrStore {
         }
         Ok(out)
     }
+
+    /// The nodes below the root group `root` as its consolidated metadata lists them (`None`
+    /// when it has none), each checked as its own metadata document would be.
+    fn consolidated(&self, root: &ZarrNode) -> Result<Option<Vec<(String, ZarrNode)>>> {
+        let ZarrNode::Group { format, .. } = root else {
+            return Ok(None);
+        };
+        let name = self.node_name("/");
+        let bad = |file: &str, m: String| Error::read(&name, None, format!("{file}: {m}"));
+        let mut out = Vec::new();
+        match format {
+            super::meta::ZarrFormat::V3 => {
+                let Some(doc) = self.read_doc("/", "zarr.json")? else {
+                    return Ok(None);
+                };
+                let Some(cm) = doc.get("consolidated_metadata").filter(|v| !v.is_null()) else {
+                    return Ok(None);
+                };
+                let bad = |m: String| bad("zarr.json consolidated_metadata", m);
+                let members = cm
+                    .get("metadata")
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| bad("no metadata object".into()))?;
+                for (key, node) in members {
+                    let path = consolidated_path(key).map_err(&bad)?;
+                    let n = match node.get("node_type").and_then(Value::as_str) {
+                        Some("group") => ZarrNode::Group {
+                            format: super::meta::ZarrFormat::V3,
+                            attributes: node
+                                .get("attributes")
+                                .and_then(Value::as_object)
+                                .cloned()
+                                .unwrap_or_default(),
+                        },
+                        _ => ZarrMeta::from_v3(node.clone())
+                            .map(|m| ZarrNode::Array(Box::new(m)))
+                            .map_err(|m| bad(format!("{path}: {m}")))?,
+                    };
+                    out.push((path, n));
+                }
+            }
+            super::meta::ZarrFormat::V2 => {
+                let Some(doc) = self.read_doc("/", ".zmetadata")? else {
+                    return Ok(None);
+                };
+                let bad = |m: String| bad(".zmetadata", m);
+                let members = doc
+                    .get("metadata")
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| bad("no metadata object".into()))?;
+                for (key, value) in members {
+                    let (dir, file) = key.rsplit_once('/').unwrap_or(("", key.as_str()));
+                    if dir.is_empty() {
+                        continue; // the root's own documents
+                    }
+                    let path = consolidated_path(dir).map_err(&bad)?;
+                    let attrs = members.get(&format!("{dir}/.zattrs")).cloned();
+                    let n = match file {
+                        ".zarray" => ZarrMeta::from_v2(value.clone(), attrs)
+                            .map(|m| ZarrNode::Array(Box::new(m)))
+                            .map_err(|m| bad(format!("{path}: {m}")))?,
+                        ".zgroup" => ZarrNode::Group {
+                            format: super::meta::ZarrFormat::V2,
+                            attributes: attrs
+                                .and_then(|a| a.as_object().cloned())
+                                .unwrap_or_default(),
+                        },
+                        _ => continue,
+                    };
+                    out.push((path, n));
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+}
+
+/// `/a/b` for the key `a/b` of consolidated metadata; a key with empty, `.` or `..` parts
+/// is an error.
+fn consolidated_path(key: &str) -> std::result::Result<String, String> {
+    let k = key.trim_matches('/');
+    if k.is_empty() || k.split('/').any(|p| p.is_empty() || p == "." || p == "..") {
+        return Err(format!("member name {key:?} is not a path of nodes"));
+    }
+    Ok(format!("/{k}"))
 }
 
 /// 64-bit FNV-1a: a digest that is the same in every build (for cache stamps).

@@ -143,8 +143,8 @@ pub fn human(b: u64) -> String {
 }
 
 /// The members of a Zarr group as the HDF5 tree shows them (arrays as datasets, their codecs
-/// as filters); `None` when the node is an array. Remote hierarchies cannot be listed: a
-/// remote group shows no members.
+/// as filters); `None` when the node is an array. From the root's consolidated metadata when
+/// it has some (the only way to list a remote group: plain HTTP lists no directory).
 fn zarr_group_tree(
     location: &str,
     node: &str,
