@@ -12,7 +12,7 @@ use std::time::Duration;
 /// c2+http://HOST:PORT/ROOT/PATH.b2nd (a Caterva2 server).
 #[derive(Debug, Parser)]
 #[command(name = "vastarray", version, max_term_width = 100)]
-pub struct Cli {
+pub(crate) struct Cli {
     /// Options of every command.
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -23,7 +23,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Memory budget for evaluation: 268435456, 256MiB, 1GiB, 500MB (default 512MiB).
     #[arg(long, global = true, value_name = "BYTES", value_parser = parse_bytes)]
     pub budget: Option<usize>,
@@ -59,7 +59,7 @@ pub struct GlobalArgs {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Shape, type, chunks, codec and sizes of a source (the tree of an HDF5 file given
     /// without a dataset).
     Info(InfoArgs),
@@ -77,7 +77,7 @@ pub enum Command {
 
 /// `vastarray info`
 #[derive(Debug, Args)]
-pub struct InfoArgs {
+pub(crate) struct InfoArgs {
     /// The source.
     pub source: String,
     /// Print JSON.
@@ -90,7 +90,7 @@ pub struct InfoArgs {
 
 /// `vastarray stats`
 #[derive(Debug, Args)]
-pub struct StatsArgs {
+pub(crate) struct StatsArgs {
     /// The source.
     pub source: String,
     /// A numpy selection of the source, as in "100:200, ::2" or "..., 0".
@@ -112,7 +112,7 @@ pub struct StatsArgs {
 
 /// `vastarray eval`
 #[derive(Debug, Args)]
-pub struct EvalArgs {
+pub(crate) struct EvalArgs {
     /// The expression, spelled as numpy: "sqrt(a**2 + b**2)[::2].mean(axis=0)".
     #[arg(allow_hyphen_values = true)]
     pub expr: String,
@@ -135,7 +135,7 @@ pub struct EvalArgs {
 
 /// Compression of a stored copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Codec {
+pub(crate) enum Codec {
     /// No compression.
     None,
     /// Deflate (gzip).
@@ -148,7 +148,7 @@ pub enum Codec {
 
 /// `vastarray copy`
 #[derive(Debug, Args)]
-pub struct CopyArgs {
+pub(crate) struct CopyArgs {
     /// The source.
     pub source: String,
     /// Where to write: FILE.npy, FILE.b2nd, FILE.h5:/path, DIR.zarr or DIR.zarr:/group/array.
@@ -182,7 +182,7 @@ pub struct CopyArgs {
 
 /// `vastarray mosaic`
 #[derive(Debug, Args)]
-pub struct MosaicArgs {
+pub(crate) struct MosaicArgs {
     /// URL template of the tiles: http://HOST/{z}/{x}/{y}.png ({-y}: TMS rows, counted from
     /// the bottom; {q}: quadkey; {r}: "@2x" with --retina)
     pub template: String,
@@ -249,7 +249,7 @@ pub struct MosaicArgs {
 
 /// `vastarray demo`
 #[derive(Debug, Args)]
-pub struct DemoArgs {
+pub(crate) struct DemoArgs {
     /// The folder to write into (created).
     #[arg(long, default_value = "vastarray-demo", value_name = "DIR")]
     pub dir: PathBuf,

@@ -6,7 +6,7 @@ use vastarray::expr::ExprError;
 
 /// An error of the command line tool.
 #[derive(Debug)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Bad arguments (exit code 2).
     Usage(String),
     /// An error in an expression or a selection, shown with a caret (exit code 2).
@@ -30,7 +30,7 @@ pub enum CliError {
 
 impl CliError {
     /// An error in the expression `text`.
-    pub fn expr(text: &str, error: ExprError) -> CliError {
+    pub(crate) fn expr(text: &str, error: ExprError) -> CliError {
         CliError::Expr {
             what: "expression",
             text: text.to_string(),
@@ -39,7 +39,7 @@ impl CliError {
     }
 
     /// An error in the selection `text`.
-    pub fn selection(text: &str, error: ExprError) -> CliError {
+    pub(crate) fn selection(text: &str, error: ExprError) -> CliError {
         CliError::Expr {
             what: "selection",
             text: text.to_string(),
@@ -48,7 +48,7 @@ impl CliError {
     }
 
     /// The process exit code.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::Usage(_) | CliError::Expr { .. } => 2,
             CliError::Runtime(_) | CliError::Ranks(_) => 1,
@@ -57,7 +57,7 @@ impl CliError {
     }
 
     /// The message as printed on standard error.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         match self {
             CliError::Usage(m) => format!("vastarray: error: {m}\n"),
             CliError::Runtime(m) | CliError::Ranks(m) => format!("vastarray: error: {m}\n"),

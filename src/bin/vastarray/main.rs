@@ -11,6 +11,8 @@
 //! The expression language is the library's (`vastarray::expr`); the tile server of `demo`
 //! ([`tileserver`]) is the library's test server, compiled into the binary.
 
+#![warn(unreachable_pub)]
+
 mod args;
 mod commands;
 mod error;
@@ -22,7 +24,7 @@ mod sinks;
 mod source_spec;
 /// The library's test tile server (`vastarray::tileserver` under the `test-server` feature),
 /// compiled in for `demo`; the demo uses only part of it.
-#[allow(dead_code, unused_imports)]
+#[allow(dead_code, unused_imports, unreachable_pub)]
 #[path = "../../tileserver/mod.rs"]
 mod tileserver;
 

@@ -10,11 +10,12 @@ use std::io::Write;
 use vastarray::{DType, Element, NdData};
 
 /// Set on the ranks other than 0 of an MPI run: rank 0 alone prints.
-pub static STDOUT_MUTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+pub(crate) static STDOUT_MUTED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
 
 /// Writes `text` on standard output and flushes it (nothing on a muted rank). A closed pipe (the reader went away, as
 /// `head` does) is [`CliError::Closed`]; any other failure is a runtime error saying why.
-pub fn write_stdout(text: &str) -> Result<(), CliError> {
+pub(crate) fn write_stdout(text: &str) -> Result<(), CliError> {
     if STDOUT_MUTED.load(std::sync::atomic::Ordering::Relaxed) {
         return Ok(());
     }
@@ -25,7 +26,7 @@ pub fn write_stdout(text: &str) -> Result<(), CliError> {
 }
 
 /// The error for a failed write on standard output.
-pub fn stdout_error(e: std::io::Error) -> CliError {
+pub(crate) fn stdout_error(e: std::io::Error) -> CliError {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         CliError::Closed
     } else {
@@ -34,7 +35,7 @@ pub fn stdout_error(e: std::io::Error) -> CliError {
 }
 
 /// Writes a line on standard error, ignoring failures (there is nowhere left to report them).
-pub fn write_stderr(text: &str) {
+pub(crate) fn write_stderr(text: &str) {
     let mut err = std::io::stderr().lock();
     let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
 }
@@ -53,7 +54,7 @@ pub(crate) use outln;
 
 /// One element as JSON: integers and booleans as they are, floats in their shortest form that
 /// reads back exactly (as `float32` for `float32` data), non-finite floats as strings.
-pub trait JsonElement: Element {
+pub(crate) trait JsonElement: Element {
     /// Appends the element's JSON.
     fn write_json(self, out: &mut String);
 }
@@ -87,7 +88,7 @@ macro_rules! json_float {
 json_float!(f32, f64);
 
 /// Appends the JSON of the elements of `data`, flat in C order: `[1, 2, 3]`.
-pub fn write_flat(data: &NdData, out: &mut String) {
+pub(crate) fn write_flat(data: &NdData, out: &mut String) {
     out.push('[');
     dispatch_json(data, &mut |first, write| {
         if !first {
@@ -112,7 +113,7 @@ fn dispatch_json(data: &NdData, f: &mut dyn FnMut(bool, &WriteElement)) {
 }
 
 /// The JSON of a result: `{"shape": [..], "dtype": "..", "data": [..]}`.
-pub fn result_json(data: &NdData) -> String {
+pub(crate) fn result_json(data: &NdData) -> String {
     let mut out = String::with_capacity(64 + data.len() * 8);
     out.push_str("{\"shape\": ");
     out.push_str(&shape_json(data.shape()));
@@ -123,13 +124,13 @@ pub fn result_json(data: &NdData) -> String {
 }
 
 /// A shape as a JSON list.
-pub fn shape_json(shape: &[usize]) -> String {
+pub(crate) fn shape_json(shape: &[usize]) -> String {
     let parts: Vec<String> = shape.iter().map(|n| n.to_string()).collect();
     format!("[{}]", parts.join(", "))
 }
 
 /// A shape as Python writes a tuple: `(3,)`, `(2, 3)`, `()`.
-pub fn shape_text(shape: &[usize]) -> String {
+pub(crate) fn shape_text(shape: &[usize]) -> String {
     match shape.len() {
         1 => format!("({},)", shape[0]),
         _ => format!(
@@ -144,7 +145,7 @@ pub fn shape_text(shape: &[usize]) -> String {
 }
 
 /// The JSON of the single element of a 0-d (or one-element) result.
-pub fn scalar_json(data: &NdData) -> String {
+pub(crate) fn scalar_json(data: &NdData) -> String {
     let mut out = String::new();
     let mut done = false;
     dispatch_json(data, &mut |first, write| {
@@ -160,7 +161,7 @@ pub fn scalar_json(data: &NdData) -> String {
 }
 
 /// The text of a scalar as numpy prints it: `nan`, `inf`, `1.5`, `True`.
-pub fn scalar_text(data: &NdData) -> String {
+pub(crate) fn scalar_text(data: &NdData) -> String {
     let j = scalar_json(data);
     match (data.dtype(), j.as_str()) {
         (_, "\"nan\"") => "nan".into(),
@@ -173,7 +174,7 @@ pub fn scalar_text(data: &NdData) -> String {
 }
 
 /// A numpy-like text form: nested lists, one row of the last axis per line.
-pub fn result_text(data: &NdData) -> String {
+pub(crate) fn result_text(data: &NdData) -> String {
     let shape = data.shape().to_vec();
     let mut items: Vec<String> = Vec::with_capacity(data.len());
     dispatch_json(data, &mut |_, write| {

@@ -7,7 +7,7 @@ use std::path::Path;
 use vastarray::NdData;
 
 /// Writes `data` (`uint8`, shape `(h, w, c)` with `c` 1 to 4) as the PNG `path`.
-pub fn write_png(data: NdData, path: &Path, overwrite: bool) -> Result<(), CliError> {
+pub(crate) fn write_png(data: NdData, path: &Path, overwrite: bool) -> Result<(), CliError> {
     if path.exists() && !overwrite {
         return Err(CliError::Runtime(format!(
             "{}: exists already (add --overwrite to replace it)",

@@ -14,7 +14,7 @@ use vastarray::exec::{Engine, Local};
 
 /// The engine of this process: MPI's ranks when an MPI starter launched it (feature `mpi`),
 /// else [`Local`]. Ranks other than 0 print nothing on standard output.
-pub fn start() -> Result<Arc<dyn Engine>, CliError> {
+pub(crate) fn start() -> Result<Arc<dyn Engine>, CliError> {
     #[cfg(feature = "mpi")]
     if let Some(mpi) = vastarray::exec::MpiEngine::start()? {
         if !mpi.is_root() {
@@ -26,7 +26,7 @@ pub fn start() -> Result<Arc<dyn Engine>, CliError> {
 }
 
 /// Gives every rank rank 0's budget and threads, so all ranks cut the same blocks.
-pub fn agree(settings: &mut Settings) -> Result<(), CliError> {
+pub(crate) fn agree(settings: &mut Settings) -> Result<(), CliError> {
     let engine = settings.engine.clone();
     if engine.size() <= 1 {
         return Ok(());
@@ -46,7 +46,7 @@ pub fn agree(settings: &mut Settings) -> Result<(), CliError> {
 }
 
 /// Reports `e` and ends this rank (or, for a failure the other ranks do not know of, the job).
-pub fn fail(engine: &dyn Engine, e: CliError) -> ExitCode {
+pub(crate) fn fail(engine: &dyn Engine, e: CliError) -> ExitCode {
     let code = e.exit_code();
     if engine.size() <= 1 {
         write_stderr(&e.render());

@@ -13,7 +13,7 @@ use vastarray::EvalConfig;
 
 /// What the global options ask for.
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The evaluation configuration (budget, threads).
     pub cfg: EvalConfig,
     /// Print the plan and run nothing.
@@ -37,7 +37,12 @@ pub struct Settings {
 
 impl Settings {
     /// Settings from the global options.
-    pub fn new(budget: Option<usize>, threads: Option<usize>, explain: bool, quiet: bool) -> Self {
+    pub(crate) fn new(
+        budget: Option<usize>,
+        threads: Option<usize>,
+        explain: bool,
+        quiet: bool,
+    ) -> Self {
         let mut cfg = EvalConfig::default();
         if let Some(b) = budget {
             cfg.budget = b;
@@ -59,7 +64,7 @@ impl Settings {
     }
 
     /// Settings from the parsed global options.
-    pub fn from_args(g: &GlobalArgs) -> Self {
+    pub(crate) fn from_args(g: &GlobalArgs) -> Self {
         let mut s = Settings::new(g.budget, g.threads.map(|t| t as usize), g.explain, g.quiet);
         if let Some(t) = g.timeout {
             s.http.deadline = t;
@@ -71,7 +76,7 @@ impl Settings {
     }
 
     /// A progress bar on standard error when it is a terminal and `--quiet` is off.
-    pub fn progress_bar(&self, message: &str) -> Option<ProgressBar> {
+    pub(crate) fn progress_bar(&self, message: &str) -> Option<ProgressBar> {
         if self.quiet || !self.engine.is_root() || !std::io::stderr().is_terminal() {
             return None;
         }
@@ -79,7 +84,7 @@ impl Settings {
     }
 
     /// The configuration, reporting progress to `bar` if there is one.
-    pub fn cfg_with(&self, bar: &Option<ProgressBar>) -> EvalConfig {
+    pub(crate) fn cfg_with(&self, bar: &Option<ProgressBar>) -> EvalConfig {
         let mut cfg = self.cfg.clone();
         if let Some(bar) = bar {
             cfg.progress = Some(progress_callback(bar.clone()));
@@ -88,7 +93,7 @@ impl Settings {
     }
 
     /// Prints a line on standard error unless `--quiet` (on rank 0 only).
-    pub fn note(&self, line: &str) {
+    pub(crate) fn note(&self, line: &str) {
         if !self.quiet && self.engine.is_root() {
             super::output::write_stderr(&format!("{line}\n"));
         }
@@ -96,7 +101,7 @@ impl Settings {
 }
 
 /// A progress bar with vastarray's style (drawn on standard error).
-pub fn new_bar(message: &str) -> ProgressBar {
+pub(crate) fn new_bar(message: &str) -> ProgressBar {
     let bar = ProgressBar::new(0);
     if let Ok(style) = ProgressStyle::with_template(
         "{msg} {bar:40.cyan/blue} {pos}/{len} tasks {elapsed_precise} (eta {eta})",
@@ -108,7 +113,7 @@ pub fn new_bar(message: &str) -> ProgressBar {
 }
 
 /// A callback for [`EvalConfig::progress`] that moves `bar`.
-pub fn progress_callback(bar: ProgressBar) -> vastarray::exec::Progress {
+pub(crate) fn progress_callback(bar: ProgressBar) -> vastarray::exec::Progress {
     Arc::new(move |done, total| {
         if bar.length() != Some(total) {
             bar.set_length(total);
@@ -120,7 +125,7 @@ pub fn progress_callback(bar: ProgressBar) -> vastarray::exec::Progress {
 /// Parses a byte count: `268435456`, `256MiB`, `1GiB`, `1.5G`, `500MB`, `64k`. Binary units
 /// (`KiB`, `MiB`, `GiB`, `TiB`, and the bare letters `K`, `M`, `G`, `T`) count in 1024s,
 /// decimal ones (`KB`, `MB`, `GB`, `TB`) in 1000s.
-pub fn parse_bytes(text: &str) -> Result<usize, String> {
+pub(crate) fn parse_bytes(text: &str) -> Result<usize, String> {
     let t = text.trim();
     let split = t
         .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
@@ -155,7 +160,7 @@ pub fn parse_bytes(text: &str) -> Result<usize, String> {
 
 /// Parses a duration: `60s`, `500ms`, `2m`, `1.5s`, `1h`, or a number of seconds (`30`).
 /// It must be positive.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     let split = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (num, unit) = t.split_at(split);

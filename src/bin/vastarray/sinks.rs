@@ -18,7 +18,7 @@ use vastarray::{DType, DynArray, EvalConfig};
 
 /// How a copy is stored.
 #[derive(Clone, Debug, Default)]
-pub struct StoreOptions {
+pub(crate) struct StoreOptions {
     /// Chunk shape (chunked targets).
     pub chunks: Option<Vec<usize>>,
     /// Compression.
@@ -35,7 +35,7 @@ pub struct StoreOptions {
 
 /// What was stored.
 #[derive(Clone, Debug)]
-pub struct Stored {
+pub(crate) struct Stored {
     /// The target as written on the command line.
     pub dest: String,
     /// Shape.
@@ -49,7 +49,7 @@ pub struct Stored {
 }
 
 /// Parses `--chunks 100,200`.
-pub fn parse_chunks(text: &str, ndim: usize) -> Result<Vec<usize>, CliError> {
+pub(crate) fn parse_chunks(text: &str, ndim: usize) -> Result<Vec<usize>, CliError> {
     let parts: Result<Vec<usize>, _> = text.split(',').map(|p| p.trim().parse::<usize>()).collect();
     match parts {
         Ok(c) if c.len() == ndim && !c.contains(&0) => Ok(c),
@@ -64,7 +64,7 @@ pub fn parse_chunks(text: &str, ndim: usize) -> Result<Vec<usize>, CliError> {
 }
 
 /// Checks that the options fit the target format, and that the target may be written.
-pub fn check(dest: &DestSpec, opts: &StoreOptions) -> Result<(), CliError> {
+pub(crate) fn check(dest: &DestSpec, opts: &StoreOptions) -> Result<(), CliError> {
     if opts.shards.is_some() && !matches!(dest, DestSpec::Zarr { .. }) {
         return Err(CliError::Usage(
             "--shards applies to Zarr targets (DIR.zarr) only".into(),
@@ -195,7 +195,11 @@ fn split_budget(settings: &Settings) -> (usize, EvalConfig) {
 }
 
 /// How the store would go, for `--explain`.
-pub fn explain(dest: &DestSpec, array: &DynArray, settings: &Settings) -> Result<String, CliError> {
+pub(crate) fn explain(
+    dest: &DestSpec,
+    array: &DynArray,
+    settings: &Settings,
+) -> Result<String, CliError> {
     let (buffer, _) = split_budget(settings);
     let shape = array.shape();
     Ok(match dest {
@@ -219,7 +223,7 @@ pub fn explain(dest: &DestSpec, array: &DynArray, settings: &Settings) -> Result
 /// Stores `array` into `dest`; nothing appears at `dest` unless the whole result was written.
 /// On the ranks other than 0 of an MPI run: computes their share of every buffer rank 0
 /// writes, and returns `None`.
-pub fn store(
+pub(crate) fn store(
     dest: &DestSpec,
     array: &DynArray,
     settings: &Settings,

@@ -21,10 +21,10 @@ use vastarray::io::hdf5::{Hdf5File, PipelineFilter};
 use vastarray::source::path_check::{check_path, PathKind};
 use vastarray::{open_spec, split_hdf5, ChunkSource, DynArray, OpenOptions, SourceDetails};
 
-pub use vastarray::SourceSpec;
+pub(crate) use vastarray::SourceSpec;
 
 /// An opened source.
-pub struct Opened {
+pub(crate) struct Opened {
     /// The source as a lazy array.
     pub array: DynArray,
     /// The source itself.
@@ -36,7 +36,7 @@ pub struct Opened {
 /// Opens a source with [`vastarray::open_spec`] (`cache`: a persistent cache file in front of a
 /// remote source; `settings`: the HTTP configuration and `--allow-incomplete`; Caterva2
 /// credentials from [`C2_USER_ENV`] and [`C2_PASSWORD_ENV`]).
-pub fn open(
+pub(crate) fn open(
     spec: &SourceSpec,
     cache: Option<&Path>,
     settings: &Settings,
@@ -297,14 +297,14 @@ fn zarr_inner_codecs(meta: &vastarray::io::zarr::ZarrMeta) -> Vec<String> {
 
 /// Checks that an HDF5 file is a regular file before the library opens it (a named pipe would
 /// block it).
-pub fn check_hdf5_file(file: &Path) -> Result<(), CliError> {
+pub(crate) fn check_hdf5_file(file: &Path) -> Result<(), CliError> {
     check_path(file, "an HDF5 file", PathKind::File)?;
     Ok(())
 }
 
 /// Checks a `--cache` file before a proxy opens it: an existing one must be a regular file (a
 /// missing one is created).
-pub fn check_cache_file(file: &Path) -> Result<(), CliError> {
+pub(crate) fn check_cache_file(file: &Path) -> Result<(), CliError> {
     if file.symlink_metadata().is_ok() {
         check_path(file, "a .b2nd cache file", PathKind::File)?;
     }
@@ -312,13 +312,13 @@ pub fn check_cache_file(file: &Path) -> Result<(), CliError> {
 }
 
 /// Environment variables holding Caterva2 credentials (never written anywhere).
-pub const C2_USER_ENV: &str = "VASTARRAY_C2_USER";
+pub(crate) const C2_USER_ENV: &str = "VASTARRAY_C2_USER";
 /// See [`C2_USER_ENV`].
-pub const C2_PASSWORD_ENV: &str = "VASTARRAY_C2_PASSWORD";
+pub(crate) const C2_PASSWORD_ENV: &str = "VASTARRAY_C2_PASSWORD";
 
 /// Where a result is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DestSpec {
+pub(crate) enum DestSpec {
     /// A `.npy` file.
     Npy(PathBuf),
     /// A `.b2nd` file.
@@ -343,7 +343,7 @@ pub enum DestSpec {
 
 impl DestSpec {
     /// Parses a DEST argument.
-    pub fn parse(text: &str) -> Result<DestSpec, CliError> {
+    pub(crate) fn parse(text: &str) -> Result<DestSpec, CliError> {
         if let Some((file, dataset)) = split_hdf5(text) {
             let dataset = dataset.filter(|d| d.len() > 1).ok_or_else(|| {
                 CliError::Usage(format!(
@@ -380,7 +380,7 @@ impl DestSpec {
     }
 
     /// The file written.
-    pub fn file(&self) -> &Path {
+    pub(crate) fn file(&self) -> &Path {
         match self {
             DestSpec::Npy(p) | DestSpec::B2nd(p) | DestSpec::Zarr { dir: p, .. } => p,
             DestSpec::Hdf5 { file, .. } => file,
@@ -388,7 +388,7 @@ impl DestSpec {
     }
 
     /// The destination as written.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         match self {
             DestSpec::Hdf5 { file, dataset } => format!("{}:{dataset}", file.display()),
             other => other.file().display().to_string(),

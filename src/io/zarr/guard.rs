@@ -20,7 +20,7 @@ use zarrs::storage::{
 };
 
 /// A read-only store that checks chunk bytes (see the module doc).
-pub struct GuardedStore {
+pub(super) struct GuardedStore {
     inner: Arc<dyn ReadableStorageTraits>,
     /// The array's key prefix (`""` or `group/array/`).
     prefix: String,
@@ -33,7 +33,7 @@ pub struct GuardedStore {
 
 impl GuardedStore {
     /// Guards the chunks of the array at `prefix` (empty, or ending in `/`) of `inner`.
-    pub fn new(
+    pub(super) fn new(
         inner: Arc<dyn ReadableStorageTraits>,
         prefix: String,
         chunk: ChainCheck,
@@ -49,7 +49,7 @@ impl GuardedStore {
     }
 
     /// Refuses keys of `root` (a local directory store) that name anything but a regular file.
-    pub fn with_local_root(mut self, root: std::path::PathBuf) -> GuardedStore {
+    pub(super) fn with_local_root(mut self, root: std::path::PathBuf) -> GuardedStore {
         self.local_root = Some(root);
         self
     }
@@ -70,7 +70,7 @@ impl GuardedStore {
 
     /// The stored bytes of `key` unchecked (a local key must still be a regular file): for a
     /// caller that decodes them itself with a limit ([`super::direct::DirectChain`]).
-    pub fn get_stored(&self, key: &StoreKey) -> Result<MaybeBytes, StorageError> {
+    pub(super) fn get_stored(&self, key: &StoreKey) -> Result<MaybeBytes, StorageError> {
         self.check_local(key)?;
         self.inner.get(key)
     }
@@ -156,7 +156,7 @@ impl ReadableStorageTraits for GuardedStore {
 }
 
 /// Checks the bytes of one stored chunk against what its codec chain decodes to.
-pub fn check_chunk(bytes: &[u8], check: &ChainCheck) -> Result<(), String> {
+pub(super) fn check_chunk(bytes: &[u8], check: &ChainCheck) -> Result<(), String> {
     let Some((kind, crc_after, decoded)) = check.compressor else {
         return Ok(()); // bytes (and crc32c) check lengths themselves
     };
@@ -236,7 +236,11 @@ fn decoded_within(
 }
 
 /// Checks a shard index (its encoded bytes) of a shard of `shard_len` bytes.
-pub fn check_index(index: &[u8], layout: &ShardLayout, shard_len: u64) -> Result<(), String> {
+pub(super) fn check_index(
+    index: &[u8],
+    layout: &ShardLayout,
+    shard_len: u64,
+) -> Result<(), String> {
     if index.len() as u64 != layout.index_bytes || shard_len < layout.index_bytes {
         return Err(format!(
             "shard of {shard_len} bytes: its index takes {} bytes (truncated)",

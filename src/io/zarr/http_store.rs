@@ -17,7 +17,7 @@ use zarrs::storage::{Bytes, MaybeBytesIterator, ReadableStorageTraits, StorageEr
 const MAX_SIZES: usize = 1 << 16;
 
 /// A read-only store of the values under one base URL.
-pub struct HttpStore {
+pub(super) struct HttpStore {
     client: Arc<HttpClient>,
     base: String,
     sizes: Mutex<HashMap<String, u64>>,
@@ -28,7 +28,7 @@ pub struct HttpStore {
 impl HttpStore {
     /// A store of the values under `base` (`http://HOST:PORT/PATH.zarr`, no trailing slash
     /// needed) read with `client`.
-    pub fn new(client: Arc<HttpClient>, base: &str) -> HttpStore {
+    pub(super) fn new(client: Arc<HttpClient>, base: &str) -> HttpStore {
         HttpStore {
             client,
             base: base.trim_end_matches('/').to_string(),
@@ -38,12 +38,12 @@ impl HttpStore {
     }
 
     /// The URL of `key`.
-    pub fn url(&self, key: &str) -> String {
+    pub(super) fn url(&self, key: &str) -> String {
         format!("{}/{}", self.base, key)
     }
 
     /// The client (for its statistics).
-    pub fn client(&self) -> &Arc<HttpClient> {
+    pub(super) fn client(&self) -> &Arc<HttpClient> {
         &self.client
     }
 
@@ -56,7 +56,7 @@ impl HttpStore {
     }
 
     /// The server's `ETag` (or `Last-Modified`) of metadata document `key`, once it was read.
-    pub fn validator(&self, key: &str) -> Option<String> {
+    pub(super) fn validator(&self, key: &str) -> Option<String> {
         let v = self.validators.lock().unwrap_or_else(|p| p.into_inner());
         v.get(key).cloned()
     }

@@ -6,13 +6,13 @@ use crate::dtype::DType;
 use serde_json::{Map, Value};
 
 /// The most bytes a metadata document may take.
-pub const MAX_METADATA_BYTES: u64 = 16 << 20;
+pub(super) const MAX_METADATA_BYTES: u64 = 16 << 20;
 /// The most bytes one decoded chunk (or inner chunk of a shard) may take.
-pub const MAX_CHUNK_BYTES: u64 = 1 << 30;
+pub(super) const MAX_CHUNK_BYTES: u64 = 1 << 30;
 /// The most inner chunks one shard may hold (its index is 16 bytes per inner chunk).
-pub const MAX_INNER_CHUNKS: u64 = 1 << 20;
+pub(super) const MAX_INNER_CHUNKS: u64 = 1 << 20;
 /// The most axes an array may have.
-pub const MAX_NDIM: usize = 32;
+pub(super) const MAX_NDIM: usize = 32;
 
 /// Which Zarr format a node is stored in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

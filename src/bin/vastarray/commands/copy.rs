@@ -11,7 +11,7 @@ use super::super::source_spec::DestSpec;
 use super::{open_selected, print_plan};
 
 /// Runs `copy`.
-pub fn run(args: &CopyArgs, settings: &Settings) -> Result<(), CliError> {
+pub(crate) fn run(args: &CopyArgs, settings: &Settings) -> Result<(), CliError> {
     let dest = DestSpec::parse(&args.dest)?;
     let (array, _) = open_selected(
         &args.source,

@@ -29,16 +29,16 @@ use vastarray::io::tiles::TileFormat;
 use vastarray::{evaluate, Axes, ChunkSource, DType, DynArray, GeneratedSource, NdData, Plan};
 
 /// The region drawn: rows and columns of zoom level 9.
-pub const REGION: &str = "54600:55000, 59300:59850";
+pub(crate) const REGION: &str = "54600:55000, 59300:59850";
 /// The zoom level drawn.
-pub const ZOOM: u32 = 9;
+pub(crate) const ZOOM: u32 = 9;
 /// Default size of the streamed array.
 const DEFAULT_SIZE: usize = 8 << 30;
 /// Default budget of the demo.
 const DEFAULT_BUDGET: usize = 256 << 20;
 
 /// Runs `demo`.
-pub fn run(args: &DemoArgs, settings: &Settings) -> Result<(), CliError> {
+pub(crate) fn run(args: &DemoArgs, settings: &Settings) -> Result<(), CliError> {
     let size = match (args.size, std::env::var("VASTARRAY_DEMO_SIZE")) {
         (Some(s), _) => s,
         (None, Ok(v)) => {

@@ -15,7 +15,7 @@ use vastarray::expr::{parse_expression, Builder};
 use vastarray::{DynArray, Plan};
 
 /// Results with more elements than this are not printed (use `--out`).
-pub const MAX_PRINT: usize = 1_000_000;
+pub(crate) const MAX_PRINT: usize = 1_000_000;
 
 /// Words the expression language gives a meaning to, which inputs cannot be called.
 const RESERVED: [&str; 8] = [
@@ -45,7 +45,7 @@ fn parse_input(text: &str) -> Result<(String, SourceSpec), CliError> {
 }
 
 /// Runs `eval`.
-pub fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
+pub(crate) fn run(args: &EvalArgs, settings: &Settings) -> Result<(), CliError> {
     let mut specs = Vec::new();
     for text in &args.inputs {
         let (name, spec) = parse_input(text)?;

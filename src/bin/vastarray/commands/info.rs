@@ -12,7 +12,7 @@ use serde_json::{json, Value as Json};
 use vastarray::io::hdf5::{Hdf5File, Hdf5Group, Hdf5Node};
 
 /// Runs `info`.
-pub fn run(args: &InfoArgs, settings: &Settings) -> Result<(), CliError> {
+pub(crate) fn run(args: &InfoArgs, settings: &Settings) -> Result<(), CliError> {
     let spec = SourceSpec::parse(&args.source)?;
     if let SourceSpec::Hdf5 {
         file,
@@ -127,7 +127,7 @@ fn count_text(n: Option<u64>) -> String {
 }
 
 /// Bytes in words: `1.5 MiB (1572864 bytes)`.
-pub fn human(b: u64) -> String {
+pub(crate) fn human(b: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
     let mut v = b as f64;
     let mut u = 0;

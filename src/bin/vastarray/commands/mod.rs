@@ -1,12 +1,12 @@
 //! One file per subcommand, and what they share: opening a source with an optional
 //! `--select`, printing plans.
 
-pub mod copy;
-pub mod demo;
-pub mod eval;
-pub mod info;
-pub mod mosaic;
-pub mod stats;
+pub(crate) mod copy;
+pub(crate) mod demo;
+pub(crate) mod eval;
+pub(crate) mod info;
+pub(crate) mod mosaic;
+pub(crate) mod stats;
 
 use super::error::CliError;
 use super::output::write_stdout;
@@ -18,7 +18,7 @@ use vastarray::expr::{parse_selection, Builder, Span};
 use vastarray::DynArray;
 
 /// Opens SOURCE and applies `--select SEL` to it.
-pub fn open_selected(
+pub(crate) fn open_selected(
     source: &str,
     select: Option<&str>,
     cache: Option<&Path>,
@@ -44,7 +44,7 @@ pub fn open_selected(
 }
 
 /// Prints a plan, indented, on standard output.
-pub fn print_plan(title: &str, plan: &str) -> Result<(), CliError> {
+pub(crate) fn print_plan(title: &str, plan: &str) -> Result<(), CliError> {
     let mut text = format!("{title}\n");
     for line in plan.lines() {
         text.push_str(&format!("  {line}\n"));

@@ -34,7 +34,7 @@ use vastarray::{ChunkSource, DType, DynArray, NdData};
 
 /// One zoom level of the tile server at `template` (256-pixel tiles of `channels` channels,
 /// 404 is an error), as the demo reads it.
-pub fn tile_level(
+pub(crate) fn tile_level(
     template: &str,
     zoom: u32,
     tile_size: usize,
@@ -54,7 +54,7 @@ pub fn tile_level(
 
 /// One zoom level of the tiles at `template`, their format from the template's extension
 /// (PNG when it names none).
-pub fn level_source(
+pub(crate) fn level_source(
     template: UrlTemplate,
     zoom: u32,
     tile_size: usize,
@@ -82,7 +82,7 @@ pub fn level_source(
 }
 
 /// The region `text` (`Y0:Y1,X0:X1`, numpy selection syntax) of `level`.
-pub fn select_region(level: &DynArray, text: &str) -> Result<DynArray, CliError> {
+pub(crate) fn select_region(level: &DynArray, text: &str) -> Result<DynArray, CliError> {
     let items = parse_selection(text).map_err(|e| CliError::selection(text, e))?;
     let inputs = BTreeMap::new();
     Builder::new(&inputs)
@@ -94,7 +94,7 @@ pub fn select_region(level: &DynArray, text: &str) -> Result<DynArray, CliError>
 /// has at most `u32::MAX` pixels on a side, and the pixels, held `copies` times at the peak
 /// (counted in channels: the drawing and its converted or encoded copy), must fit in `budget`
 /// bytes.
-pub fn check_drawing_size(
+pub(crate) fn check_drawing_size(
     shape: &[usize],
     region: &str,
     budget: usize,
@@ -118,7 +118,7 @@ pub fn check_drawing_size(
 }
 
 /// What `--missing` says a 404 is.
-pub fn parse_missing(text: &str) -> Result<MissingTiles, CliError> {
+pub(crate) fn parse_missing(text: &str) -> Result<MissingTiles, CliError> {
     match text {
         "transparent" => Ok(MissingTiles::Fill(0.0)),
         "error" => Ok(MissingTiles::Error),
@@ -144,14 +144,14 @@ enum Finish {
 
 /// The channels tiles are decoded to and what becomes of them.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Colours {
+pub(crate) struct Colours {
     decode: usize,
     finish: Finish,
 }
 
 impl Colours {
     /// From `--channels` and `--background`.
-    pub fn parse(channels: &str, background: Option<&str>) -> Result<Colours, CliError> {
+    pub(crate) fn parse(channels: &str, background: Option<&str>) -> Result<Colours, CliError> {
         let background = background.map(parse_colour).transpose()?;
         let n = match channels {
             "auto" => 0,
@@ -189,12 +189,12 @@ impl Colours {
     }
 
     /// Channels each tile is decoded to.
-    pub fn decode_channels(&self) -> usize {
+    pub(crate) fn decode_channels(&self) -> usize {
         self.decode
     }
 
     /// Bytes per pixel held at the peak: the decoded drawing and the copy the PNG is made of.
-    pub fn peak_bytes_per_pixel(&self) -> usize {
+    pub(crate) fn peak_bytes_per_pixel(&self) -> usize {
         match self.finish {
             Finish::Keep => 2 * self.decode,
             Finish::DropOpaqueAlpha => self.decode + 4,
@@ -203,7 +203,7 @@ impl Colours {
     }
 
     /// The drawing as it is written.
-    pub fn apply(&self, data: NdData) -> Result<NdData, CliError> {
+    pub(crate) fn apply(&self, data: NdData) -> Result<NdData, CliError> {
         if self.finish == Finish::Keep {
             return Ok(data);
         }
@@ -265,7 +265,7 @@ fn parse_colour(text: &str) -> Result<[u8; 3], CliError> {
 /// bounds lies past the edge of a level of `rows` x `cols` pixels (numpy would clip them
 /// silently). `None` when the region is not two plain slices (steps, lists, indices): numpy's
 /// rules apply to it as written.
-pub fn check_region_edges(
+pub(crate) fn check_region_edges(
     text: &str,
     rows: usize,
     cols: usize,
@@ -309,7 +309,7 @@ fn describe_slice(start: Option<isize>, stop: Option<isize>) -> String {
 }
 
 /// Runs `mosaic`.
-pub fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError> {
+pub(crate) fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError> {
     if !args
         .out
         .to_string_lossy()
@@ -466,26 +466,26 @@ fn write_side_file(path: &Path, text: &str) -> Result<(), CliError> {
 }
 
 /// A tile cache in front of a level: how many tiles it served.
-pub struct CacheCounter {
+pub(crate) struct CacheCounter {
     proxy: Arc<Proxy>,
 }
 
 impl CacheCounter {
     /// Tiles served from the cache (file or memory) so far.
-    pub fn hits(&self) -> u64 {
+    pub(crate) fn hits(&self) -> u64 {
         let s = self.proxy.stats();
         s.file_hits + s.memory_hits
     }
 
     /// Tiles read from the server through the cache so far.
-    pub fn misses(&self) -> u64 {
+    pub(crate) fn misses(&self) -> u64 {
         self.proxy.stats().source_reads
     }
 }
 
 /// The level, behind a persistent cache (a caching [`Proxy`] with a `.b2nd` cache file) when
 /// `cache` names one.
-pub fn cached_level(
+pub(crate) fn cached_level(
     level: Arc<TileLevelSource>,
     cache: Option<&Path>,
 ) -> Result<(Arc<dyn ChunkSource>, Option<CacheCounter>), CliError> {

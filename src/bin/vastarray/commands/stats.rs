@@ -13,7 +13,7 @@ use super::{open_selected, print_plan};
 use vastarray::{DynArray, Plan, ReduceOp, ReduceOptions};
 
 /// Runs `stats`.
-pub fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
+pub(crate) fn run(args: &StatsArgs, settings: &Settings) -> Result<(), CliError> {
     if args.ddof < 0.0 || !args.ddof.is_finite() {
         return Err(CliError::Usage(format!(
             "--ddof {}: must be a non-negative number",
