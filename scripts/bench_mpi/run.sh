@@ -10,12 +10,12 @@ DELAY_MS=${DELAY_MS:-50}
 RANKS=${RANKS:-"1 2 4"}
 # PROFILE=debug measures the debug build (the source is latency-bound; say so next to figures).
 PROFILE=${PROFILE:-release}
-if [ "$PROFILE" = release ]; then
+if [ -n "${BIN:-}" ]; then :; elif [ "$PROFILE" = release ]; then
   cargo build --release --quiet --features mpi --bin vastarray
 else
   cargo build --quiet --features mpi --bin vastarray
 fi
-BIN=$PWD/target/$PROFILE/vastarray
+BIN=${BIN:-$PWD/target/$PROFILE/vastarray}
 work=$(mktemp -d)
 server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"; }
