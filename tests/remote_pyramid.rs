@@ -11,8 +11,8 @@ use vastarray::io::tiles::TileFormat;
 use vastarray::tileserver::{tile_pixel, TileServer, TileServerConfig};
 use vastarray::EvalConfig;
 
-#[test]
-fn region_of_zoom9_pyramid_requests_exactly_six_tiles_concurrently() {
+/// A tile server that answers after 100 ms, and its zoom-9 level as one lazy array.
+fn zoom9_behind_slow_server() -> (TileServer, vastarray::DynArray) {
     let server = TileServer::start(TileServerConfig {
         latency: Duration::from_millis(100),
         ..Default::default()
@@ -26,6 +26,12 @@ fn region_of_zoom9_pyramid_requests_exactly_six_tiles_concurrently() {
         client,
     )
     .unwrap();
+    (server, level)
+}
+
+#[test]
+fn region_of_zoom9_pyramid_requests_exactly_six_tiles_concurrently() {
+    let (server, level) = zoom9_behind_slow_server();
     assert_eq!(level.shape(), &[131072, 131072, 3]);
     assert_eq!(
         vastarray::graph::all_nodes(&[level.node().clone()]).len(),
@@ -115,19 +121,7 @@ fn persistent_tile_cache_makes_the_second_draw_request_nothing() {
 
 #[test]
 fn a_reduction_over_remote_tiles_requests_them_all_at_once() {
-    let server = TileServer::start(TileServerConfig {
-        latency: Duration::from_millis(100),
-        ..Default::default()
-    })
-    .unwrap();
-    let client = Arc::new(HttpClient::new(HttpConfig::default()).unwrap());
-    let level = tile_pyramid(
-        &server.url_template(TileFormat::Png),
-        9,
-        [256, 256, 3],
-        client,
-    )
-    .unwrap();
+    let (server, level) = zoom9_behind_slow_server();
     // Rows 54600..55000 and columns 59300..59850: tiles 213..=214 by 231..=233.
     let sums = level
         .select_str("54600:55000, 59300:59850")
