@@ -8,7 +8,7 @@ mod reduce;
 pub(crate) use blocks::BlocksJob;
 pub(crate) use reduce::ReduceJob;
 
-use super::eval::{collect_reads, eval, ChunkMap, TaskCtx};
+use super::eval::{collect_reads, ChunkMap, TaskCtx};
 use super::fetch::{prefetch, PassChunks};
 use super::read::{scatter, OutIdx};
 use crate::config::human_bytes;
@@ -78,21 +78,6 @@ pub(super) fn shares_sources(roots: &[NodeRef]) -> bool {
         stack.extend(n.inputs().into_iter().cloned());
     }
     roots.len() > 1 || sources.values().any(|&c| c > 1)
-}
-
-/// Evaluates `nodes` at one region, prefetching and sharing chunks as configured. `shared`
-/// holds chunks a whole batch of tasks prefetched together, `pass` those the pass keeps.
-pub(super) fn eval_task(
-    nodes: &[NodeRef],
-    region: &[Dim],
-    shared: Option<Arc<ChunkMap>>,
-    pass: &Arc<PassChunks>,
-    latency: bool,
-    keep: bool,
-    io: usize,
-) -> Result<Vec<NdData>> {
-    let ctx = task_ctx(nodes, region, shared, pass, latency, keep, io)?;
-    nodes.iter().map(|n| eval(n, region, &ctx)).collect()
 }
 
 /// The chunks one task at `region` shares: prefetched (latency-bound sources), kept for the

@@ -1,14 +1,11 @@
 //! A reduction pass: every root reduces one input over the same axes, output block by output
 //! block, each folded from pieces of the input into one mergeable state.
 
-use super::{
-    any_source, eval_task, has_latency_sources, place, shares_sources, source_names, task_ctx,
-};
+use super::{any_source, has_latency_sources, place, shares_sources, source_names, task_ctx};
 use crate::data::NdData;
 use crate::error::{Error, Result};
 use crate::exec::blocks::{plan_reduce, preferred_grid, AxisGrid, BlockList, ReducePlan};
-use crate::exec::eval::{collect_reads, eval};
-use crate::exec::fetch::prefetch;
+use crate::exec::eval::eval;
 use crate::exec::reduce_state::{Needs, ReduceState};
 use crate::exec::tiles::{block_tiles, TILE_BYTES};
 use crate::exec::EvalConfig;
@@ -17,7 +14,7 @@ use crate::select::{Dim, Region, Stride};
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 /// A reduction pass: roots reducing one input over the same axes.
 pub(crate) struct ReduceJob {
@@ -186,31 +183,17 @@ impl ReduceJob {
                 // Read a run of chunks at a time along the reduced axes and fold the parts
                 // together: no array of the whole piece is assembled (nor allocated and
                 // faulted in afresh for each piece).
-                // Latency-bound sources: the chunks of the whole piece are requested together
-                // (up to the I/O bound), not one part after the other.
-                let shared = if self.latency {
-                    let mut reads = Vec::new();
-                    collect_reads(&self.red.input, &region, &mut reads)?;
-                    Some(Arc::new(prefetch(&reads, self.io, Some(pass))?))
-                } else {
-                    None
-                };
-                let mut parts = Vec::new();
-                for sub in self.chunk_parts(&region) {
-                    let data = eval_task(
-                        input,
-                        &sub,
-                        shared.clone(),
-                        pass,
-                        self.latency,
-                        false,
-                        self.io,
-                    )?;
-                    parts.extend(data);
-                }
+                // One context for the piece: with latency-bound sources, the chunks of the
+                // whole piece are requested together (up to the I/O bound), not part by part.
+                let ctx = task_ctx(input, &region, None, pass, self.latency, false, self.io)?;
+                let parts = self
+                    .chunk_parts(&region)
+                    .iter()
+                    .map(|sub| eval(&self.red.input, sub, &ctx))
+                    .collect::<Result<Vec<_>>>()?;
                 return state.update_parts(&parts, &self.red.axes, 0);
             }
-            let data = eval_task(
+            let ctx = task_ctx(
                 input,
                 &region,
                 None,
@@ -219,7 +202,8 @@ impl ReduceJob {
                 self.shares,
                 self.io,
             )?;
-            return state.update(&data[0], &self.red.axes);
+            let data = eval(&self.red.input, &region, &ctx)?;
+            return state.update(&data, &self.red.axes);
         }
         // An input that computes (`mean(x - 0.5)`) is evaluated and folded a cache-sized tile
         // at a time, its chunks read once for the piece: the tile's intermediates never leave
