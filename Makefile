@@ -50,7 +50,7 @@ check-features:
 	done
 
 bench: deps pyenv
-	cargo bench
+	cargo bench -p vastarray-benches
 
 # The fuzz harnesses (tests/fuzz_*.rs) with many more cases than `make test` runs.
 FUZZ_CASES ?= 20000

@@ -1,7 +1,7 @@
 //! Two-level chunking pays off: reading a 10x10 box of one 1248x2689 chunk decompresses only
 //! the blocks it touches, against decompressing the whole chunk.
 //!
-//! Run: `cargo bench --bench b2nd`. The ratio of the `whole chunk` and `10x10 region` times is
+//! Run: `cargo bench -p vastarray-benches --bench b2nd`. The ratio of the `whole chunk` and `10x10 region` times is
 //! the gain.
 
 use criterion::{criterion_group, criterion_main, Criterion};

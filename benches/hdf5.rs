@@ -10,7 +10,7 @@
 //!   of float32, 2 MiB chunks): vastarray's raw path on rayon pools of 1 and 2 threads, against
 //!   the HDF5 library path (one global lock) on 1 and 2 threads.
 //!
-//! `cargo bench --bench hdf5` (needs `VASTARRAY_PYTHON` or `.venv` with h5py for the first
+//! `cargo bench -p vastarray-benches --bench hdf5` (needs `VASTARRAY_PYTHON` or `.venv` with h5py for the first
 //! group). The files are made once and kept in the temporary directory
 //! (`vastarray-bench-hdf5-256m.h5`, `vastarray-bench-h5py-deflate-8.h5`).
 
@@ -90,7 +90,8 @@ fn read_all_par(src: &Hdf5Source, all: &[Vec<usize>]) -> usize {
 fn h5py_chunk() -> (Vec<u8>, Vec<vastarray::io::hdf5::PipelineFilter>) {
     let path = std::env::temp_dir().join("vastarray-bench-h5py-deflate-8.h5");
     if Hdf5Source::open(&path, "/data").is_err() {
-        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        // This crate is `benches/` of the repository.
+        let root = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
         let python = std::env::var("VASTARRAY_PYTHON")
             .map(PathBuf::from)
             .unwrap_or_else(|_| root.join(".venv/bin/python"));

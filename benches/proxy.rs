@@ -2,7 +2,7 @@
 //! itself, decompression throughput from the memory pool and from the cache file, and a warm
 //! tile cache against the same tiles fetched from the embedded tile server on 127.0.0.1.
 //!
-//! Run: `cargo bench --bench proxy` (a few minutes; the sequential case alone takes 3.2 s
+//! Run: `cargo bench -p vastarray-benches --bench proxy` (a few minutes; the sequential case alone takes 3.2 s
 //! per sample).
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};

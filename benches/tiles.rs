@@ -6,7 +6,7 @@
 //! mosaics over the same server): exactly 6 tiles, all 6 requests in flight at once (ideal
 //! ~50 ms) versus a client that sends them one at a time (ideal 6 x 50 ms = 300 ms).
 //!
-//! Run: `cargo bench --bench tiles`. Before criterion's samples it prints one timed run of
+//! Run: `cargo bench -p vastarray-benches --bench tiles`. Before criterion's samples it prints one timed run of
 //! each, and their ratio.
 
 use criterion::{criterion_group, criterion_main, Criterion};

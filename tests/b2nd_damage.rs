@@ -7,7 +7,7 @@
 // Runs the `vastarray` binary (the `cli` feature).
 #![cfg(feature = "cli")]
 
-mod common;
+use crate::common;
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
 
-mod common;
+use crate::common;
 
 use common::Recorder;
 use vastarray::io::b2nd::B2ndSource;

@@ -4,8 +4,8 @@
 
 #![cfg(feature = "caterva2")]
 
-mod caterva2_support;
-mod common;
+use crate::caterva2_support;
+use crate::common;
 
 use caterva2_support::{FakeServer, Server};
 use std::time::Duration;

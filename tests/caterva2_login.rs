@@ -5,8 +5,8 @@
 
 #![cfg(feature = "caterva2")]
 
-mod caterva2_support;
-mod common;
+use crate::caterva2_support;
+use crate::common;
 
 use caterva2_support::Server;
 use vastarray::io::b2nd::nd_from_bytes;

@@ -5,12 +5,10 @@
 // Runs the `vastarray` binary (the `cli` feature).
 #![cfg(feature = "cli")]
 
-mod caterva2_support;
-mod cli_support;
+use crate::caterva2_support;
+use crate::cli_support;
 
 use caterva2_support::Server;
-// `caterva2_support` reaches the shared helpers as `super::common`: loaded once, by `cli_support`.
-use cli_support::common;
 use cli_support::{run_python, vastarray_in};
 
 const WRITE: &str = r#"

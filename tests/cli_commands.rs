@@ -5,7 +5,7 @@
 // Runs the `vastarray` binary (the `cli` feature).
 #![cfg(feature = "cli")]
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::{fixture, fixtures, run_python, scratch, vastarray, vastarray_in, NUMPY_PRELUDE};
 use serde_json::Value;

@@ -6,7 +6,7 @@
 // Runs the `vastarray` binary (the `cli` feature).
 #![cfg(feature = "cli")]
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::vastarray_in;
 use std::path::Path;

@@ -7,7 +7,7 @@
 // Runs the `vastarray` binary (the `cli` feature).
 #![cfg(feature = "cli")]
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::{compare, input_args, numpy_results, vastarray, Cmp};
 use Cmp::{Close, Exact, Loose};

@@ -9,7 +9,7 @@
 // Runs the `vastarray` binary (the `cli` feature).
 #![cfg(feature = "cli")]
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::{fixtures, scratch, vastarray};
 use std::io::{Read, Write};

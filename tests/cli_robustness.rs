@@ -8,7 +8,7 @@
 // Runs the `vastarray` binary (the `cli` feature).
 #![cfg(feature = "cli")]
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::{fixture, fixtures, fuzz_cases, run_python, scratch, vastarray};
 use proptest::prelude::*;

@@ -3,7 +3,7 @@
 //! zarr-python, and usage errors (exit 2) for options that do not fit.
 #![cfg(all(feature = "zarr", feature = "cli"))]
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::{run_python, vastarray_in};
 

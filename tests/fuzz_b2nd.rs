@@ -12,8 +12,8 @@
 
 #![cfg(feature = "b2nd")]
 
-mod common;
-mod proxy_support;
+use crate::common;
+use crate::proxy_support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -21,7 +21,6 @@ use proxy_support::generated_u16;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use vastarray::io::b2nd::B2ndSource;
 use vastarray::io::b2nd::{store_b2nd, B2ndOptions};
@@ -345,13 +344,7 @@ fn damaged_b2nd_files_give_clean_errors_or_right_reads() {
     }
     let dir = tempfile::tempdir().unwrap();
     make_files(dir.path());
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "fuzz_child_process",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = common::child_test(module_path!(), "fuzz_child_process")
         .env(FUZZ_DIR_ENV, dir.path())
         .output()
         .unwrap();

@@ -8,14 +8,13 @@
 
 #![cfg(feature = "caterva2")]
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
 use vastarray::io::b2nd::{
     decode_chunk, decode_chunk_region, encode_chunk, ChunkLayout, Codec, Compression,
 };
@@ -299,13 +298,7 @@ fn caterva2_info_and_chunks_give_clean_errors_or_checked_results() {
     if std::env::var(CHILD_ENV).is_ok() {
         return;
     }
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "fuzz_child_process",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = common::child_test(module_path!(), "fuzz_child_process")
         .env(CHILD_ENV, "1")
         .output()
         .unwrap();

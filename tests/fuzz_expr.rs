@@ -3,7 +3,7 @@
 //! an error whose span lies inside the text; nothing panics, overflows its stack or hangs.
 //! `VASTARRAY_FUZZ_CASES` sets the number of cases (`make fuzz` runs many more).
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;

@@ -11,8 +11,8 @@
 
 #![cfg(feature = "hdf5")]
 
-mod common;
-mod hdf5_helpers;
+use crate::common;
+use crate::hdf5_helpers;
 
 use hdf5_helpers::Fixture;
 use proptest::prelude::*;

@@ -5,7 +5,7 @@
 //! values a hand-written decoder finds at the header's offsets; never a panic, nor an
 //! allocation of what a header merely claims. `VASTARRAY_FUZZ_CASES` sets the number of cases.
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;

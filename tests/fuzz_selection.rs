@@ -4,7 +4,7 @@
 //! is an `Error` (parse errors an `Error::Index` naming the selection); every accepted
 //! selection evaluates to the shape it announced. Cases: `common::fuzz_cases()`.
 
-mod common;
+use crate::common;
 
 use ndarray::{ArrayD, IxDyn};
 use proptest::prelude::*;

@@ -5,7 +5,7 @@
 
 #![cfg(feature = "tiles")]
 
-mod common;
+use crate::common;
 
 use image::{DynamicImage, ImageBuffer, ImageFormat};
 use proptest::prelude::*;

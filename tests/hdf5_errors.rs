@@ -4,8 +4,7 @@
 
 #![cfg(feature = "hdf5")]
 
-mod common;
-mod hdf5_helpers;
+use crate::hdf5_helpers;
 
 use hdf5_helpers::Fixture;
 use vastarray::io::hdf5::{Hdf5Options, Hdf5Source};

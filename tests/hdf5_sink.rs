@@ -3,8 +3,8 @@
 
 #![cfg(feature = "hdf5")]
 
-mod common;
-mod hdf5_helpers;
+use crate::common;
+use crate::hdf5_helpers;
 
 use common::Recorder;
 use ndarray::Dimension as _;

@@ -4,8 +4,8 @@
 // One-axis regions are written `&[a..b]`, which is what `read_region` takes.
 #![allow(clippy::single_range_in_vec_init)]
 
-mod common;
-mod hdf5_helpers;
+use crate::common;
+use crate::hdf5_helpers;
 
 use hdf5_helpers::Fixture;
 use vastarray::io::hdf5::{ChunkIndexQuery, Hdf5Layout, Hdf5Options, Hdf5Source, PipelineFilter};
@@ -342,54 +342,28 @@ fn child_reads_huge_declared_shapes() {
     let path = std::env::var("VASTARRAY_HUGE_H5").expect("VASTARRAY_HUGE_H5");
     check_huge_file(std::path::Path::new(&path));
     println!("CHILD OK");
+    common::print_own_peak_rss();
 }
 
-/// The same reads in a child process whose peak resident memory is measured (`wait4` on that
-/// child alone): a per-chunk table of these shapes would need terabytes; the reads need a few
+/// The same reads in a child process whose peak resident memory is measured (by the child
+/// itself): a per-chunk table of these shapes would need terabytes; the reads need a few
 /// chunks.
 #[test]
-// The child is reaped by `wait4` (for its own rusage), not by `Child::wait`.
-#[allow(clippy::zombie_processes)]
 fn huge_declared_shapes_stay_in_bounded_memory() {
-    use std::io::Read;
     let fx = Fixture::make(&huge_script());
-    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_reads_huge_declared_shapes",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let output = common::child_test(module_path!(), "child_reads_huge_declared_shapes")
         .env("VASTARRAY_HUGE_H5", fx.path("huge.h5"))
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+        .output()
         .unwrap();
-    let (mut out, mut err) = (String::new(), String::new());
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value for wait4 to overwrite.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child, writing into locals we own.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut ru) };
-    assert_eq!(pid, child.id() as libc::pid_t);
+    let (out, err) = (
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
     assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 && out.contains("CHILD OK"),
+        output.status.success() && out.contains("CHILD OK"),
         "child failed:\n{out}\n{err}"
     );
-    let peak_mib = ru.ru_maxrss / 1024;
+    let peak_mib = common::printed_peak_rss_kib(&out) / 1024;
     eprintln!("child peak RSS {peak_mib} MiB");
     // A per-chunk table of these shapes would need terabytes; the reads need a few chunks,
     // plus what the allocator keeps per busy thread (more arenas on a loaded machine).

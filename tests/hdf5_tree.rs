@@ -2,8 +2,7 @@
 
 #![cfg(feature = "hdf5")]
 
-mod common;
-mod hdf5_helpers;
+use crate::hdf5_helpers;
 
 use hdf5_helpers::Fixture;
 use vastarray::io::hdf5::{AttrValue, Hdf5File, Hdf5Layout, Hdf5Node, Hdf5Options, PipelineFilter};

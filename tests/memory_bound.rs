@@ -2,7 +2,7 @@
 //! dependent expression `(a - mean(a, 0)) / std(a, 0)` over it, run within the budget:
 //! measured as the peak resident memory of a child process, not estimated.
 
-use std::process::Command;
+use crate::common;
 use vastarray::Axes;
 use vastarray::{evaluate, DType, DynArray, EvalConfig, GeneratedSource, NdData};
 
@@ -46,25 +46,12 @@ fn child_streams_mean_and_std() {
     let zm = rz[0].clone().into_typed::<f32>().unwrap()[[]];
     let zs = rz[1].clone().into_typed::<f32>().unwrap()[[]];
     println!("RESULT {m} {s} {zm} {zs}");
-}
-
-fn child_peak_rss_kib() -> i64 {
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we own.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru) };
-    ru.ru_maxrss
+    common::print_own_peak_rss();
 }
 
 #[test]
 fn streaming_stats_stay_within_budget() {
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_streams_mean_and_std",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    let out = common::child_test(module_path!(), "child_streams_mean_and_std")
         // glibc raises its mmap threshold after multi-MiB frees and then keeps freed blocks in
         // per-thread arenas: resident memory the program no longer uses. A fixed threshold
         // makes the measurement show live memory (without it: about 20 MiB more here).
@@ -102,7 +89,7 @@ fn streaming_stats_stay_within_budget() {
     // Every column's z-scores have mean 0 and variance 1, so all of them together do too.
     assert!(v[2].abs() < 1e-4, "mean of z-scores {}", v[2]);
     assert!((v[3] - 1.0).abs() < 1e-4, "std of z-scores {}", v[3]);
-    let peak = child_peak_rss_kib() as usize * 1024;
+    let peak = common::printed_peak_rss_kib(&text) as usize * 1024;
     let array_bytes = SHAPE.iter().product::<usize>() * 4;
     assert!(array_bytes >= 32 * BUDGET);
     // The budget plus the test binary's own footprint (code, allocator, thread stacks).

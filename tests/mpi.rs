@@ -7,11 +7,10 @@
 // Runs the `vastarray` binary built with MPI (`make test` builds with `--features mpi`).
 #![cfg(all(feature = "mpi", feature = "cli"))]
 
-mod caterva2_support;
-mod cli_support;
+use crate::caterva2_support;
+use crate::cli_support;
 
 use caterva2_support::Server;
-use cli_support::common;
 use cli_support::{run_python, vastarray_in, Out};
 use serde_json::Value;
 use std::path::Path;

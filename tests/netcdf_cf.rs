@@ -9,8 +9,7 @@
 
 #![cfg(feature = "hdf5")]
 
-mod common;
-mod hdf5_helpers;
+use crate::hdf5_helpers;
 
 use hdf5_helpers::Fixture;
 use serde_json::Value;

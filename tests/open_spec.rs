@@ -4,8 +4,8 @@
 
 #![cfg(all(feature = "hdf5", feature = "b2nd", feature = "caterva2"))]
 
-mod caterva2_support;
-mod common;
+use crate::caterva2_support;
+use crate::common;
 
 use caterva2_support::Server;
 use common::run_python;

@@ -6,7 +6,7 @@
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
 
-mod proxy_support;
+use crate::proxy_support;
 
 use proxy_support::{expected_u16, generated_u16, SlowSource};
 use std::sync::Arc;

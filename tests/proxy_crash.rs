@@ -7,13 +7,13 @@
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
 
-mod common;
-mod proxy_support;
+use crate::common;
+use crate::proxy_support;
 
 use proxy_support::{expected_u16, generated_u16, SlowSource};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 use vastarray::io::b2nd::journal_path;
@@ -116,13 +116,7 @@ fn child_process_entry() {
 }
 
 fn spawn_child(mode: &str, path: &Path) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "child_process_entry",
-            "--exact",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+    common::child_test(module_path!(), "child_process_entry")
         .env(CHILD_ENV, mode)
         .env(PATH_ENV, path)
         .stdin(Stdio::piped())

@@ -7,8 +7,8 @@
 // without Debug are checked with `.err().expect(..)`.
 #![allow(clippy::single_range_in_vec_init, clippy::err_expect)]
 
-mod common;
-mod proxy_support;
+use crate::common;
+use crate::proxy_support;
 
 use proxy_support::{expected_u16, file_len, generated_u16, SlowSource};
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! values), selection text with integers beyond i64, random chains with huge bounds (one
 //! Python process per batch), and one regression test per reproduction of issue 11, finding 1.
 
-mod common;
+use crate::common;
 
 use common::run_python;
 use ndarray::{ArrayD, Axis, IxDyn};

@@ -7,7 +7,7 @@
 
 #![cfg(all(feature = "cli", feature = "test-server"))]
 
-mod cli_support;
+use crate::cli_support;
 
 use cli_support::{run_python, vastarray_in};
 use image::RgbaImage;

@@ -3,7 +3,7 @@
 
 #![cfg(feature = "test-server")]
 
-mod common;
+use crate::common;
 
 use common::http_error;
 use ndarray::{ArrayD, IxDyn};

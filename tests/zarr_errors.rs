@@ -4,7 +4,7 @@
 //! lying about its size), a shard index pointing outside its shard, a named pipe as a chunk.
 #![cfg(feature = "zarr")]
 
-mod common;
+use crate::common;
 
 use common::run_python;
 use std::io::Write;

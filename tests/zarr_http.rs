@@ -5,7 +5,7 @@
 //! lacks (after checking the metadata still gives its stamp).
 #![cfg(all(feature = "zarr", feature = "cli"))]
 
-mod common;
+use crate::common;
 
 use common::run_python;
 use std::io::{BufRead, BufReader, Read, Write};

@@ -3,7 +3,7 @@
 //! store leaves nothing; an existing array is replaced only once the new one is complete.
 #![cfg(feature = "zarr")]
 
-mod common;
+use crate::common;
 
 use common::{run_python, Recorder};
 use ndarray::{ArrayD, Dimension, IxDyn};

@@ -3,7 +3,7 @@
 //! vastarray equal to what zarr-python reads back (saved by numpy as `.npy`).
 #![cfg(feature = "zarr")]
 
-mod common;
+use crate::common;
 
 use common::run_python;
 use std::path::Path;

@@ -24,7 +24,7 @@ pub struct Server {
 
 /// A program installed beside the test Python (`cat2-server`, `cat2-admin`).
 fn tool(name: &str) -> PathBuf {
-    let python = super::common::python();
+    let python = crate::common::python();
     let dir = python
         .parent()
         .expect("python has a directory")

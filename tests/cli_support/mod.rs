@@ -2,8 +2,7 @@
 //! numpy, h5py and python-blosc2, and comparing results with numpy's.
 #![allow(dead_code)]
 
-#[path = "../common/mod.rs"]
-pub mod common;
+pub(crate) use crate::common;
 
 #[allow(unused_imports)] // not every test binary uses both
 pub use common::{fuzz_cases, run_python};

@@ -111,3 +111,47 @@ pub fn fuzz_cases() -> u32 {
         .and_then(|v| v.parse().ok())
         .unwrap_or(256)
 }
+
+/// A command that runs one test of this test binary alone in a child process: `module` is the
+/// calling file's `module_path!()`, `name` the test function (often `#[ignore]`d, so that it runs
+/// only when asked for). The caller adds its environment and streams.
+pub fn child_test(module: &str, name: &str) -> Command {
+    // A test's name is its path without the crate's: `memory_bound::child_streams_mean_and_std`.
+    let path = match module.split_once("::") {
+        Some((_, inner)) => format!("{inner}::{name}"),
+        None => name.to_string(),
+    };
+    let mut command = Command::new(std::env::current_exe().expect("the test binary's path"));
+    command.args([
+        path.as_str(),
+        "--exact",
+        "--include-ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ]);
+    command
+}
+
+/// Prints this process's peak resident memory (`VmHWM` of `/proc/self/status`, in KiB) for
+/// [`printed_peak_rss_kib`]: the last thing a test run by [`child_test`] does. Measured by the
+/// child itself: the kernel's `ru_maxrss` of a child also counts the parent's memory from the
+/// moment before `exec` (a test binary busy with other tests), `VmHWM` only the child's program.
+pub fn print_own_peak_rss() {
+    let status = std::fs::read_to_string("/proc/self/status").expect("reading /proc/self/status");
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmHWM in /proc/self/status");
+    println!("PEAK_RSS_KIB {kib}");
+}
+
+/// The peak resident memory in KiB that a child printed with [`print_own_peak_rss`].
+pub fn printed_peak_rss_kib(stdout: &str) -> u64 {
+    // The harness may print the test's name on the same line, before it.
+    stdout
+        .lines()
+        .find_map(|l| l.split("PEAK_RSS_KIB ").nth(1))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("the child printed no peak memory:\n{stdout}"))
+}
