@@ -1,12 +1,11 @@
 //! A block pass: roots of one shape computed block by block, tile by tile, each block written
 //! into its place of the result.
 
-use super::{any_source, has_latency_sources, shares_sources, task_ctx};
+use super::{any_source, shares_sources, TaskReads};
 use crate::data::NdData;
 use crate::error::{Error, Result};
 use crate::exec::blocks::{plan_blocks, BlockList, BlockPlan};
-use crate::exec::eval::{collect_reads, eval, ChunkMap};
-use crate::exec::fetch::prefetch;
+use crate::exec::eval::{eval, ChunkMap};
 use crate::exec::place::NdViewMut;
 use crate::exec::tiles::{block_tiles, TILE_BYTES};
 use crate::exec::EvalConfig;
@@ -25,9 +24,8 @@ pub(crate) struct BlocksJob {
     pub(crate) blocks: BlockList,
     /// Bytes of one element of every root together (what a tile's size is counted in).
     pub(crate) elem_bytes: usize,
-    pub(crate) latency: bool,
+    pub(crate) reads: TaskReads,
     pub(crate) keep: bool,
-    pub(crate) io: usize,
     pub(crate) budget: usize,
 }
 
@@ -36,7 +34,7 @@ impl BlocksJob {
     pub(crate) fn new(roots: Vec<NodeRef>, cfg: &EvalConfig) -> Result<BlocksJob> {
         let plan = plan_blocks(&roots, cfg.budget, cfg.threads)?;
         let blocks = BlockList::new(plan.edges.clone())?;
-        let latency = has_latency_sources(&roots);
+        let reads = TaskReads::of(&roots, cfg);
         let elem_bytes: usize = roots.iter().map(|r| r.dtype.size()).sum();
         // A block in several tiles reads the chunks of sources other than in-memory ones once
         // and keeps them for the task, so no tile reads a chunk again.
@@ -48,9 +46,8 @@ impl BlocksJob {
             plan,
             blocks,
             elem_bytes,
-            latency,
+            reads,
             keep,
-            io: cfg.io_concurrency,
             budget: cfg.budget,
         })
     }
@@ -84,15 +81,9 @@ impl BlocksJob {
         outs: &mut [NdViewMut],
     ) -> Result<()> {
         let region = &self.blocks.region(b);
-        let ctx = task_ctx(
-            &self.roots,
-            region,
-            shared,
-            &self.plan.shared,
-            self.latency,
-            self.keep,
-            self.io,
-        )?;
+        let ctx = self
+            .reads
+            .task_ctx(&self.roots, region, shared, &self.plan.shared, self.keep)?;
         for tile in block_tiles(region, self.elem_bytes, TILE_BYTES) {
             for (root, out) in self.roots.iter().zip(outs.iter_mut()) {
                 out.assign(&tile.within, &eval(root, &tile.region, &ctx)?)?;
@@ -133,23 +124,18 @@ impl BlocksJob {
         // Latency-bound sources: the reads of a batch of blocks go out together (up to the I/O
         // bound), as many blocks as half the budget holds.
         let per_block = (self.plan.peak / self.plan.workers.max(1)).max(1);
-        let batch = if self.latency {
+        let batch = if self.reads.latency {
             (self.budget / 2 / per_block).max(1)
         } else {
             self.blocks.len()
         };
         for group in tasks.chunks_mut(batch) {
-            let shared = if self.latency {
-                let mut reads = Vec::new();
-                for (b, _) in group.iter() {
-                    for n in &self.roots {
-                        collect_reads(n, &self.blocks.region(*b), &mut reads)?;
-                    }
-                }
-                Some(Arc::new(prefetch(
-                    &reads,
-                    self.io,
-                    Some(&self.plan.shared),
+            let shared = if self.reads.latency {
+                let regions: Vec<_> = group.iter().map(|(b, _)| self.blocks.region(*b)).collect();
+                Some(Arc::new(self.reads.prefetch(
+                    &self.roots,
+                    regions.iter().map(|r| r.as_slice()),
+                    &self.plan.shared,
                 )?))
             } else {
                 None

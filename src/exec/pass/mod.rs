@@ -55,9 +55,64 @@ pub(super) fn source_names(root: &NodeRef) -> String {
     }
 }
 
-/// True when some source below `roots` waits on latency (so tasks prefetch concurrently).
-pub(super) fn has_latency_sources(roots: &[NodeRef]) -> bool {
-    any_source(roots, &|s| s.latency_bound())
+/// How the tasks of a pass get their chunks: prefetched together when some source waits on
+/// latency, with at most `io` reads in flight.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TaskReads {
+    /// True when some source below the pass's roots waits on latency (so tasks prefetch
+    /// concurrently).
+    pub(crate) latency: bool,
+    /// Reads in flight at most (`EvalConfig::io_concurrency`).
+    pub(crate) io: usize,
+}
+
+impl TaskReads {
+    /// The reads of a pass over `roots`.
+    pub(super) fn of(roots: &[NodeRef], cfg: &crate::config::EvalConfig) -> TaskReads {
+        TaskReads {
+            latency: any_source(roots, &|s| s.latency_bound()),
+            io: cfg.io_concurrency,
+        }
+    }
+
+    /// The chunks one task at `region` shares: `shared` (prefetched for a batch of tasks) or
+    /// prefetched here (latency-bound sources), kept for the pass, and kept for the task when
+    /// `keep`.
+    pub(super) fn task_ctx(
+        self,
+        nodes: &[NodeRef],
+        region: &[Dim],
+        shared: Option<Arc<ChunkMap>>,
+        pass: &Arc<PassChunks>,
+        keep: bool,
+    ) -> Result<TaskCtx> {
+        let prefetched = match shared {
+            Some(m) => m,
+            None if self.latency => Arc::new(self.prefetch(nodes, [region], pass)?),
+            None => Arc::new(ChunkMap::new()),
+        };
+        Ok(TaskCtx {
+            prefetched,
+            pass: Some(pass.clone()),
+            keep: keep.then(|| Mutex::new(ChunkMap::new())),
+        })
+    }
+
+    /// The chunks `nodes` read at each of `regions`, requested together (up to the I/O bound).
+    pub(super) fn prefetch<'r>(
+        self,
+        nodes: &[NodeRef],
+        regions: impl IntoIterator<Item = &'r [Dim]>,
+        pass: &Arc<PassChunks>,
+    ) -> Result<ChunkMap> {
+        let mut reads = Vec::new();
+        for region in regions {
+            for n in nodes {
+                collect_reads(n, region, &mut reads)?;
+            }
+        }
+        prefetch(&reads, self.io, Some(pass))
+    }
 }
 
 /// True when a source node is read by more than one use below `roots` (so a task keeps its
@@ -78,35 +133,6 @@ pub(super) fn shares_sources(roots: &[NodeRef]) -> bool {
         stack.extend(n.inputs().into_iter().cloned());
     }
     roots.len() > 1 || sources.values().any(|&c| c > 1)
-}
-
-/// The chunks one task at `region` shares: prefetched (latency-bound sources), kept for the
-/// pass, and kept for the task.
-pub(super) fn task_ctx(
-    nodes: &[NodeRef],
-    region: &[Dim],
-    shared: Option<Arc<ChunkMap>>,
-    pass: &Arc<PassChunks>,
-    latency: bool,
-    keep: bool,
-    io: usize,
-) -> Result<TaskCtx> {
-    let prefetched = match shared {
-        Some(m) => m,
-        None if latency => {
-            let mut reads = Vec::new();
-            for n in nodes {
-                collect_reads(n, region, &mut reads)?;
-            }
-            Arc::new(prefetch(&reads, io, Some(pass))?)
-        }
-        None => Arc::new(ChunkMap::new()),
-    };
-    Ok(TaskCtx {
-        prefetched,
-        pass: Some(pass.clone()),
-        keep: keep.then(|| Mutex::new(ChunkMap::new())),
-    })
 }
 
 pub(super) fn region_ranges(region: &[Dim]) -> Vec<Range<usize>> {

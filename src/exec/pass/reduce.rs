@@ -1,7 +1,7 @@
 //! A reduction pass: every root reduces one input over the same axes, output block by output
 //! block, each folded from pieces of the input into one mergeable state.
 
-use super::{any_source, has_latency_sources, place, shares_sources, source_names, task_ctx};
+use super::{any_source, place, shares_sources, source_names, TaskReads};
 use crate::data::NdData;
 use crate::error::{Error, Result};
 use crate::exec::blocks::{plan_reduce, preferred_grid, AxisGrid, BlockList, ReducePlan};
@@ -26,7 +26,7 @@ pub(crate) struct ReduceJob {
     pub(crate) plan: ReducePlan,
     pub(crate) blocks: BlockList,
     pub(crate) pieces: BlockList,
-    pub(crate) latency: bool,
+    pub(crate) reads: TaskReads,
     /// True when the input computes something (elementwise ops): pieces run tile by tile.
     pub(crate) tiled: bool,
     /// True when a tiled piece keeps the chunks it reads for its other tiles.
@@ -36,7 +36,6 @@ pub(crate) struct ReduceJob {
     /// The input's chunk grid along each reduced axis (an untiled piece is read a run of
     /// chunks at a time along them).
     pub(crate) reduced_grid: Vec<AxisGrid>,
-    pub(crate) io: usize,
 }
 
 /// The most parts an untiled reduction piece is read in (see `ReduceJob::chunk_parts`).
@@ -84,7 +83,7 @@ impl ReduceJob {
             )));
         }
         let input = std::slice::from_ref(&red.input);
-        let latency = has_latency_sources(input);
+        let reads = TaskReads::of(input, cfg);
         let tiled = computes(&red.input);
         let keep = any_source(input, &|s| !s.cheap_region_reads());
         let shares = shares_sources(input);
@@ -98,12 +97,11 @@ impl ReduceJob {
             plan,
             blocks,
             pieces,
-            latency,
+            reads,
             tiled,
             keep,
             shares,
             reduced_grid,
-            io: cfg.io_concurrency,
         })
     }
 
@@ -185,7 +183,7 @@ impl ReduceJob {
                 // faulted in afresh for each piece).
                 // One context for the piece: with latency-bound sources, the chunks of the
                 // whole piece are requested together (up to the I/O bound), not part by part.
-                let ctx = task_ctx(input, &region, None, pass, self.latency, false, self.io)?;
+                let ctx = self.reads.task_ctx(input, &region, None, pass, false)?;
                 let parts = self
                     .chunk_parts(&region)
                     .iter()
@@ -193,15 +191,9 @@ impl ReduceJob {
                     .collect::<Result<Vec<_>>>()?;
                 return state.update_parts(&parts, &self.red.axes, 0);
             }
-            let ctx = task_ctx(
-                input,
-                &region,
-                None,
-                pass,
-                self.latency,
-                self.shares,
-                self.io,
-            )?;
+            let ctx = self
+                .reads
+                .task_ctx(input, &region, None, pass, self.shares)?;
             let data = eval(&self.red.input, &region, &ctx)?;
             return state.update(&data, &self.red.axes);
         }
@@ -209,7 +201,7 @@ impl ReduceJob {
         // at a time, its chunks read once for the piece: the tile's intermediates never leave
         // the cache. A tile's kept positions are a run of the block's state (tiles cut outer
         // axes first), so each tile folds into its part of the state.
-        let ctx = task_ctx(input, &region, None, pass, self.latency, self.keep, self.io)?;
+        let ctx = self.reads.task_ctx(input, &region, None, pass, self.keep)?;
         let kept: Vec<usize> = (0..region.len())
             .filter(|d| !self.red.axes.contains(d))
             .collect();
