@@ -168,6 +168,15 @@ fn sums_clean<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool>(
     nan.iter().any(|&f| f != 0)
 }
 
+/// `v`, or zero when `x` is NaN: its bits masked off, neither a branch nor a float select,
+/// either of which keeps the compiler from vectorizing the loops that skip NaNs (they ran
+/// scalar, four times slower than the loops without a test).
+#[inline(always)]
+fn masked<T: AccElem>(x: T, v: f64) -> f64 {
+    let keep = (x.is_nan_value() as u64).wrapping_sub(1);
+    f64::from_bits(v.to_bits() & keep)
+}
+
 /// [`sums_clean`] for a block that holds NaNs: they contribute nothing.
 #[cfg_attr(
     not(debug_assertions),
@@ -182,19 +191,16 @@ fn sums_masked<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool>(
     for c in v.chunks_exact(W) {
         for j in 0..W {
             let x = c[j];
-            if x.is_nan_value() {
-                continue;
-            }
             let f = x.to_f64();
             if MOM {
-                let d = f - shift;
+                let d = masked(x, f - shift);
                 s1[j] += d;
                 if SQ {
                     s2[j] += d * d;
                 }
             }
             if SUM {
-                sum[j] += f;
+                sum[j] += masked(x, f);
             }
         }
     }
@@ -386,11 +392,9 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool, con
                 }
             } else {
                 for j in 0..w {
-                    if !row[j].is_nan_value() {
-                        let d = row[j].to_f64() - shift[j];
-                        s1[j] += d;
-                        s2[j] += d * d;
-                    }
+                    let d = masked(row[j], row[j].to_f64() - shift[j]);
+                    s1[j] += d;
+                    s2[j] += d * d;
                 }
             }
         } else if MOM {
@@ -401,9 +405,7 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool, con
                 }
             } else {
                 for j in 0..w {
-                    if !row[j].is_nan_value() {
-                        s1[j] += row[j].to_f64() - shift[j];
-                    }
+                    s1[j] += masked(row[j], row[j].to_f64() - shift[j]);
                 }
             }
         }
@@ -415,9 +417,7 @@ fn rows_kernel<T: AccElem, const MOM: bool, const SQ: bool, const SUM: bool, con
                 }
             } else {
                 for j in 0..w {
-                    if !row[j].is_nan_value() {
-                        sum[j] += row[j].to_f64();
-                    }
+                    sum[j] += masked(row[j], row[j].to_f64());
                 }
             }
         }
