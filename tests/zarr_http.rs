@@ -149,6 +149,12 @@ d = sys.argv[1]
 a = zarr.create_array(f"{d}/s.zarr", shape=(64, 64), chunks=(4, 4), shards=(16, 16), dtype="f4", fill_value=-2)
 a[:, :40] = np.arange(64 * 40, dtype="f4").reshape(64, 40) / 3
 np.save(f"{d}/s.npy", a[...])
+from zarr.codecs import ShardingCodec, BytesCodec, GzipCodec
+t = zarr.create_array(f"{d}/t.zarr", shape=(30, 30), dtype="i4", fill_value=5, chunks=(10, 10), compressors=None,
+                      serializer=ShardingCodec(chunk_shape=(5, 5), codecs=[BytesCodec(), GzipCodec()],
+                                               index_codecs=[BytesCodec()], index_location="start"))
+t[:, :] = np.arange(900, dtype="i4").reshape(30, 30) * 7 - 3000
+np.save(f"{d}/t.npy", t[...])
 "#;
 
 fn fixture() -> (tempfile::TempDir, NdData) {
@@ -250,6 +256,87 @@ fn a_selection_in_one_inner_chunk_fetches_that_chunk_and_the_index() {
     // The whole array through the lazy API equals numpy's.
     let all = vastarray::DynArray::from_source(src).ndarray().unwrap();
     assert_eq!(all, want);
+
+    // A whole-array pass of a fresh source (inner chunks read concurrently) asks for each
+    // shard's index once and each inner chunk written once: what the files hold, no more.
+    let src = store.array("/").unwrap();
+    server.take();
+    let all = vastarray::DynArray::from_source(src).ndarray().unwrap();
+    assert_eq!(all, want);
+    let mut expected = Vec::new();
+    for (r, c) in (0..4).flat_map(|r| (0..4).map(move |c| (r, c))) {
+        let path = format!("/s.zarr/c/{r}/{c}");
+        let file = dir.path().join(&path[1..]);
+        if !file.exists() {
+            expected.push((path, Some("bytes=-260".to_string()), 404));
+            continue;
+        }
+        expected.push((path.clone(), Some("bytes=-260".to_string()), 206));
+        for k in 0..16 {
+            let (off, size) = index_entry(&file, k);
+            if off != u64::MAX {
+                let range = format!("bytes={off}-{}", off + size - 1);
+                expected.push((path.clone(), Some(range), 206));
+            }
+        }
+    }
+    let mut got: Vec<_> = server
+        .take()
+        .into_iter()
+        .map(|s| (s.path, s.range, s.status))
+        .filter(|s| s.0 != "/s.zarr/zarr.json")
+        .collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+}
+
+/// Index at the start of the shard, no checksum, gzip inner chunks: a selection inside one
+/// inner chunk asks for the index's first bytes and that chunk's byte range.
+#[test]
+fn an_index_at_the_start_is_read_from_the_first_bytes() {
+    let (dir, _) = fixture();
+    let want = NpySource::open(dir.path().join("t.npy"))
+        .unwrap()
+        .read_region(&[0..30, 0..30])
+        .unwrap();
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let store = ZarrStore::open_http(&server.url("t.zarr"), Default::default()).unwrap();
+    let src = store.array("/").unwrap();
+    server.take();
+    // Rows 12..14, columns 27..29: inner chunk (2, 5), i.e. inner chunk (0, 1) of shard (1, 2).
+    let got = src.read_region(&[12..14, 27..29]).unwrap();
+    let mut part = NdData::zeros(want.dtype(), &[2, 2]);
+    vastarray::source::copy_overlap(&want, &[0..30, 0..30], &mut part, &[12..14, 27..29]).unwrap();
+    assert_eq!(got, part);
+    let shard = std::fs::read(dir.path().join("t.zarr/c/1/2")).unwrap();
+    let e = &shard[16..32];
+    let off = u64::from_le_bytes(e[..8].try_into().unwrap());
+    let size = u64::from_le_bytes(e[8..].try_into().unwrap());
+    let served: Vec<_> = server
+        .take()
+        .into_iter()
+        .map(|s| (s.path, s.range, s.bytes))
+        .collect();
+    assert_eq!(
+        served,
+        vec![
+            (
+                "/t.zarr/c/1/2".to_string(),
+                Some("bytes=0-63".to_string()),
+                64
+            ),
+            (
+                "/t.zarr/c/1/2".to_string(),
+                Some(format!("bytes={off}-{}", off + size - 1)),
+                size as usize
+            ),
+        ]
+    );
+    assert_eq!(
+        vastarray::DynArray::from_source(src).ndarray().unwrap(),
+        want
+    );
 }
 
 /// `vastarray ARGS... --json` with `--cache CACHE` in front of `url`: its JSON output or its

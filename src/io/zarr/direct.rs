@@ -4,9 +4,10 @@
 //! order. zarrs would decode into a buffer of its own and the guard
 //! ([`super::guard`]) would decode gzip (and undeclared-size zstd frames) a first time to check
 //! them; here the one decoding is the check: it writes into a buffer of exactly the chunk's
-//! bytes and fails on anything that does not fill it exactly.
+//! bytes and fails on anything that does not fill it exactly. The inner chunks of a sharded
+//! array with such a chain are decoded the same way ([`super::sharded`]).
 
-use super::meta::{Compressor, ZarrFormat, ZarrMeta};
+use super::meta::{codec_name, Compressor, ZarrFormat, ZarrMeta};
 use std::io::Read;
 
 /// An unsharded chunk codec chain decoded without zarrs (see the module doc).
@@ -19,41 +20,61 @@ pub(crate) struct DirectChain {
 }
 
 impl DirectChain {
-    /// The direct chain of an array, when its chunks have one (`None`: zarrs decodes them).
+    /// The direct chain of an unsharded array, when its chunks have one (`None`: zarrs decodes
+    /// them).
     pub(crate) fn of(meta: &ZarrMeta) -> Option<DirectChain> {
-        if meta.shards.is_some() || meta.dtype == crate::DType::Bool || cfg!(target_endian = "big")
-        {
+        if meta.shards.is_some() {
             return None;
         }
-        let one_byte = meta.dtype.size() == 1;
-        let little = match meta.format {
-            ZarrFormat::V3 => {
-                let first = meta.document.pointer("/codecs/0")?;
-                match first
-                    .pointer("/configuration/endian")
-                    .and_then(|e| e.as_str())
-                {
-                    Some("little") => true,
-                    None => one_byte,
-                    Some(_) => false,
-                }
-            }
+        let decoded = meta.chunk_check.decoded_bytes;
+        match meta.format {
+            ZarrFormat::V3 => Self::of_v3(meta.document.get("codecs")?.as_array()?, meta, decoded),
             ZarrFormat::V2 => {
-                meta.order == 'C'
+                if !plain_dtype(meta) {
+                    return None;
+                }
+                let one_byte = meta.dtype.size() == 1;
+                let little = meta.order == 'C'
                     && (meta.dtype_name.starts_with('<')
-                        || (one_byte && !meta.dtype_name.starts_with('>')))
+                        || (one_byte && !meta.dtype_name.starts_with('>')));
+                let names: Vec<&str> = meta.codecs.iter().map(String::as_str).collect();
+                let compressor = compressor_of(&names)?;
+                little.then_some(DirectChain {
+                    compressor,
+                    decoded_bytes: decoded,
+                })
             }
+        }
+    }
+
+    /// The direct chain of the v3 codec list `codecs` (an array's, or a shard's inner chunks')
+    /// over chunks of `decoded_bytes` of `meta`'s data type, when it is one.
+    pub(crate) fn of_v3(
+        codecs: &[serde_json::Value],
+        meta: &ZarrMeta,
+        decoded_bytes: u64,
+    ) -> Option<DirectChain> {
+        if !plain_dtype(meta) {
+            return None;
+        }
+        let little = match codecs
+            .first()?
+            .pointer("/configuration/endian")
+            .and_then(|e| e.as_str())
+        {
+            Some("little") => true,
+            None => meta.dtype.size() == 1,
+            Some(_) => false,
         };
-        let names: Vec<&str> = meta.codecs.iter().map(String::as_str).collect();
-        let compressor = match names.as_slice() {
-            ["bytes"] => None,
-            ["bytes", "zstd"] => Some(Compressor::Zstd),
-            ["bytes", "gzip"] => Some(Compressor::Gzip),
-            _ => return None,
-        };
+        let names: Vec<&str> = codecs
+            .iter()
+            .map(codec_name)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let compressor = compressor_of(&names)?;
         little.then_some(DirectChain {
             compressor,
-            decoded_bytes: meta.chunk_check.decoded_bytes,
+            decoded_bytes,
         })
     }
 
@@ -123,6 +144,22 @@ impl DirectChain {
             }
             Some(Compressor::Blosc) => Err("internal: blosc is decoded by zarrs".into()),
         }
+    }
+}
+
+/// Elements vastarray decodes itself: numeric, on a little-endian machine (not `bool`).
+fn plain_dtype(meta: &ZarrMeta) -> bool {
+    meta.dtype != crate::DType::Bool && cfg!(target_endian = "little")
+}
+
+/// The compressor of a chain of codec `names` made of `bytes` and at most one of `zstd` and
+/// `gzip` (`Some(None)`: `bytes` alone; `None`: another chain).
+fn compressor_of(names: &[&str]) -> Option<Option<Compressor>> {
+    match names {
+        ["bytes"] => Some(None),
+        ["bytes", "zstd"] => Some(Some(Compressor::Zstd)),
+        ["bytes", "gzip"] => Some(Some(Compressor::Gzip)),
+        _ => None,
     }
 }
 
