@@ -517,3 +517,82 @@ for name, fmt, consolidate in (("c3", 3, True), ("c2", 2, True), ("n3", 3, False
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("consolidated metadata"), "{err}");
 }
+
+/// A member of a group with consolidated metadata (v3 and v2) is opened from the root's
+/// documents alone: no request for the member's own `zarr.json`, `.zarray` or `.zattrs`,
+/// counted at the server. The consolidated copy is trusted as zarr-python trusts it: a member
+/// grown after consolidation reads with its consolidated shape, equal to what zarr-python's
+/// consolidated open reads (locally too).
+#[test]
+fn a_member_is_opened_from_the_consolidated_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    run_python(
+        r#"
+import sys, warnings, numpy as np, zarr
+warnings.simplefilter("ignore")
+d = sys.argv[1]
+for name, fmt in (("c3", 3), ("c2", 2)):
+    p = f"{d}/{name}.zarr"
+    root = zarr.open_group(p, mode="w", zarr_format=fmt)
+    g = root.create_group("grp")
+    g.create_array("a", shape=(30, 20), chunks=(8, 8), dtype="f4", fill_value=-1)[:] = np.arange(600, dtype="f4").reshape(30, 20) / 4
+    g.create_group("sub").create_array("deep", shape=(5,), chunks=(2,), dtype="i8")[:] = np.arange(5) - 2
+    zarr.consolidate_metadata(p)
+    # Stale: the member grows after consolidation.
+    a = zarr.open_array(f"{p}/grp/a", mode="r+", zarr_format=fmt)
+    a.resize((40, 20))
+    a[30:40] = 7
+    c = zarr.open_group(p, mode="r", use_consolidated=True)
+    np.save(f"{d}/{name}_a.npy", c["grp/a"][...])
+    np.save(f"{d}/{name}_deep.npy", c["grp/sub/deep"][...])
+"#,
+        &[dir.path().to_str().unwrap()],
+    );
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let npy = |f: &str| {
+        let s = NpySource::open(dir.path().join(f)).unwrap();
+        let full: Vec<_> = s.shape().iter().map(|n| 0..*n).collect();
+        s.read_region(&full).unwrap()
+    };
+    for name in ["c3", "c2"] {
+        let want_a = npy(&format!("{name}_a.npy"));
+        assert_eq!(
+            want_a.shape(),
+            &[30, 20],
+            "zarr-python's consolidated shape"
+        );
+        let want_deep = npy(&format!("{name}_deep.npy"));
+        let store =
+            ZarrStore::open_http(&server.url(&format!("{name}.zarr")), Default::default()).unwrap();
+        server.take();
+        for (node, want) in [("/grp/a", &want_a), ("/grp/sub/deep", &want_deep)] {
+            let src = store.array(node).unwrap();
+            let meta: Vec<String> = server.take().into_iter().map(|s| s.path).collect();
+            let root = format!("/{name}.zarr/");
+            assert!(
+                !meta.is_empty()
+                    && meta
+                        .iter()
+                        .all(|p| p.starts_with(&root) && !p[root.len()..].contains('/')),
+                "{name}{node}: {meta:?}"
+            );
+            let full: Vec<_> = src.shape().iter().map(|n| 0..*n).collect();
+            assert_eq!(&src.read_region(&full).unwrap(), want, "{name}{node}");
+            // Then only chunks of the member.
+            let served = server.take();
+            assert!(
+                served
+                    .iter()
+                    .all(|s| s.path.starts_with(&format!("/{name}.zarr{node}/"))
+                        && !s.path.ends_with("zarr.json")
+                        && !s.path.ends_with(".zarray")),
+                "{served:?}"
+            );
+        }
+        // A local store trusts the consolidated copy the same way.
+        let local = ZarrStore::open_dir(&dir.path().join(format!("{name}.zarr"))).unwrap();
+        let src = local.array("/grp/a").unwrap();
+        assert_eq!(src.read_region(&[0..30, 0..20]).unwrap(), want_a);
+        assert_eq!(src.shape(), &[30, 20]);
+    }
+}
