@@ -596,3 +596,42 @@ for name, fmt in (("c3", 3), ("c2", 2)):
         assert_eq!(src.shape(), &[30, 20]);
     }
 }
+
+/// A cache made the old way (filled through the proxy with no record of the array's metadata)
+/// asks for `zarr.json` on its next run, once: that run records the metadata into it, and the
+/// run after makes no request at all.
+#[test]
+fn an_old_cache_records_the_metadata_on_its_next_run() {
+    let (dir, want) = fixture();
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let url = server.url("s.zarr");
+    let cache = dir.path().join("old.b2nd");
+    {
+        let store = ZarrStore::open_http(&url, Default::default()).unwrap();
+        let src: Arc<dyn ChunkSource> = Arc::new(store.array("/").unwrap());
+        let proxy = vastarray::proxy::Proxy::builder(src)
+            .cache_file(&cache)
+            .open()
+            .unwrap();
+        let all = vastarray::DynArray::from_source(proxy).ndarray().unwrap();
+        assert_eq!(all, want);
+    }
+    let old = vastarray::proxy::cached_source(&cache).unwrap().unwrap();
+    assert_eq!(old.metadata, None);
+    assert_eq!(old.chunks_held, old.chunks_total);
+    server.take();
+
+    let first = stats_cached(&url, &cache, &[]).unwrap();
+    assert_eq!(paths(&server.take()), vec!["/s.zarr/zarr.json"]);
+    let f = want.to_f64();
+    let mean = f.iter().sum::<f64>() / f.len() as f64;
+    assert!((first["mean"].as_f64().unwrap() - mean).abs() < 1e-3 * mean.abs());
+    let recorded = vastarray::proxy::cached_source(&cache).unwrap().unwrap();
+    assert!(recorded.metadata.is_some());
+    assert_eq!(recorded.chunks_held, old.chunks_held);
+
+    let second = stats_cached(&url, &cache, &[]).unwrap();
+    assert!(server.take().is_empty(), "the run after the record asked");
+    assert_eq!(first["mean"], second["mean"]);
+    assert_eq!(first["std"], second["std"]);
+}
