@@ -8,7 +8,10 @@
 //! array with such a chain are decoded the same way ([`super::sharded`]).
 
 use super::meta::{codec_name, Compressor, ZarrFormat, ZarrMeta};
+use std::cell::RefCell;
 use std::io::Read;
+use std::mem::MaybeUninit;
+use zstd::zstd_safe::{DCtx, WriteBuf};
 
 /// An unsharded chunk codec chain decoded without zarrs (see the module doc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,7 +83,23 @@ impl DirectChain {
 
     /// Decodes the stored bytes of one chunk into `out` (exactly one decoded chunk). An error
     /// says what is wrong with the bytes (truncated, damaged, the wrong size).
+    #[cfg(test)]
     pub(crate) fn decode_into(&self, stored: &[u8], out: &mut [u8]) -> Result<(), String> {
+        // SAFETY: initialised bytes viewed as possibly uninitialised ones; `decode_uninit`
+        // writes only initialised bytes into them.
+        let view = unsafe {
+            std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<MaybeUninit<u8>>(), out.len())
+        };
+        self.decode_uninit(stored, view)
+    }
+
+    /// Like [`DirectChain::decode_into`], into memory not initialised before (no zeroing pass
+    /// over what the decoding overwrites anyway). On `Ok`, every byte of `out` was written.
+    pub(crate) fn decode_uninit(
+        &self,
+        stored: &[u8],
+        out: &mut [MaybeUninit<u8>],
+    ) -> Result<(), String> {
         if out.len() as u64 != self.decoded_bytes {
             return Err(format!(
                 "internal: a buffer of {} bytes for a chunk of {}",
@@ -97,7 +116,7 @@ impl DirectChain {
                         out.len()
                     ));
                 }
-                out.copy_from_slice(stored);
+                out.write_copy_of_slice(stored);
                 Ok(())
             }
             Some(Compressor::Zstd) => {
@@ -115,35 +134,102 @@ impl DirectChain {
                         ));
                     }
                 }
+                let want = out.len();
                 // Writes at most `out.len()` bytes: a frame that holds more fails.
-                let n = zstd::bulk::decompress_to_buffer(stored, out).map_err(|e| {
-                    format!("zstd: {e} (truncated, damaged or larger than a chunk)")
-                })?;
-                exact(n, out.len(), "zstd")
+                let n = zstd_decompress(stored, out)?;
+                exact(n, want, "zstd")
             }
             Some(Compressor::Gzip) => {
-                let mut dec = flate2::read::GzDecoder::new(stored);
-                let mut filled = 0;
-                while filled < out.len() {
-                    match dec.read(&mut out[filled..]) {
-                        Ok(0) => break,
-                        Ok(k) => filled += k,
-                        Err(e) => return Err(format!("gzip: {e} (truncated or damaged)")),
-                    }
-                }
-                exact(filled, out.len(), "gzip")?;
-                let mut extra = [0u8; 1];
-                match dec.read(&mut extra) {
-                    Ok(0) => Ok(()),
-                    Ok(_) => Err(format!(
-                        "gzip data decodes to more than the {} bytes of a chunk",
-                        out.len()
-                    )),
-                    Err(e) => Err(format!("gzip: {e} (truncated or damaged)")),
-                }
+                // flate2 reads into initialised memory: zeroed first (gzip is slow anyway).
+                out.fill(MaybeUninit::new(0));
+                // SAFETY: every byte was just initialised.
+                let out = unsafe {
+                    std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), out.len())
+                };
+                gunzip(stored, out)
             }
             Some(Compressor::Blosc) => Err("internal: blosc is decoded by zarrs".into()),
         }
+    }
+}
+
+thread_local! {
+    /// One Zstandard decompression context per thread, reused for every chunk it decodes.
+    static DCTX: RefCell<Option<DCtx<'static>>> = const { RefCell::new(None) };
+}
+
+/// Decodes the Zstandard frame(s) `src` into `out` with this thread's context, giving the
+/// bytes written (at most `out.len()`: a frame that holds more is an error).
+fn zstd_decompress(src: &[u8], out: &mut [MaybeUninit<u8>]) -> Result<usize, String> {
+    let mut buf = Uninit {
+        buf: out,
+        filled: 0,
+    };
+    let failed = |code: usize| {
+        format!(
+            "zstd: {} (truncated, damaged or larger than a chunk)",
+            zstd::zstd_safe::get_error_name(code)
+        )
+    };
+    DCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = DCtx::try_create();
+        }
+        let dctx = slot
+            .as_mut()
+            .ok_or("zstd: cannot allocate a decompression context")?;
+        dctx.decompress(&mut buf, src).map_err(failed)
+    })
+}
+
+/// Bytes that zstd writes into without reading them first.
+struct Uninit<'a> {
+    buf: &'a mut [MaybeUninit<u8>],
+    filled: usize,
+}
+
+// SAFETY: `as_slice` covers only the `filled` bytes zstd reported written; capacity and
+// pointer are those of the exclusively borrowed buffer.
+unsafe impl WriteBuf for Uninit<'_> {
+    fn as_slice(&self) -> &[u8] {
+        // SAFETY: the first `filled` bytes were written (the `filled_until` contract).
+        unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), self.filled) }
+    }
+
+    fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.buf.as_mut_ptr().cast::<u8>()
+    }
+
+    unsafe fn filled_until(&mut self, n: usize) {
+        self.filled = n;
+    }
+}
+
+/// Decodes gzip data `stored` into `out`, which it must fill exactly.
+fn gunzip(stored: &[u8], out: &mut [u8]) -> Result<(), String> {
+    let mut dec = flate2::read::GzDecoder::new(stored);
+    let mut filled = 0;
+    while filled < out.len() {
+        match dec.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) => return Err(format!("gzip: {e} (truncated or damaged)")),
+        }
+    }
+    exact(filled, out.len(), "gzip")?;
+    let mut extra = [0u8; 1];
+    match dec.read(&mut extra) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(format!(
+            "gzip data decodes to more than the {} bytes of a chunk",
+            out.len()
+        )),
+        Err(e) => Err(format!("gzip: {e} (truncated or damaged)")),
     }
 }
 
