@@ -10,8 +10,7 @@
 use super::meta::{codec_name, Compressor, ZarrFormat, ZarrMeta};
 use std::cell::RefCell;
 use std::io::Read;
-use std::mem::MaybeUninit;
-use zstd::zstd_safe::{DCtx, WriteBuf};
+use zstd::zstd_safe::DCtx;
 
 /// An unsharded chunk codec chain decoded without zarrs (see the module doc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,23 +82,7 @@ impl DirectChain {
 
     /// Decodes the stored bytes of one chunk into `out` (exactly one decoded chunk). An error
     /// says what is wrong with the bytes (truncated, damaged, the wrong size).
-    #[cfg(test)]
     pub(crate) fn decode_into(&self, stored: &[u8], out: &mut [u8]) -> Result<(), String> {
-        // SAFETY: initialised bytes viewed as possibly uninitialised ones; `decode_uninit`
-        // writes only initialised bytes into them.
-        let view = unsafe {
-            std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<MaybeUninit<u8>>(), out.len())
-        };
-        self.decode_uninit(stored, view)
-    }
-
-    /// Like [`DirectChain::decode_into`], into memory not initialised before (no zeroing pass
-    /// over what the decoding overwrites anyway). On `Ok`, every byte of `out` was written.
-    pub(crate) fn decode_uninit(
-        &self,
-        stored: &[u8],
-        out: &mut [MaybeUninit<u8>],
-    ) -> Result<(), String> {
         if out.len() as u64 != self.decoded_bytes {
             return Err(format!(
                 "internal: a buffer of {} bytes for a chunk of {}",
@@ -116,7 +99,7 @@ impl DirectChain {
                         out.len()
                     ));
                 }
-                out.write_copy_of_slice(stored);
+                out.copy_from_slice(stored);
                 Ok(())
             }
             Some(Compressor::Zstd) => {
@@ -139,15 +122,7 @@ impl DirectChain {
                 let n = zstd_decompress(stored, out)?;
                 exact(n, want, "zstd")
             }
-            Some(Compressor::Gzip) => {
-                // flate2 reads into initialised memory: zeroed first (gzip is slow anyway).
-                out.fill(MaybeUninit::new(0));
-                // SAFETY: every byte was just initialised.
-                let out = unsafe {
-                    std::slice::from_raw_parts_mut(out.as_mut_ptr().cast::<u8>(), out.len())
-                };
-                gunzip(stored, out)
-            }
+            Some(Compressor::Gzip) => gunzip(stored, out),
             Some(Compressor::Blosc) => Err("internal: blosc is decoded by zarrs".into()),
         }
     }
@@ -160,11 +135,7 @@ thread_local! {
 
 /// Decodes the Zstandard frame(s) `src` into `out` with this thread's context, giving the
 /// bytes written (at most `out.len()`: a frame that holds more is an error).
-fn zstd_decompress(src: &[u8], out: &mut [MaybeUninit<u8>]) -> Result<usize, String> {
-    let mut buf = Uninit {
-        buf: out,
-        filled: 0,
-    };
+fn zstd_decompress(src: &[u8], out: &mut [u8]) -> Result<usize, String> {
     let failed = |code: usize| {
         format!(
             "zstd: {} (truncated, damaged or larger than a chunk)",
@@ -179,35 +150,8 @@ fn zstd_decompress(src: &[u8], out: &mut [MaybeUninit<u8>]) -> Result<usize, Str
         let dctx = slot
             .as_mut()
             .ok_or("zstd: cannot allocate a decompression context")?;
-        dctx.decompress(&mut buf, src).map_err(failed)
+        dctx.decompress(out, src).map_err(failed)
     })
-}
-
-/// Bytes that zstd writes into without reading them first.
-struct Uninit<'a> {
-    buf: &'a mut [MaybeUninit<u8>],
-    filled: usize,
-}
-
-// SAFETY: `as_slice` covers only the `filled` bytes zstd reported written; capacity and
-// pointer are those of the exclusively borrowed buffer.
-unsafe impl WriteBuf for Uninit<'_> {
-    fn as_slice(&self) -> &[u8] {
-        // SAFETY: the first `filled` bytes were written (the `filled_until` contract).
-        unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast::<u8>(), self.filled) }
-    }
-
-    fn capacity(&self) -> usize {
-        self.buf.len()
-    }
-
-    fn as_mut_ptr(&mut self) -> *mut u8 {
-        self.buf.as_mut_ptr().cast::<u8>()
-    }
-
-    unsafe fn filled_until(&mut self, n: usize) {
-        self.filled = n;
-    }
 }
 
 /// Decodes gzip data `stored` into `out`, which it must fill exactly.
