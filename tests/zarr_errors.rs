@@ -255,6 +255,7 @@ fn hostile_shards_are_errors() {
             "s.zarr",
             "inner chunk [0, 2] of shard [0, 1]",
             "c/0/1",
+            "entry 0 of its index",
             "outside the shard",
         ],
     );
@@ -275,7 +276,34 @@ fn hostile_shards_are_errors() {
     std::fs::write(&shard, &flipped).unwrap();
     has(
         &chunk_err(&d.join("s.zarr"), &[0, 2]),
-        &["s.zarr", "inner chunk [0, 2]"],
+        &["s.zarr", "inner chunk [0, 2]", "checksum", "damaged"],
+    );
+    // A truncated inner chunk: its entry (checksum made to match) names 3 bytes fewer than its
+    // zstd frame; the other inner chunks of the shard still read.
+    let mut cut = good.clone();
+    let size = u64::from_le_bytes(cut[at + 8..at + 16].try_into().unwrap());
+    cut[at + 8..at + 16].copy_from_slice(&(size - 3).to_le_bytes());
+    let crc = crc32c(&cut[at..n - 4]);
+    cut[n - 4..].copy_from_slice(&crc.to_le_bytes());
+    std::fs::write(&shard, &cut).unwrap();
+    has(
+        &chunk_err(&d.join("s.zarr"), &[0, 2]),
+        &[
+            "s.zarr",
+            "inner chunk [0, 2] of shard [0, 1]",
+            "c/0/1",
+            "zstd",
+            "truncated",
+        ],
+    );
+    let src = ZarrStore::open_dir(&d.join("s.zarr"))
+        .unwrap()
+        .array("/")
+        .unwrap();
+    let v = src.read_chunk(&[1, 3]).unwrap().to_f64();
+    assert_eq!(
+        v.iter().copied().collect::<Vec<_>>(),
+        vec![22.0, 23.0, 30.0, 31.0]
     );
     // The other shards still read.
     let src = ZarrStore::open_dir(&d.join("s.zarr"))

@@ -149,6 +149,12 @@ d = sys.argv[1]
 a = zarr.create_array(f"{d}/s.zarr", shape=(64, 64), chunks=(4, 4), shards=(16, 16), dtype="f4", fill_value=-2)
 a[:, :40] = np.arange(64 * 40, dtype="f4").reshape(64, 40) / 3
 np.save(f"{d}/s.npy", a[...])
+from zarr.codecs import ShardingCodec, BytesCodec, GzipCodec
+t = zarr.create_array(f"{d}/t.zarr", shape=(30, 30), dtype="i4", fill_value=5, chunks=(10, 10), compressors=None,
+                      serializer=ShardingCodec(chunk_shape=(5, 5), codecs=[BytesCodec(), GzipCodec()],
+                                               index_codecs=[BytesCodec()], index_location="start"))
+t[:, :] = np.arange(900, dtype="i4").reshape(30, 30) * 7 - 3000
+np.save(f"{d}/t.npy", t[...])
 "#;
 
 fn fixture() -> (tempfile::TempDir, NdData) {
@@ -250,6 +256,87 @@ fn a_selection_in_one_inner_chunk_fetches_that_chunk_and_the_index() {
     // The whole array through the lazy API equals numpy's.
     let all = vastarray::DynArray::from_source(src).ndarray().unwrap();
     assert_eq!(all, want);
+
+    // A whole-array pass of a fresh source (inner chunks read concurrently) asks for each
+    // shard's index once and each inner chunk written once: what the files hold, no more.
+    let src = store.array("/").unwrap();
+    server.take();
+    let all = vastarray::DynArray::from_source(src).ndarray().unwrap();
+    assert_eq!(all, want);
+    let mut expected = Vec::new();
+    for (r, c) in (0..4).flat_map(|r| (0..4).map(move |c| (r, c))) {
+        let path = format!("/s.zarr/c/{r}/{c}");
+        let file = dir.path().join(&path[1..]);
+        if !file.exists() {
+            expected.push((path, Some("bytes=-260".to_string()), 404));
+            continue;
+        }
+        expected.push((path.clone(), Some("bytes=-260".to_string()), 206));
+        for k in 0..16 {
+            let (off, size) = index_entry(&file, k);
+            if off != u64::MAX {
+                let range = format!("bytes={off}-{}", off + size - 1);
+                expected.push((path.clone(), Some(range), 206));
+            }
+        }
+    }
+    let mut got: Vec<_> = server
+        .take()
+        .into_iter()
+        .map(|s| (s.path, s.range, s.status))
+        .filter(|s| s.0 != "/s.zarr/zarr.json")
+        .collect();
+    got.sort();
+    expected.sort();
+    assert_eq!(got, expected);
+}
+
+/// Index at the start of the shard, no checksum, gzip inner chunks: a selection inside one
+/// inner chunk asks for the index's first bytes and that chunk's byte range.
+#[test]
+fn an_index_at_the_start_is_read_from_the_first_bytes() {
+    let (dir, _) = fixture();
+    let want = NpySource::open(dir.path().join("t.npy"))
+        .unwrap()
+        .read_region(&[0..30, 0..30])
+        .unwrap();
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let store = ZarrStore::open_http(&server.url("t.zarr"), Default::default()).unwrap();
+    let src = store.array("/").unwrap();
+    server.take();
+    // Rows 12..14, columns 27..29: inner chunk (2, 5), i.e. inner chunk (0, 1) of shard (1, 2).
+    let got = src.read_region(&[12..14, 27..29]).unwrap();
+    let mut part = NdData::zeros(want.dtype(), &[2, 2]);
+    vastarray::source::copy_overlap(&want, &[0..30, 0..30], &mut part, &[12..14, 27..29]).unwrap();
+    assert_eq!(got, part);
+    let shard = std::fs::read(dir.path().join("t.zarr/c/1/2")).unwrap();
+    let e = &shard[16..32];
+    let off = u64::from_le_bytes(e[..8].try_into().unwrap());
+    let size = u64::from_le_bytes(e[8..].try_into().unwrap());
+    let served: Vec<_> = server
+        .take()
+        .into_iter()
+        .map(|s| (s.path, s.range, s.bytes))
+        .collect();
+    assert_eq!(
+        served,
+        vec![
+            (
+                "/t.zarr/c/1/2".to_string(),
+                Some("bytes=0-63".to_string()),
+                64
+            ),
+            (
+                "/t.zarr/c/1/2".to_string(),
+                Some(format!("bytes={off}-{}", off + size - 1)),
+                size as usize
+            ),
+        ]
+    );
+    assert_eq!(
+        vastarray::DynArray::from_source(src).ndarray().unwrap(),
+        want
+    );
 }
 
 /// `vastarray ARGS... --json` with `--cache CACHE` in front of `url`: its JSON output or its
@@ -429,4 +516,122 @@ for name, fmt, consolidate in (("c3", 3, True), ("c2", 2, True), ("n3", 3, False
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("consolidated metadata"), "{err}");
+}
+
+/// A member of a group with consolidated metadata (v3 and v2) is opened from the root's
+/// documents alone: no request for the member's own `zarr.json`, `.zarray` or `.zattrs`,
+/// counted at the server. The consolidated copy is trusted as zarr-python trusts it: a member
+/// grown after consolidation reads with its consolidated shape, equal to what zarr-python's
+/// consolidated open reads (locally too).
+#[test]
+fn a_member_is_opened_from_the_consolidated_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    run_python(
+        r#"
+import sys, warnings, numpy as np, zarr
+warnings.simplefilter("ignore")
+d = sys.argv[1]
+for name, fmt in (("c3", 3), ("c2", 2)):
+    p = f"{d}/{name}.zarr"
+    root = zarr.open_group(p, mode="w", zarr_format=fmt)
+    g = root.create_group("grp")
+    g.create_array("a", shape=(30, 20), chunks=(8, 8), dtype="f4", fill_value=-1)[:] = np.arange(600, dtype="f4").reshape(30, 20) / 4
+    g.create_group("sub").create_array("deep", shape=(5,), chunks=(2,), dtype="i8")[:] = np.arange(5) - 2
+    zarr.consolidate_metadata(p)
+    # Stale: the member grows after consolidation.
+    a = zarr.open_array(f"{p}/grp/a", mode="r+", zarr_format=fmt)
+    a.resize((40, 20))
+    a[30:40] = 7
+    c = zarr.open_group(p, mode="r", use_consolidated=True)
+    np.save(f"{d}/{name}_a.npy", c["grp/a"][...])
+    np.save(f"{d}/{name}_deep.npy", c["grp/sub/deep"][...])
+"#,
+        &[dir.path().to_str().unwrap()],
+    );
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let npy = |f: &str| {
+        let s = NpySource::open(dir.path().join(f)).unwrap();
+        let full: Vec<_> = s.shape().iter().map(|n| 0..*n).collect();
+        s.read_region(&full).unwrap()
+    };
+    for name in ["c3", "c2"] {
+        let want_a = npy(&format!("{name}_a.npy"));
+        assert_eq!(
+            want_a.shape(),
+            &[30, 20],
+            "zarr-python's consolidated shape"
+        );
+        let want_deep = npy(&format!("{name}_deep.npy"));
+        let store =
+            ZarrStore::open_http(&server.url(&format!("{name}.zarr")), Default::default()).unwrap();
+        server.take();
+        for (node, want) in [("/grp/a", &want_a), ("/grp/sub/deep", &want_deep)] {
+            let src = store.array(node).unwrap();
+            let meta: Vec<String> = server.take().into_iter().map(|s| s.path).collect();
+            let root = format!("/{name}.zarr/");
+            assert!(
+                !meta.is_empty()
+                    && meta
+                        .iter()
+                        .all(|p| p.starts_with(&root) && !p[root.len()..].contains('/')),
+                "{name}{node}: {meta:?}"
+            );
+            let full: Vec<_> = src.shape().iter().map(|n| 0..*n).collect();
+            assert_eq!(&src.read_region(&full).unwrap(), want, "{name}{node}");
+            // Then only chunks of the member.
+            let served = server.take();
+            assert!(
+                served
+                    .iter()
+                    .all(|s| s.path.starts_with(&format!("/{name}.zarr{node}/"))
+                        && !s.path.ends_with("zarr.json")
+                        && !s.path.ends_with(".zarray")),
+                "{served:?}"
+            );
+        }
+        // A local store trusts the consolidated copy the same way.
+        let local = ZarrStore::open_dir(&dir.path().join(format!("{name}.zarr"))).unwrap();
+        let src = local.array("/grp/a").unwrap();
+        assert_eq!(src.read_region(&[0..30, 0..20]).unwrap(), want_a);
+        assert_eq!(src.shape(), &[30, 20]);
+    }
+}
+
+/// A cache made the old way (filled through the proxy with no record of the array's metadata)
+/// asks for `zarr.json` on its next run, once: that run records the metadata into it, and the
+/// run after makes no request at all.
+#[test]
+fn an_old_cache_records_the_metadata_on_its_next_run() {
+    let (dir, want) = fixture();
+    let server = RangeServer::start(dir.path().to_path_buf());
+    let url = server.url("s.zarr");
+    let cache = dir.path().join("old.b2nd");
+    {
+        let store = ZarrStore::open_http(&url, Default::default()).unwrap();
+        let src: Arc<dyn ChunkSource> = Arc::new(store.array("/").unwrap());
+        let proxy = vastarray::proxy::Proxy::builder(src)
+            .cache_file(&cache)
+            .open()
+            .unwrap();
+        let all = vastarray::DynArray::from_source(proxy).ndarray().unwrap();
+        assert_eq!(all, want);
+    }
+    let old = vastarray::proxy::cached_source(&cache).unwrap().unwrap();
+    assert_eq!(old.metadata, None);
+    assert_eq!(old.chunks_held, old.chunks_total);
+    server.take();
+
+    let first = stats_cached(&url, &cache, &[]).unwrap();
+    assert_eq!(paths(&server.take()), vec!["/s.zarr/zarr.json"]);
+    let f = want.to_f64();
+    let mean = f.iter().sum::<f64>() / f.len() as f64;
+    assert!((first["mean"].as_f64().unwrap() - mean).abs() < 1e-3 * mean.abs());
+    let recorded = vastarray::proxy::cached_source(&cache).unwrap().unwrap();
+    assert!(recorded.metadata.is_some());
+    assert_eq!(recorded.chunks_held, old.chunks_held);
+
+    let second = stats_cached(&url, &cache, &[]).unwrap();
+    assert!(server.take().is_empty(), "the run after the record asked");
+    assert_eq!(first["mean"], second["mean"]);
+    assert_eq!(first["std"], second["std"]);
 }

@@ -57,6 +57,39 @@ x = zarr.create_array(f"{d}/f32_shard_blosc_start.zarr", shape=(30, 30), dtype="
 x[2:27, 1:22] = np.arange(25 * 21, dtype="f4").reshape(25, 21) / 7
 done("f32_shard_blosc_start")
 
+# Sharded arrays whose inner chunks vastarray reads itself (bytes [+ zstd | gzip], index at the
+# end or the start, with or without its crc32c), inner chunks and shards never written, edge
+# shards; and two that stay on zarrs (big-endian inner bytes, a crc32c in the inner chain).
+p = zarr.create_array(f"{d}/u16_shard_gzip_start.zarr", shape=(20, 23), dtype="u2", fill_value=9,
+                      serializer=ShardingCodec(chunk_shape=(3, 5), codecs=[BytesCodec(), GzipCodec(level=4)],
+                                               index_codecs=[BytesCodec()], index_location="start"),
+                      chunks=(6, 10), compressors=None)
+p[1:17, 2:21] = (np.arange(16 * 19).reshape(16, 19) * 211 % 65536).astype("u2")
+p[0:3, 0:5] = 9   # an inner chunk of fill values: zarr-python leaves it unwritten
+done("u16_shard_gzip_start")
+
+q = zarr.create_array(f"{d}/f64_shard_zstd.zarr", shape=(10, 9, 7), chunks=(2, 3, 7), shards=(4, 6, 7), dtype="f8",
+                      fill_value=np.nan)
+q[0:7, 3:9, :] = np.tan(np.arange(7 * 6 * 7).reshape(7, 6, 7) / 10)
+done("f64_shard_zstd")
+
+r = zarr.create_array(f"{d}/i8_shard_raw.zarr", shape=(50,), dtype="i1", fill_value=-3,
+                      serializer=ShardingCodec(chunk_shape=(4,), codecs=[BytesCodec()]), chunks=(16,), compressors=None)
+r[5:37] = np.arange(-16, 16, dtype="i1")
+done("i8_shard_raw")
+
+e = zarr.create_array(f"{d}/i32_shard_big.zarr", shape=(12, 12), dtype="i4", fill_value=1,
+                      serializer=ShardingCodec(chunk_shape=(3, 3), codecs=[BytesCodec(endian="big"), ZstdCodec()]),
+                      chunks=(6, 6), compressors=None)
+e[2:12, 0:7] = np.arange(70, dtype="i4").reshape(10, 7) - 2**30
+done("i32_shard_big")
+
+k = zarr.create_array(f"{d}/u32_shard_crc.zarr", shape=(9, 8), dtype="u4", fill_value=4,
+                      serializer=ShardingCodec(chunk_shape=(3, 4), codecs=[BytesCodec(), ZstdCodec(), Crc32cCodec()]),
+                      chunks=(9, 8), compressors=None)
+k[:5, :] = np.arange(40, dtype="u4").reshape(5, 8) * 3**15
+done("u32_shard_crc")
+
 v = zarr.create_array(f"{d}/v2_u16_F.zarr", shape=(11, 9), chunks=(4, 4), dtype="<u2", zarr_format=2, order="F", fill_value=3)
 v[2:9, 1:7] = np.arange(42, dtype="u2").reshape(7, 6) * 11
 done("v2_u16_F")
@@ -85,9 +118,14 @@ root.create_array("top", shape=(5,), chunks=(5,), dtype="i2")[:] = np.arange(5, 
 np.save(f"{d}/tree_x.npy", arr[...])
 "#;
 
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 16] = [
     "f32",
     "i16_sharded",
+    "u16_shard_gzip_start",
+    "f64_shard_zstd",
+    "i8_shard_raw",
+    "i32_shard_big",
+    "u32_shard_crc",
     "u8_blosc",
     "i64_gzip",
     "bool",
@@ -195,4 +233,45 @@ fn groups_list_their_tree_and_attributes() {
     assert!(same(&got, &reference(&dir.path().join("tree_x.npy"))));
     let e = store.array("/sub").err().unwrap().to_string();
     assert!(e.contains("group, not an array"), "{e}");
+}
+
+/// The sharded fixtures hold what the equality test must meet: an inner chunk never written
+/// inside a shard that exists (an index entry of all ones), and a shard never written; the
+/// index at the start of `u16_shard_gzip_start`, read here by hand.
+#[test]
+fn sharded_fixtures_hold_missing_inner_chunks_and_shards() {
+    let dir = fixtures();
+    let d = dir.path().join("u16_shard_gzip_start.zarr");
+    let shard = std::fs::read(d.join("c/0/0")).unwrap();
+    // 2 x 2 inner chunks of 3 x 5 per shard of 6 x 10; no crc32c: 64 bytes of index first.
+    let entry = |k: usize| {
+        let e = &shard[16 * k..16 * k + 16];
+        (
+            u64::from_le_bytes(e[..8].try_into().unwrap()),
+            u64::from_le_bytes(e[8..].try_into().unwrap()),
+        )
+    };
+    assert_eq!(
+        entry(0),
+        (u64::MAX, u64::MAX),
+        "inner chunk (0, 0) is unwritten"
+    );
+    for k in 1..4 {
+        let (off, size) = entry(k);
+        assert!(off >= 64 && off + size <= shard.len() as u64, "entry {k}");
+    }
+    assert!(
+        !d.join("c/3").exists(),
+        "shards of rows 18..20 are unwritten"
+    );
+    // Read through the source: the unwritten inner chunk is the fill value, the next one data.
+    let src = ZarrStore::open_dir(&d).unwrap().array("/").unwrap();
+    let want = reference(&dir.path().join("u16_shard_gzip_start.npy"));
+    assert_eq!(src.chunk_shape(), &[3, 5]);
+    let fill = src.read_chunk(&[0, 0]).unwrap().to_f64();
+    assert!(fill.iter().all(|v| *v == 9.0));
+    let got = src.read_region(&[16..20, 18..23]).unwrap();
+    let mut part = NdData::zeros(want.dtype(), &[4, 5]);
+    vastarray::source::copy_overlap(&want, &[0..20, 0..23], &mut part, &[16..20, 18..23]).unwrap();
+    assert_eq!(got, part);
 }

@@ -9,7 +9,8 @@
 //! - `proxy-wasted`: bytes of the file no longer referenced (text, a decimal number).
 //! - `proxy-source-meta` (optional): the source's own metadata as text (a Zarr array's
 //!   `zarr.json`), so a later run can open the source from the cache without asking its server
-//!   ([`cached_source`]).
+//!   ([`cached_source`]); recorded when the file is created, or into a file of the same stamp
+//!   made without it (by an older version) the next time it is opened with it.
 //!
 //! Writing a chunk is one transaction ([`B2ndFile::commit`]): the chunk, a new chunk index and a
 //! new trailer (with the new bitmap) are appended after the frame, then one small write of the
@@ -200,7 +201,11 @@ impl CacheFile {
                 _ => 0,
             };
             match (present, old_stamp) {
-                (Some(p), Some(s)) if s == stamp => (file, p, wasted),
+                (Some(p), Some(s)) if s == stamp => {
+                    let mut file = file;
+                    let wasted = record_source_meta(&mut file, &path, &source_meta, wasted)?;
+                    (file, p, wasted)
+                }
                 (Some(_), Some(s)) if !opts.start_afresh => {
                     return Err(cache_err(
                         &path,
@@ -353,6 +358,31 @@ impl CacheFile {
         }
         Ok(())
     }
+}
+
+/// Records `source_meta` (if any) into a cache of the same stamp that lacks it (one made
+/// before the metadata was recorded), so that later runs open the source from the cache
+/// without asking its server; gives the file's unreferenced bytes after it (`wasted` before).
+/// A record already there is kept: the stamp, a digest of the metadata, matched.
+fn record_source_meta(
+    file: &mut B2ndFile,
+    path: &Path,
+    source_meta: &str,
+    wasted: u64,
+) -> Result<u64> {
+    if source_meta.is_empty() || file.vlmeta(SOURCE_META).is_ok_and(|v| v.is_some()) {
+        return Ok(wasted);
+    }
+    let wasted = wasted + file.waste_of(&[]);
+    let text = VlValue::Text(source_meta.to_string()).pack();
+    let waste_text = VlValue::Text(wasted.to_string()).pack();
+    let update = FrameUpdate {
+        vlmeta: vec![(SOURCE_META, &text), (WASTED, &waste_text)],
+        ..FrameUpdate::default()
+    };
+    file.commit(&update, None)
+        .map_err(|e| cache_err(path, format!("recording the source's metadata: {e}")))?;
+    Ok(wasted)
 }
 
 fn lock_file(path: &Path, mode: LockMode) -> Result<File> {

@@ -4,10 +4,13 @@
 //! order. zarrs would decode into a buffer of its own and the guard
 //! ([`super::guard`]) would decode gzip (and undeclared-size zstd frames) a first time to check
 //! them; here the one decoding is the check: it writes into a buffer of exactly the chunk's
-//! bytes and fails on anything that does not fill it exactly.
+//! bytes and fails on anything that does not fill it exactly. The inner chunks of a sharded
+//! array with such a chain are decoded the same way ([`super::sharded`]).
 
-use super::meta::{Compressor, ZarrFormat, ZarrMeta};
+use super::meta::{codec_name, Compressor, ZarrFormat, ZarrMeta};
+use std::cell::RefCell;
 use std::io::Read;
+use zstd::zstd_safe::DCtx;
 
 /// An unsharded chunk codec chain decoded without zarrs (see the module doc).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,41 +22,61 @@ pub(crate) struct DirectChain {
 }
 
 impl DirectChain {
-    /// The direct chain of an array, when its chunks have one (`None`: zarrs decodes them).
+    /// The direct chain of an unsharded array, when its chunks have one (`None`: zarrs decodes
+    /// them).
     pub(crate) fn of(meta: &ZarrMeta) -> Option<DirectChain> {
-        if meta.shards.is_some() || meta.dtype == crate::DType::Bool || cfg!(target_endian = "big")
-        {
+        if meta.shards.is_some() {
             return None;
         }
-        let one_byte = meta.dtype.size() == 1;
-        let little = match meta.format {
-            ZarrFormat::V3 => {
-                let first = meta.document.pointer("/codecs/0")?;
-                match first
-                    .pointer("/configuration/endian")
-                    .and_then(|e| e.as_str())
-                {
-                    Some("little") => true,
-                    None => one_byte,
-                    Some(_) => false,
-                }
-            }
+        let decoded = meta.chunk_check.decoded_bytes;
+        match meta.format {
+            ZarrFormat::V3 => Self::of_v3(meta.document.get("codecs")?.as_array()?, meta, decoded),
             ZarrFormat::V2 => {
-                meta.order == 'C'
+                if !plain_dtype(meta) {
+                    return None;
+                }
+                let one_byte = meta.dtype.size() == 1;
+                let little = meta.order == 'C'
                     && (meta.dtype_name.starts_with('<')
-                        || (one_byte && !meta.dtype_name.starts_with('>')))
+                        || (one_byte && !meta.dtype_name.starts_with('>')));
+                let names: Vec<&str> = meta.codecs.iter().map(String::as_str).collect();
+                let compressor = compressor_of(&names)?;
+                little.then_some(DirectChain {
+                    compressor,
+                    decoded_bytes: decoded,
+                })
             }
+        }
+    }
+
+    /// The direct chain of the v3 codec list `codecs` (an array's, or a shard's inner chunks')
+    /// over chunks of `decoded_bytes` of `meta`'s data type, when it is one.
+    pub(crate) fn of_v3(
+        codecs: &[serde_json::Value],
+        meta: &ZarrMeta,
+        decoded_bytes: u64,
+    ) -> Option<DirectChain> {
+        if !plain_dtype(meta) {
+            return None;
+        }
+        let little = match codecs
+            .first()?
+            .pointer("/configuration/endian")
+            .and_then(|e| e.as_str())
+        {
+            Some("little") => true,
+            None => meta.dtype.size() == 1,
+            Some(_) => false,
         };
-        let names: Vec<&str> = meta.codecs.iter().map(String::as_str).collect();
-        let compressor = match names.as_slice() {
-            ["bytes"] => None,
-            ["bytes", "zstd"] => Some(Compressor::Zstd),
-            ["bytes", "gzip"] => Some(Compressor::Gzip),
-            _ => return None,
-        };
+        let names: Vec<&str> = codecs
+            .iter()
+            .map(codec_name)
+            .collect::<Result<_, _>>()
+            .ok()?;
+        let compressor = compressor_of(&names)?;
         little.then_some(DirectChain {
             compressor,
-            decoded_bytes: meta.chunk_check.decoded_bytes,
+            decoded_bytes,
         })
     }
 
@@ -94,35 +117,79 @@ impl DirectChain {
                         ));
                     }
                 }
+                let want = out.len();
                 // Writes at most `out.len()` bytes: a frame that holds more fails.
-                let n = zstd::bulk::decompress_to_buffer(stored, out).map_err(|e| {
-                    format!("zstd: {e} (truncated, damaged or larger than a chunk)")
-                })?;
-                exact(n, out.len(), "zstd")
+                let n = zstd_decompress(stored, out)?;
+                exact(n, want, "zstd")
             }
-            Some(Compressor::Gzip) => {
-                let mut dec = flate2::read::GzDecoder::new(stored);
-                let mut filled = 0;
-                while filled < out.len() {
-                    match dec.read(&mut out[filled..]) {
-                        Ok(0) => break,
-                        Ok(k) => filled += k,
-                        Err(e) => return Err(format!("gzip: {e} (truncated or damaged)")),
-                    }
-                }
-                exact(filled, out.len(), "gzip")?;
-                let mut extra = [0u8; 1];
-                match dec.read(&mut extra) {
-                    Ok(0) => Ok(()),
-                    Ok(_) => Err(format!(
-                        "gzip data decodes to more than the {} bytes of a chunk",
-                        out.len()
-                    )),
-                    Err(e) => Err(format!("gzip: {e} (truncated or damaged)")),
-                }
-            }
+            Some(Compressor::Gzip) => gunzip(stored, out),
             Some(Compressor::Blosc) => Err("internal: blosc is decoded by zarrs".into()),
         }
+    }
+}
+
+thread_local! {
+    /// One Zstandard decompression context per thread, reused for every chunk it decodes.
+    static DCTX: RefCell<Option<DCtx<'static>>> = const { RefCell::new(None) };
+}
+
+/// Decodes the Zstandard frame(s) `src` into `out` with this thread's context, giving the
+/// bytes written (at most `out.len()`: a frame that holds more is an error).
+fn zstd_decompress(src: &[u8], out: &mut [u8]) -> Result<usize, String> {
+    let failed = |code: usize| {
+        format!(
+            "zstd: {} (truncated, damaged or larger than a chunk)",
+            zstd::zstd_safe::get_error_name(code)
+        )
+    };
+    DCTX.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = DCtx::try_create();
+        }
+        let dctx = slot
+            .as_mut()
+            .ok_or("zstd: cannot allocate a decompression context")?;
+        dctx.decompress(out, src).map_err(failed)
+    })
+}
+
+/// Decodes gzip data `stored` into `out`, which it must fill exactly.
+fn gunzip(stored: &[u8], out: &mut [u8]) -> Result<(), String> {
+    let mut dec = flate2::read::GzDecoder::new(stored);
+    let mut filled = 0;
+    while filled < out.len() {
+        match dec.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) => return Err(format!("gzip: {e} (truncated or damaged)")),
+        }
+    }
+    exact(filled, out.len(), "gzip")?;
+    let mut extra = [0u8; 1];
+    match dec.read(&mut extra) {
+        Ok(0) => Ok(()),
+        Ok(_) => Err(format!(
+            "gzip data decodes to more than the {} bytes of a chunk",
+            out.len()
+        )),
+        Err(e) => Err(format!("gzip: {e} (truncated or damaged)")),
+    }
+}
+
+/// Elements vastarray decodes itself: numeric, on a little-endian machine (not `bool`).
+fn plain_dtype(meta: &ZarrMeta) -> bool {
+    meta.dtype != crate::DType::Bool && cfg!(target_endian = "little")
+}
+
+/// The compressor of a chain of codec `names` made of `bytes` and at most one of `zstd` and
+/// `gzip` (`Some(None)`: `bytes` alone; `None`: another chain).
+fn compressor_of(names: &[&str]) -> Option<Option<Compressor>> {
+    match names {
+        ["bytes"] => Some(None),
+        ["bytes", "zstd"] => Some(Some(Compressor::Zstd)),
+        ["bytes", "gzip"] => Some(Some(Compressor::Gzip)),
+        _ => None,
     }
 }
 

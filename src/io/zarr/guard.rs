@@ -4,7 +4,9 @@
 //! zarrs trusts what it reads in a few places: a Zstandard frame's declared content size is
 //! allocated at once, gzip is decoded without a limit, a Blosc header's `nbytes` is allocated,
 //! and a shard index's `offset + size` is added unchecked. The guard knows the array's codec
-//! chain ([`ChainCheck`], [`ShardLayout`]) and checks, per value read:
+//! chain ([`ChainCheck`], [`ShardLayout`]) and checks, per value read (chunks of the chains
+//! vastarray decodes itself, [`super::direct`] and [`super::sharded`], bypass these checks: their
+//! one decoding with a limit is the check):
 //! - a chunk (or an inner chunk read from a shard): its compressor's header declares at most the
 //!   bytes a chunk decodes to (gzip and zstd frames without a declared size are decoded here
 //!   with that limit first);
@@ -73,6 +75,41 @@ impl GuardedStore {
     pub(super) fn get_stored(&self, key: &StoreKey) -> Result<MaybeBytes, StorageError> {
         self.check_local(key)?;
         self.inner.get(key)
+    }
+
+    /// One byte range of `key` unchecked (a local key must still be a regular file), `None`
+    /// when the key is absent: for a caller that checks the bytes itself
+    /// ([`super::sharded::ShardedDirect`]).
+    pub(super) fn get_range_stored(
+        &self,
+        key: &StoreKey,
+        range: ByteRange,
+    ) -> Result<Option<Bytes>, StorageError> {
+        self.check_local(key)?;
+        let Some(mut values) = self
+            .inner
+            .get_partial_many(key, Box::new(std::iter::once(range)))?
+        else {
+            return Ok(None);
+        };
+        match values.next() {
+            Some(v) => v.map(Some),
+            None => Err(StorageError::Other(format!(
+                "{}: no bytes for range {range}",
+                key.as_str()
+            ))),
+        }
+    }
+
+    /// The size of `key` in bytes (`None`: absent); a local key must be a regular file.
+    pub(super) fn size_stored(&self, key: &StoreKey) -> Result<Option<u64>, StorageError> {
+        self.check_local(key)?;
+        self.inner.size_key(key)
+    }
+
+    /// True for a local directory store (sizes cost no request).
+    pub(super) fn is_local(&self) -> bool {
+        self.local_root.is_some()
     }
 
     fn is_chunk_key(&self, key: &StoreKey) -> bool {

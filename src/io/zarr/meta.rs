@@ -374,7 +374,8 @@ struct Chain {
     shards: Option<ShardLayout>,
 }
 
-fn codec_name(c: &Value) -> Result<&str, String> {
+/// The name of codec `c` of a v3 codec list (a string or an object with a `name`).
+pub(super) fn codec_name(c: &Value) -> Result<&str, String> {
     match c {
         Value::String(s) => Ok(s),
         Value::Object(o) => o

@@ -36,6 +36,7 @@ mod group_sink;
 mod guard;
 mod http_store;
 mod meta;
+mod sharded;
 mod sink;
 mod source;
 mod store;

@@ -1,13 +1,16 @@
 //! [`ZarrSource`]: one Zarr v2 or v3 array as a [`ChunkSource`].
 //!
 //! The source's chunk grid is the array's chunk grid, or for a sharded array the grid of its
-//! inner chunks: a read decodes only the inner chunks it touches (zarrs' sharded partial
-//! decoding, with a cache of shard indexes), and reads a shard's index once while the cache
-//! holds it. Every chunk's bytes pass the [`super::guard::GuardedStore`] checks first.
+//! inner chunks: a read decodes only the inner chunks it touches, and reads a shard's index once
+//! while a cache holds it. Chunks of the common codec chains are read and decoded once by
+//! vastarray ([`DirectChain`] for unsharded chunks, [`ShardedDirect`] for the inner chunks of
+//! shards); other chains go through zarrs (its sharded partial decoding for shards), every
+//! chunk's bytes passing the [`super::guard::GuardedStore`] checks first.
 
 use super::direct::DirectChain;
 use super::guard::GuardedStore;
 use super::meta::{ZarrFormat, ZarrMeta};
+use super::sharded::ShardedDirect;
 use crate::data::NdData;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -22,6 +25,9 @@ use zarrs::storage::ReadableStorageTraits;
 /// chunk; the cache would otherwise grow with the number of shards read).
 const MAX_CACHED_INDEXES: usize = 1024;
 
+/// Chunks read at once by a box read of the chains vastarray decodes itself.
+const ASSEMBLE_BATCH: usize = 64;
+
 /// A check run before the first read of chunk data, until it passes once (see
 /// [`ZarrSource::with_first_read_check`]).
 pub type FirstReadCheck = Box<dyn Fn() -> Result<()> + Send + Sync>;
@@ -33,6 +39,8 @@ pub struct ZarrSource {
     guard: Arc<GuardedStore>,
     /// The chunks' codec chain, when vastarray decodes it itself.
     direct: Option<DirectChain>,
+    /// The inner chunks of a sharded array, when vastarray reads and decodes them itself.
+    sharded: Option<ShardedDirect>,
     cache: ArrayShardedReadableExtCache,
     meta: ZarrMeta,
     name: String,
@@ -75,10 +83,12 @@ impl ZarrSource {
             .map_err(|e| bad(e.to_string()))?;
         let cache = ArrayShardedReadableExtCache::new(&array);
         let direct = DirectChain::of(&meta);
+        let sharded = ShardedDirect::of(&meta);
         Ok(ZarrSource {
             array,
             guard,
             direct,
+            sharded,
             cache,
             meta,
             name,
@@ -194,6 +204,61 @@ impl ZarrSource {
         }
     }
 
+    /// Inner chunk `index` of a sharded array read by `sharded`: the shard's index (cached),
+    /// then the inner chunk's bytes alone, decoded once; never written = the fill value.
+    fn read_sharded(&self, sharded: &ShardedDirect, index: &[usize]) -> Result<NdData> {
+        self.check_first_read()?;
+        let (shard, k) = sharded.locate(index);
+        let key = self.array.chunk_key(&shard);
+        let fail = |m: String| {
+            Error::read(
+                &self.name,
+                Some(index),
+                format!(
+                    "inner chunk {index:?} of shard {shard:?} ({}, entry {k} of its index): {m}",
+                    key.as_str()
+                ),
+            )
+        };
+        let stored = sharded
+            .inner_bytes(&self.guard, &key, &shard, k)
+            .map_err(fail)?;
+        let extent = self.grid().chunk_extent(index);
+        let stored = stored.as_deref();
+        let chain = sharded.chain();
+        match self.meta.dtype {
+            DType::I8 => self.decode_typed::<i8>(chain, stored, &extent, &fail),
+            DType::I16 => self.decode_typed::<i16>(chain, stored, &extent, &fail),
+            DType::I32 => self.decode_typed::<i32>(chain, stored, &extent, &fail),
+            DType::I64 => self.decode_typed::<i64>(chain, stored, &extent, &fail),
+            DType::U8 => self.decode_typed::<u8>(chain, stored, &extent, &fail),
+            DType::U16 => self.decode_typed::<u16>(chain, stored, &extent, &fail),
+            DType::U32 => self.decode_typed::<u32>(chain, stored, &extent, &fail),
+            DType::U64 => self.decode_typed::<u64>(chain, stored, &extent, &fail),
+            DType::F32 => self.decode_typed::<f32>(chain, stored, &extent, &fail),
+            DType::F64 => self.decode_typed::<f64>(chain, stored, &extent, &fail),
+            DType::Bool => self.read_box(&self.grid().chunk_box(index), Some(index)),
+        }
+    }
+
+    /// A box read chunk by chunk through [`ChunkSource::read_chunks`] (concurrent when
+    /// remote), a bounded number of chunks at a time: for the chains vastarray decodes itself.
+    fn assemble(&self, region: &[Range<usize>]) -> Result<NdData> {
+        let grid = self.grid();
+        let shape: Vec<usize> = region.iter().map(|r| r.end - r.start).collect();
+        let mut out = NdData::zeros(self.meta.dtype, &shape);
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let all = grid.chunks_in_box(region);
+        for batch in all.chunks(ASSEMBLE_BATCH) {
+            for (idx, chunk) in batch.iter().zip(self.read_chunks(batch)?) {
+                crate::source::copy_overlap(&chunk, &grid.chunk_box(idx), &mut out, region)?;
+            }
+        }
+        Ok(out)
+    }
+
     fn decode_typed<T: bytemuck::Pod + crate::Element>(
         &self,
         chain: &DirectChain,
@@ -201,7 +266,7 @@ impl ZarrSource {
         extent: &[usize],
         fail: &dyn Fn(String) -> Error,
     ) -> Result<NdData> {
-        let full = &self.meta.chunks;
+        let full = self.meta.read_chunks();
         let Some(stored) = stored else {
             let fill = self.array.fill_value().as_ne_bytes();
             if fill.len() != std::mem::size_of::<T>() {
@@ -218,12 +283,13 @@ impl ZarrSource {
         // At most MAX_CHUNK_BYTES: the metadata check bounded the chunk's size.
         let n = usize::try_from(chain.decoded_bytes).map_err(|e| fail(e.to_string()))?
             / std::mem::size_of::<T>();
+        // Zeroed first: decoding into memory not initialised (tried) measured no faster.
         let mut v = vec![<T as bytemuck::Zeroable>::zeroed(); n];
         chain
             .decode_into(stored, bytemuck::cast_slice_mut(&mut v))
             .map_err(fail)?;
         let a = ArrayD::from_shape_vec(IxDyn(full), v).map_err(|e| fail(e.to_string()))?;
-        if extent == full.as_slice() {
+        if extent == full {
             return Ok(T::wrap(a));
         }
         let cropped = a
@@ -278,6 +344,9 @@ impl ChunkSource for ZarrSource {
         if let Some(chain) = &self.direct {
             return self.read_direct(chain, index);
         }
+        if let Some(sharded) = &self.sharded {
+            return self.read_sharded(sharded, index);
+        }
         self.read_box(&grid.chunk_box(index), Some(index))
     }
 
@@ -285,6 +354,9 @@ impl ChunkSource for ZarrSource {
         ChunkGrid::new(self.meta.shape.clone(), self.meta.read_chunks().to_vec())
             .check_region(region)
             .map_err(|e| Error::read(&self.name, None, e))?;
+        if self.direct.is_some() || self.sharded.is_some() {
+            return self.assemble(region);
+        }
         self.read_box(region, None)
     }
 

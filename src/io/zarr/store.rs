@@ -2,7 +2,7 @@
 //! and its nodes: arrays ([`ZarrStore::array`]) and groups ([`ZarrStore::node`]).
 
 use super::http_store::HttpStore;
-use super::meta::{ZarrMeta, MAX_METADATA_BYTES};
+use super::meta::{ZarrFormat, ZarrMeta, MAX_METADATA_BYTES};
 use super::source::{node_prefix, ZarrSource};
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, HttpConfig};
@@ -120,15 +120,28 @@ impl ZarrStore {
             .map_err(|e| bad(format!("not valid JSON: {e}")))
     }
 
-    /// What node `node` (`/`, `/group/array`) is: v3 `zarr.json` first, then v2 `.zarray` and
-    /// `.zgroup`. A node with none of them is an error naming what was looked for.
+    /// What node `node` (`/`, `/group/array`) is. A node below the root that the root's
+    /// consolidated metadata lists is taken from it, with no request for the node's own
+    /// documents (and trusted, as zarr-python trusts it: see `consolidated_member`); otherwise
+    /// its v3 `zarr.json` first, then v2 `.zarray` and `.zgroup`. A node with none of them is
+    /// an error naming what was looked for.
     pub fn node(&self, node: &str) -> Result<ZarrNode> {
+        if !node.trim_matches('/').is_empty() {
+            if let Some(n) = self.consolidated_member(node)? {
+                return Ok(n);
+            }
+        }
+        self.own_node(node)
+    }
+
+    /// What node `node` is by its own metadata documents.
+    fn own_node(&self, node: &str) -> Result<ZarrNode> {
         let name = self.node_name(node);
         let bad = |m: String| Error::read(&name, None, m);
         if let Some(doc) = self.read_doc(node, "zarr.json")? {
             return match doc.get("node_type").and_then(Value::as_str) {
                 Some("group") => Ok(ZarrNode::Group {
-                    format: super::meta::ZarrFormat::V3,
+                    format: ZarrFormat::V3,
                     attributes: doc
                         .get("attributes")
                         .and_then(Value::as_object)
@@ -149,7 +162,7 @@ impl ZarrStore {
         if self.read_doc(node, ".zgroup")?.is_some() {
             let attrs = self.read_doc(node, ".zattrs")?;
             return Ok(ZarrNode::Group {
-                format: super::meta::ZarrFormat::V2,
+                format: ZarrFormat::V2,
                 attributes: attrs
                     .and_then(|a| a.as_object().cloned())
                     .unwrap_or_default(),
@@ -292,7 +305,7 @@ impl ZarrStore {
                 if out.len() >= limit {
                     break;
                 }
-                let node = self.node(&path)?;
+                let node = self.own_node(&path)?;
                 let is_array = matches!(node, ZarrNode::Array(_));
                 out.push((path.clone(), node));
                 if is_array {
@@ -326,73 +339,134 @@ impl ZarrStore {
         let ZarrNode::Group { format, .. } = root else {
             return Ok(None);
         };
-        let name = self.node_name("/");
-        let bad = |file: &str, m: String| Error::read(&name, None, format!("{file}: {m}"));
+        let members = match format {
+            ZarrFormat::V3 => match self.read_doc("/", "zarr.json")? {
+                Some(doc) => self.v3_members(&doc)?,
+                None => None,
+            },
+            ZarrFormat::V2 => self.v2_members()?,
+        };
+        let Some((format, members)) = members else {
+            return Ok(None);
+        };
         let mut out = Vec::new();
-        match format {
-            super::meta::ZarrFormat::V3 => {
-                let Some(doc) = self.read_doc("/", "zarr.json")? else {
-                    return Ok(None);
-                };
-                let Some(cm) = doc.get("consolidated_metadata").filter(|v| !v.is_null()) else {
-                    return Ok(None);
-                };
-                let bad = |m: String| bad("zarr.json consolidated_metadata", m);
-                let members = cm
-                    .get("metadata")
-                    .and_then(Value::as_object)
-                    .ok_or_else(|| bad("no metadata object".into()))?;
-                for (key, node) in members {
-                    let path = consolidated_path(key).map_err(&bad)?;
-                    let n = match node.get("node_type").and_then(Value::as_str) {
-                        Some("group") => ZarrNode::Group {
-                            format: super::meta::ZarrFormat::V3,
-                            attributes: node
-                                .get("attributes")
-                                .and_then(Value::as_object)
-                                .cloned()
-                                .unwrap_or_default(),
-                        },
-                        _ => ZarrMeta::from_v3(node.clone())
-                            .map(|m| ZarrNode::Array(Box::new(m)))
-                            .map_err(|m| bad(format!("{path}: {m}")))?,
-                    };
-                    out.push((path, n));
-                }
-            }
-            super::meta::ZarrFormat::V2 => {
-                let Some(doc) = self.read_doc("/", ".zmetadata")? else {
-                    return Ok(None);
-                };
-                let bad = |m: String| bad(".zmetadata", m);
-                let members = doc
-                    .get("metadata")
-                    .and_then(Value::as_object)
-                    .ok_or_else(|| bad("no metadata object".into()))?;
-                for (key, value) in members {
-                    let (dir, file) = key.rsplit_once('/').unwrap_or(("", key.as_str()));
-                    if dir.is_empty() {
-                        continue; // the root's own documents
-                    }
-                    let path = consolidated_path(dir).map_err(&bad)?;
-                    let attrs = members.get(&format!("{dir}/.zattrs")).cloned();
-                    let n = match file {
-                        ".zarray" => ZarrMeta::from_v2(value.clone(), attrs)
-                            .map(|m| ZarrNode::Array(Box::new(m)))
-                            .map_err(|m| bad(format!("{path}: {m}")))?,
-                        ".zgroup" => ZarrNode::Group {
-                            format: super::meta::ZarrFormat::V2,
-                            attributes: attrs
-                                .and_then(|a| a.as_object().cloned())
-                                .unwrap_or_default(),
-                        },
-                        _ => continue,
-                    };
-                    out.push((path, n));
-                }
+        for key in members.keys() {
+            let dir = match format {
+                ZarrFormat::V3 => key.as_str(),
+                ZarrFormat::V2 => match key.rsplit_once('/') {
+                    // The root's own documents, and the attributes of a member listed below.
+                    Some((dir, ".zarray" | ".zgroup")) => dir,
+                    _ => continue,
+                },
+            };
+            if let Some(n) = self.member(format, &members, dir)? {
+                out.push((
+                    consolidated_path(dir).map_err(|m| self.bad_cm(format, m))?,
+                    n,
+                ));
             }
         }
         Ok(Some(out))
+    }
+
+    /// Node `node` (not the root) as the root's consolidated metadata describes it, `None`
+    /// when the root has none or does not list the node. Reads the root's `zarr.json`, or
+    /// without one its `.zmetadata`, and nothing of the node itself.
+    ///
+    /// The consolidated copy is trusted, as zarr-python trusts it when it opens a group
+    /// consolidated (its default when the group has consolidated metadata): a member changed
+    /// since the metadata was consolidated reads with the consolidated metadata until
+    /// `zarr.consolidate_metadata` runs again.
+    fn consolidated_member(&self, node: &str) -> Result<Option<ZarrNode>> {
+        let key = node.trim_matches('/');
+        let members = match self.read_doc("/", "zarr.json")? {
+            Some(doc) => self.v3_members(&doc)?,
+            None => self.v2_members()?,
+        };
+        match members {
+            Some((format, members)) => self.member(format, &members, key),
+            None => Ok(None),
+        }
+    }
+
+    /// The `metadata` object of a v3 root `doc`'s consolidated metadata (`None`: it has none).
+    fn v3_members(&self, doc: &Value) -> Result<Option<(ZarrFormat, Map<String, Value>)>> {
+        if doc.get("node_type").and_then(Value::as_str) != Some("group") {
+            return Ok(None);
+        }
+        let Some(cm) = doc.get("consolidated_metadata").filter(|v| !v.is_null()) else {
+            return Ok(None);
+        };
+        let members = cm
+            .get("metadata")
+            .and_then(Value::as_object)
+            .ok_or_else(|| self.bad_cm(ZarrFormat::V3, "no metadata object".into()))?;
+        Ok(Some((ZarrFormat::V3, members.clone())))
+    }
+
+    /// The `metadata` object of the root's v2 `.zmetadata` (`None`: there is none).
+    fn v2_members(&self) -> Result<Option<(ZarrFormat, Map<String, Value>)>> {
+        let Some(doc) = self.read_doc("/", ".zmetadata")? else {
+            return Ok(None);
+        };
+        let members = doc
+            .get("metadata")
+            .and_then(Value::as_object)
+            .ok_or_else(|| self.bad_cm(ZarrFormat::V2, "no metadata object".into()))?;
+        Ok(Some((ZarrFormat::V2, members.clone())))
+    }
+
+    /// The member at `key` (`grp/a`) of consolidated `members`, checked as its own metadata
+    /// document would be; `None` when they do not list it.
+    fn member(
+        &self,
+        format: ZarrFormat,
+        members: &Map<String, Value>,
+        key: &str,
+    ) -> Result<Option<ZarrNode>> {
+        let bad = |m: String| self.bad_cm(format, format!("/{key}: {m}"));
+        let attributes =
+            |v: Option<&Value>| v.and_then(Value::as_object).cloned().unwrap_or_default();
+        match format {
+            ZarrFormat::V3 => {
+                let Some(node) = members.get(key) else {
+                    return Ok(None);
+                };
+                match node.get("node_type").and_then(Value::as_str) {
+                    Some("group") => Ok(Some(ZarrNode::Group {
+                        format,
+                        attributes: attributes(node.get("attributes")),
+                    })),
+                    _ => ZarrMeta::from_v3(node.clone())
+                        .map(|m| Some(ZarrNode::Array(Box::new(m))))
+                        .map_err(bad),
+                }
+            }
+            ZarrFormat::V2 => {
+                let attrs = members.get(&format!("{key}/.zattrs")).cloned();
+                if let Some(doc) = members.get(&format!("{key}/.zarray")) {
+                    return ZarrMeta::from_v2(doc.clone(), attrs)
+                        .map(|m| Some(ZarrNode::Array(Box::new(m))))
+                        .map_err(bad);
+                }
+                if members.contains_key(&format!("{key}/.zgroup")) {
+                    return Ok(Some(ZarrNode::Group {
+                        format,
+                        attributes: attributes(attrs.as_ref()),
+                    }));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// An error about the root's consolidated metadata.
+    fn bad_cm(&self, format: ZarrFormat, m: String) -> Error {
+        let file = match format {
+            ZarrFormat::V3 => "zarr.json consolidated_metadata",
+            ZarrFormat::V2 => ".zmetadata",
+        };
+        Error::read(self.node_name("/"), None, format!("{file}: {m}"))
     }
 }
 
