@@ -257,8 +257,9 @@ fn a_selection_in_one_inner_chunk_fetches_that_chunk_and_the_index() {
     let all = vastarray::DynArray::from_source(src).ndarray().unwrap();
     assert_eq!(all, want);
 
-    // A whole-array pass of a fresh source (inner chunks read concurrently) asks for each
-    // shard's index once and each inner chunk written once: what the files hold, no more.
+    // A whole-array pass of a fresh source asks for each shard's index once and then for its
+    // written inner chunks in one range: zarr-python stores them back to back, so the range
+    // runs from the first one's offset to the last one's end, what the files hold, no more.
     let src = store.array("/").unwrap();
     server.take();
     let all = vastarray::DynArray::from_source(src).ndarray().unwrap();
@@ -272,13 +273,23 @@ fn a_selection_in_one_inner_chunk_fetches_that_chunk_and_the_index() {
             continue;
         }
         expected.push((path.clone(), Some("bytes=-260".to_string()), 206));
-        for k in 0..16 {
-            let (off, size) = index_entry(&file, k);
-            if off != u64::MAX {
-                let range = format!("bytes={off}-{}", off + size - 1);
-                expected.push((path.clone(), Some(range), 206));
-            }
-        }
+        let written: Vec<(u64, u64)> = (0..16)
+            .map(|k| index_entry(&file, k))
+            .filter(|&(off, _)| off != u64::MAX)
+            .collect();
+        let stored: u64 = written.iter().map(|&(_, size)| size).sum();
+        let start = written.iter().map(|&(off, _)| off).min().unwrap();
+        let end = written.iter().map(|&(off, size)| off + size).max().unwrap();
+        assert_eq!(
+            end - start,
+            stored,
+            "{path}: inner chunks stored back to back"
+        );
+        expected.push((
+            path.clone(),
+            Some(format!("bytes={start}-{}", end - 1)),
+            206,
+        ));
     }
     let mut got: Vec<_> = server
         .take()
@@ -289,6 +300,47 @@ fn a_selection_in_one_inner_chunk_fetches_that_chunk_and_the_index() {
     got.sort();
     expected.sort();
     assert_eq!(got, expected);
+}
+
+/// A whole-array pass over a remote shard whose inner chunk is damaged, or whose index is: the
+/// shard's inner chunks come in one range, and the error names the array's inner chunk, its
+/// shard and its entry in the shard's index, never a panic.
+#[test]
+fn damaged_remote_shards_are_errors_naming_the_inner_chunk() {
+    let (dir, _) = fixture();
+    let shard = dir.path().join("s.zarr/c/1/1");
+    let pristine = std::fs::read(&shard).unwrap();
+    let server = RangeServer::start(dir.path().to_path_buf());
+    // Entry 5 of shard (1, 1) is inner chunk (5, 5) of the array (4 x 4 inner chunks a shard).
+    let (off, size) = index_entry(&shard, 5);
+    let mut bad = pristine.clone();
+    for b in &mut bad[off as usize + 4..(off + size) as usize] {
+        *b ^= 0x5a;
+    }
+    std::fs::write(&shard, &bad).unwrap();
+    let store = ZarrStore::open_http(&server.url("s.zarr"), Default::default()).unwrap();
+    let e = vastarray::DynArray::from_source(store.array("/").unwrap())
+        .ndarray()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("inner chunk [5, 5] of shard [1, 1]") && e.contains("entry 5 of its index"),
+        "{e}"
+    );
+    // The index's checksum no longer matching its entries.
+    let mut bad = pristine;
+    let n = bad.len();
+    bad[n - 4 - 16 * 16 + 3] ^= 1;
+    std::fs::write(&shard, &bad).unwrap();
+    let store = ZarrStore::open_http(&server.url("s.zarr"), Default::default()).unwrap();
+    let e = vastarray::DynArray::from_source(store.array("/").unwrap())
+        .ndarray()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("of shard [1, 1]") && e.contains("checksum"),
+        "{e}"
+    );
 }
 
 /// Index at the start of the shard, no checksum, gzip inner chunks: a selection inside one

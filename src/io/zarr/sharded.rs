@@ -22,6 +22,11 @@ use zarrs::storage::{Bytes, StoreKey};
 const MAX_CACHED_INDEXES: usize = 1024;
 /// Bytes of shard indexes kept at most.
 const MAX_CACHED_INDEX_BYTES: u64 = 64 << 20;
+/// Inner chunks read together are fetched in one range when the bytes between them are at
+/// most this many (zarr-python writes a shard's inner chunks back to back: no gap at all).
+const MERGE_GAP: u64 = 64 << 10;
+/// Bytes one merged range holds at most (a shard of many large inner chunks takes several).
+const MAX_MERGED: u64 = 64 << 20;
 
 /// A shard's index, checked: 16 bytes per inner chunk (offset, size; little endian), or none
 /// when the shard was never written.
@@ -130,6 +135,77 @@ impl ShardedDirect {
             ));
         }
         Ok(Some(bytes))
+    }
+
+    /// The stored bytes of entries `ks` of shard `shard` (stored under `key`), as
+    /// [`ShardedDirect::inner_bytes`] gives them one at a time, read with one range request
+    /// per run of entries stored close together (gaps up to [`MERGE_GAP`], at most
+    /// [`MAX_MERGED`] bytes a run): a pass over a remote shard asks for its index and then its
+    /// data in one request, not one per inner chunk. An error names the position in `ks` it
+    /// belongs to.
+    pub(crate) fn inner_bytes_many(
+        &self,
+        store: &GuardedStore,
+        key: &StoreKey,
+        shard: &[u64],
+        ks: &[usize],
+    ) -> Result<Vec<Option<Bytes>>, (usize, String)> {
+        let index = self.index(store, key, shard).map_err(|e| (0, e))?;
+        let mut out: Vec<Option<Bytes>> = vec![None; ks.len()];
+        let Some(entries) = index.as_ref() else {
+            return Ok(out);
+        };
+        // (offset, size, position in ks) of the written entries, by offset.
+        let mut stored = Vec::with_capacity(ks.len());
+        for (pos, &k) in ks.iter().enumerate() {
+            let e = entries
+                .get(16 * k..16 * k + 16)
+                .ok_or_else(|| (pos, format!("internal: no entry {k} in a shard index")))?;
+            let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0xff; 8]));
+            let (offset, size) = (word(&e[..8]), word(&e[8..]));
+            if !(offset == u64::MAX && size == u64::MAX) {
+                stored.push((offset, size, pos));
+            }
+        }
+        stored.sort_unstable();
+        let mut i = 0;
+        while i < stored.len() {
+            // The index check proved every offset + size inside the shard: no overflow.
+            let (start, mut end) = (stored[i].0, stored[i].0 + stored[i].1);
+            let mut j = i + 1;
+            while j < stored.len() {
+                let (o, s, _) = stored[j];
+                let next_end = end.max(o + s);
+                if o > end.saturating_add(MERGE_GAP) || next_end - start > MAX_MERGED {
+                    break;
+                }
+                end = next_end;
+                j += 1;
+            }
+            let run = store
+                .get_range_stored(key, ByteRange::FromStart(start, Some(end - start)))
+                .map_err(|e| (stored[i].2, e.to_string()))?
+                .ok_or((
+                    stored[i].2,
+                    "the shard went away while it was read".to_string(),
+                ))?;
+            for &(o, s, pos) in &stored[i..j] {
+                let (a, b) = (o - start, o - start + s);
+                if (run.len() as u64) < b {
+                    return Err((
+                        pos,
+                        format!(
+                            "{} of the {} bytes at offset {start} that hold its {s} bytes at offset {o} were read (truncated)",
+                            run.len(),
+                            end - start
+                        ),
+                    ));
+                }
+                out[pos] = Some(run.slice(a as usize..b as usize));
+            }
+            i = j;
+        }
+        Ok(out)
     }
 
     /// The checked index of shard `shard`, from the cache or read once.

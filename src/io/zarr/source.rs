@@ -210,21 +210,108 @@ impl ZarrSource {
         self.check_first_read()?;
         let (shard, k) = sharded.locate(index);
         let key = self.array.chunk_key(&shard);
-        let fail = |m: String| {
-            Error::read(
-                &self.name,
-                Some(index),
-                format!(
-                    "inner chunk {index:?} of shard {shard:?} ({}, entry {k} of its index): {m}",
-                    key.as_str()
-                ),
-            )
-        };
         let stored = sharded
             .inner_bytes(&self.guard, &key, &shard, k)
-            .map_err(fail)?;
+            .map_err(|m| self.inner_error(index, &shard, k, &key, m))?;
+        self.decode_inner(sharded, index, &shard, k, &key, stored.as_deref())
+    }
+
+    /// Inner chunks `indices` of a remote sharded array, grouped by shard: one request for
+    /// each shard's index (unless cached) and one for each run of its inner chunks stored
+    /// together ([`ShardedDirect::inner_bytes_many`]), the shards concurrently; each chunk is
+    /// decoded once.
+    fn read_sharded_many(
+        &self,
+        sharded: &ShardedDirect,
+        client: &crate::http::HttpClient,
+        indices: &[Vec<usize>],
+    ) -> Result<Vec<NdData>> {
+        self.check_first_read()?;
+        let grid = self.grid();
+        // Shard -> (position in `indices`, entry in the shard's index) of its chunks asked for.
+        let mut shards: std::collections::BTreeMap<Vec<u64>, Vec<(usize, usize)>> =
+            Default::default();
+        for (pos, index) in indices.iter().enumerate() {
+            grid.checked_linear_index(index)
+                .map_err(|e| Error::read(&self.name, Some(index), e))?;
+            let (shard, k) = sharded.locate(index);
+            shards.entry(shard).or_default().push((pos, k));
+        }
+        let groups: Vec<_> = shards.into_iter().collect();
+        let decoded = client.map_concurrent(groups.len(), |g| {
+            let (shard, members) = &groups[g];
+            let key = self.array.chunk_key(shard);
+            let ks: Vec<usize> = members.iter().map(|&(_, k)| k).collect();
+            let stored = sharded
+                .inner_bytes_many(&self.guard, &key, shard, &ks)
+                .map_err(|(at, m)| {
+                    let (pos, k) = members[at];
+                    self.inner_error(&indices[pos], shard, k, &key, m)
+                })?;
+            members
+                .iter()
+                .zip(stored)
+                .map(|(&(pos, k), bytes)| {
+                    let chunk = self.decode_inner(
+                        sharded,
+                        &indices[pos],
+                        shard,
+                        k,
+                        &key,
+                        bytes.as_deref(),
+                    )?;
+                    let want = grid.chunk_extent(&indices[pos]);
+                    chunk.expect(self.meta.dtype, &want, &|| {
+                        format!("{} chunk {:?}", self.name, indices[pos])
+                    })?;
+                    Ok((pos, chunk))
+                })
+                .collect::<Result<Vec<_>>>()
+        });
+        let mut out: Vec<Option<NdData>> = vec![None; indices.len()];
+        for group in decoded {
+            for (pos, chunk) in group? {
+                out[pos] = Some(chunk);
+            }
+        }
+        out.into_iter()
+            .map(|c| c.ok_or_else(|| Error::Internal("an inner chunk was not read".into())))
+            .collect()
+    }
+
+    /// What a failed read of inner chunk `index` (entry `k` of shard `shard`, stored under
+    /// `key`) says.
+    fn inner_error(
+        &self,
+        index: &[usize],
+        shard: &[u64],
+        k: usize,
+        key: &zarrs::storage::StoreKey,
+        message: String,
+    ) -> Error {
+        Error::read(
+            &self.name,
+            Some(index),
+            format!(
+                "inner chunk {index:?} of shard {shard:?} ({}, entry {k} of its index): {message}",
+                key.as_str()
+            ),
+        )
+    }
+
+    /// Inner chunk `index` decoded from its stored bytes (`None`: never written, the fill
+    /// value).
+    fn decode_inner(
+        &self,
+        sharded: &ShardedDirect,
+        index: &[usize],
+        shard: &[u64],
+        k: usize,
+        key: &zarrs::storage::StoreKey,
+        stored: Option<&[u8]>,
+    ) -> Result<NdData> {
+        let fail = |m: String| self.inner_error(index, shard, k, key, m);
         let extent = self.grid().chunk_extent(index);
-        let stored = stored.as_deref();
         let chain = sharded.chain();
         match self.meta.dtype {
             DType::I8 => self.decode_typed::<i8>(chain, stored, &extent, &fail),
@@ -361,6 +448,11 @@ impl ChunkSource for ZarrSource {
     }
 
     fn read_chunks(&self, indices: &[Vec<usize>]) -> Result<Vec<NdData>> {
+        if let (Some(sharded), Some(client)) = (&self.sharded, &self.client) {
+            if self.meta.dtype != DType::Bool {
+                return self.read_sharded_many(sharded, client, indices);
+            }
+        }
         match &self.client {
             None => indices.iter().map(|i| read_checked(self, i)).collect(),
             // Up to the client's bound at once (each read's requests take the client's permits).
