@@ -218,8 +218,8 @@ impl ZarrSource {
 
     /// Inner chunks `indices` of a remote sharded array, grouped by shard: one request for
     /// each shard's index (unless cached) and one for each run of its inner chunks stored
-    /// together ([`ShardedDirect::inner_bytes_many`]), the shards concurrently; each chunk is
-    /// decoded once.
+    /// together ([`ShardedDirect::inner_bytes_many`]), the shards concurrently; then each chunk
+    /// decoded once, in parallel.
     fn read_sharded_many(
         &self,
         sharded: &ShardedDirect,
@@ -238,7 +238,8 @@ impl ZarrSource {
             shards.entry(shard).or_default().push((pos, k));
         }
         let groups: Vec<_> = shards.into_iter().collect();
-        let decoded = client.map_concurrent(groups.len(), |g| {
+        // The bytes, a shard's requests at a time, concurrently...
+        let fetched = client.map_concurrent(groups.len(), |g| {
             let (shard, members) = &groups[g];
             let key = self.array.chunk_key(shard);
             let ks: Vec<usize> = members.iter().map(|&(_, k)| k).collect();
@@ -248,31 +249,32 @@ impl ZarrSource {
                     let (pos, k) = members[at];
                     self.inner_error(&indices[pos], shard, k, &key, m)
                 })?;
-            members
-                .iter()
-                .zip(stored)
-                .map(|(&(pos, k), bytes)| {
-                    let chunk = self.decode_inner(
-                        sharded,
-                        &indices[pos],
-                        shard,
-                        k,
-                        &key,
-                        bytes.as_deref(),
-                    )?;
-                    let want = grid.chunk_extent(&indices[pos]);
-                    chunk.expect(self.meta.dtype, &want, &|| {
-                        format!("{} chunk {:?}", self.name, indices[pos])
-                    })?;
-                    Ok((pos, chunk))
-                })
-                .collect::<Result<Vec<_>>>()
+            Ok::<_, Error>((key, stored))
         });
-        let mut out: Vec<Option<NdData>> = vec![None; indices.len()];
-        for group in decoded {
-            for (pos, chunk) in group? {
-                out[pos] = Some(chunk);
+        let mut work = Vec::with_capacity(indices.len());
+        for ((shard, members), got) in groups.iter().zip(fetched) {
+            let (key, stored) = got?;
+            let key = Arc::new(key);
+            for (&(pos, k), bytes) in members.iter().zip(stored) {
+                work.push((pos, shard, k, key.clone(), bytes));
             }
+        }
+        // ...then every chunk decoded on the worker threads (a shard's chunks in parallel too).
+        use rayon::prelude::*;
+        let decoded = work
+            .par_iter()
+            .map(|(pos, shard, k, key, bytes)| {
+                let index = &indices[*pos];
+                let chunk = self.decode_inner(sharded, index, shard, *k, key, bytes.as_deref())?;
+                chunk.expect(self.meta.dtype, &grid.chunk_extent(index), &|| {
+                    format!("{} chunk {index:?}", self.name)
+                })?;
+                Ok((*pos, chunk))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut out: Vec<Option<NdData>> = vec![None; indices.len()];
+        for (pos, chunk) in decoded {
+            out[pos] = Some(chunk);
         }
         out.into_iter()
             .map(|c| c.ok_or_else(|| Error::Internal("an inner chunk was not read".into())))
