@@ -187,19 +187,30 @@ impl ZarrSource {
             .guard
             .get_stored(&key)
             .map_err(|e| fail(e.to_string()))?;
+        self.decode_chunk(chain, index, stored.as_deref(), &fail)
+    }
+
+    /// Chunk (or inner chunk) `index` decoded by `chain` from its stored bytes (`None`: never
+    /// written, the fill value), in the array's type; `fail` words an error.
+    fn decode_chunk(
+        &self,
+        chain: &DirectChain,
+        index: &[usize],
+        stored: Option<&[u8]>,
+        fail: &dyn Fn(String) -> Error,
+    ) -> Result<NdData> {
         let extent = self.grid().chunk_extent(index);
-        let stored = stored.as_deref();
         match self.meta.dtype {
-            DType::I8 => self.decode_typed::<i8>(chain, stored, &extent, &fail),
-            DType::I16 => self.decode_typed::<i16>(chain, stored, &extent, &fail),
-            DType::I32 => self.decode_typed::<i32>(chain, stored, &extent, &fail),
-            DType::I64 => self.decode_typed::<i64>(chain, stored, &extent, &fail),
-            DType::U8 => self.decode_typed::<u8>(chain, stored, &extent, &fail),
-            DType::U16 => self.decode_typed::<u16>(chain, stored, &extent, &fail),
-            DType::U32 => self.decode_typed::<u32>(chain, stored, &extent, &fail),
-            DType::U64 => self.decode_typed::<u64>(chain, stored, &extent, &fail),
-            DType::F32 => self.decode_typed::<f32>(chain, stored, &extent, &fail),
-            DType::F64 => self.decode_typed::<f64>(chain, stored, &extent, &fail),
+            DType::I8 => self.decode_typed::<i8>(chain, stored, &extent, fail),
+            DType::I16 => self.decode_typed::<i16>(chain, stored, &extent, fail),
+            DType::I32 => self.decode_typed::<i32>(chain, stored, &extent, fail),
+            DType::I64 => self.decode_typed::<i64>(chain, stored, &extent, fail),
+            DType::U8 => self.decode_typed::<u8>(chain, stored, &extent, fail),
+            DType::U16 => self.decode_typed::<u16>(chain, stored, &extent, fail),
+            DType::U32 => self.decode_typed::<u32>(chain, stored, &extent, fail),
+            DType::U64 => self.decode_typed::<u64>(chain, stored, &extent, fail),
+            DType::F32 => self.decode_typed::<f32>(chain, stored, &extent, fail),
+            DType::F64 => self.decode_typed::<f64>(chain, stored, &extent, fail),
             DType::Bool => self.read_box(&self.grid().chunk_box(index), Some(index)),
         }
     }
@@ -313,21 +324,7 @@ impl ZarrSource {
         stored: Option<&[u8]>,
     ) -> Result<NdData> {
         let fail = |m: String| self.inner_error(index, shard, k, key, m);
-        let extent = self.grid().chunk_extent(index);
-        let chain = sharded.chain();
-        match self.meta.dtype {
-            DType::I8 => self.decode_typed::<i8>(chain, stored, &extent, &fail),
-            DType::I16 => self.decode_typed::<i16>(chain, stored, &extent, &fail),
-            DType::I32 => self.decode_typed::<i32>(chain, stored, &extent, &fail),
-            DType::I64 => self.decode_typed::<i64>(chain, stored, &extent, &fail),
-            DType::U8 => self.decode_typed::<u8>(chain, stored, &extent, &fail),
-            DType::U16 => self.decode_typed::<u16>(chain, stored, &extent, &fail),
-            DType::U32 => self.decode_typed::<u32>(chain, stored, &extent, &fail),
-            DType::U64 => self.decode_typed::<u64>(chain, stored, &extent, &fail),
-            DType::F32 => self.decode_typed::<f32>(chain, stored, &extent, &fail),
-            DType::F64 => self.decode_typed::<f64>(chain, stored, &extent, &fail),
-            DType::Bool => self.read_box(&self.grid().chunk_box(index), Some(index)),
-        }
+        self.decode_chunk(sharded.chain(), index, stored, &fail)
     }
 
     /// A box read chunk by chunk through [`ChunkSource::read_chunks`] (concurrent when
