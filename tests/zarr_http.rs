@@ -311,6 +311,14 @@ fn damaged_remote_shards_are_errors_naming_the_inner_chunk() {
     let shard = dir.path().join("s.zarr/c/1/1");
     let pristine = std::fs::read(&shard).unwrap();
     let server = RangeServer::start(dir.path().to_path_buf());
+    // A whole-array pass of a fresh source: its error.
+    let pass_error = || {
+        let store = ZarrStore::open_http(&server.url("s.zarr"), Default::default()).unwrap();
+        vastarray::DynArray::from_source(store.array("/").unwrap())
+            .ndarray()
+            .unwrap_err()
+            .to_string()
+    };
     // Entry 5 of shard (1, 1) is inner chunk (5, 5) of the array (4 x 4 inner chunks a shard).
     let (off, size) = index_entry(&shard, 5);
     let mut bad = pristine.clone();
@@ -318,11 +326,7 @@ fn damaged_remote_shards_are_errors_naming_the_inner_chunk() {
         *b ^= 0x5a;
     }
     std::fs::write(&shard, &bad).unwrap();
-    let store = ZarrStore::open_http(&server.url("s.zarr"), Default::default()).unwrap();
-    let e = vastarray::DynArray::from_source(store.array("/").unwrap())
-        .ndarray()
-        .unwrap_err()
-        .to_string();
+    let e = pass_error();
     assert!(
         e.contains("inner chunk [5, 5] of shard [1, 1]") && e.contains("entry 5 of its index"),
         "{e}"
@@ -332,11 +336,7 @@ fn damaged_remote_shards_are_errors_naming_the_inner_chunk() {
     let n = bad.len();
     bad[n - 4 - 16 * 16 + 3] ^= 1;
     std::fs::write(&shard, &bad).unwrap();
-    let store = ZarrStore::open_http(&server.url("s.zarr"), Default::default()).unwrap();
-    let e = vastarray::DynArray::from_source(store.array("/").unwrap())
-        .ndarray()
-        .unwrap_err()
-        .to_string();
+    let e = pass_error();
     assert!(
         e.contains("of shard [1, 1]") && e.contains("checksum"),
         "{e}"
