@@ -3,8 +3,8 @@
 //!
 //! Values are taken a cache-sized block (or a row) at a time. When extremes are asked for, one
 //! loop counts NaNs and finds the extremes in the element's own type, then a block without NaN
-//! (the common case) is summed by a loop with no test at all, a block with NaNs by a slower one
-//! that skips them. Sums alone take one loop that also notes whether a NaN went by; a block that
+//! (the common case) is summed by a loop with no test at all, a block with NaNs by one that
+//! masks their bits off (a vector loop too: a branch or a float select there made it scalar). Sums alone take one loop that also notes whether a NaN went by; a block that
 //! held one is summed again by the skipping loop. The loops keep several independent
 //! accumulators so that additions do not wait on each other.
 //!
