@@ -214,7 +214,7 @@ fn tms_rows_through_flipped_y_read_what_xyz_rows_read() {
 }
 
 #[test]
-fn tms_quadkey_and_retina_addresses_on_the_embedded_server() {
+fn tms_quadkey_retina_and_subdomain_addresses_on_the_embedded_server() {
     let dir = tempfile::tempdir().unwrap();
     let check = |png: &str,
                  z: u32,
@@ -277,6 +277,48 @@ fn tms_quadkey_and_retina_addresses_on_the_embedded_server() {
         "{:?}",
         asked(&r)
     );
+    // {s}: the subdomains take turns by tile, subdomains[(x + y) % n] (Leaflet's rule); the
+    // server ignores the segment, so the picture is the plain one. Given as a list, as letters,
+    // and by default (a, b, c).
+    for (i, flag) in [Some("x,y,z"), Some("xyz"), None].into_iter().enumerate() {
+        let s = server(32, 3, |_| {});
+        let template = format!("{}/{{s}}/{{z}}/{{x}}/{{y}}.png", s.base_url());
+        let png = format!("s{i}.png");
+        let mut extra = vec!["--region", "20:90, 40:70", "--out", png.as_str()];
+        if let Some(list) = flag {
+            extra.extend(["--subdomains", list]);
+        }
+        mosaic(dir.path(), &template, (3, 32), &extra).ok();
+        check(&png, 3, 32, 20..90, 40..70);
+        let names = if flag.is_some() {
+            ["x", "y", "z"]
+        } else {
+            ["a", "b", "c"]
+        };
+        // Rows 20..90 and columns 40..70 are tiles y 0..=2, x 1..=2, each asked for once.
+        let want: BTreeSet<String> = (0..=2u64)
+            .flat_map(|y| (1..=2u64).map(move |x| (x, y)))
+            .map(|(x, y)| format!("/{}/3/{x}/{y}.png", names[((x + y) % 3) as usize]))
+            .collect();
+        assert_eq!(asked(&s), want);
+    }
+    // --subdomains where the template has no {s} is a usage error.
+    let template = format!("{}/{{z}}/{{x}}/{{y}}.png", r.base_url());
+    let out = mosaic(
+        dir.path(),
+        &template,
+        (3, 32),
+        &[
+            "--region",
+            "0:8, 0:8",
+            "--out",
+            "no.png",
+            "--subdomains",
+            "a,b",
+        ],
+    );
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("has no {s}"), "{}", out.stderr);
 }
 
 #[test]

@@ -184,8 +184,12 @@ pub(crate) struct CopyArgs {
 #[derive(Debug, Args)]
 pub(crate) struct MosaicArgs {
     /// URL template of the tiles: http://HOST/{z}/{x}/{y}.png ({-y}: TMS rows, counted from
-    /// the bottom; {q}: quadkey; {r}: "@2x" with --retina)
+    /// the bottom; {q}: quadkey; {r}: "@2x" with --retina; {s}: one of --subdomains)
     pub template: String,
+    /// What {s} in the template stands for, one per tile in turn (the tile's x + y picks it),
+    /// as Leaflet's `subdomains`: a,b,c (the default when the template has {s}) or abc.
+    #[arg(long, value_name = "a,b,c")]
+    pub subdomains: Option<String>,
     /// Zoom level.
     #[arg(long, short)]
     pub zoom: u32,

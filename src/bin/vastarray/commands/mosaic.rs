@@ -335,8 +335,8 @@ pub(crate) fn run(args: &MosaicArgs, settings: &Settings) -> Result<(), CliError
     let tile_size = args
         .tile_size
         .unwrap_or(if args.retina { 512 } else { 256 });
-    let template =
-        UrlTemplate::new(&args.template)?.with_retina(if args.retina { "@2x" } else { "" });
+    let template = UrlTemplate::with_subdomains(&args.template, subdomains(args)?)?
+        .with_retina(if args.retina { "@2x" } else { "" });
     let client = Arc::new(HttpClient::new(HttpConfig {
         concurrency: args.concurrency,
         ..settings.http.clone()
@@ -507,4 +507,35 @@ pub(crate) fn cached_level(
             Ok((source, Some(CacheCounter { proxy })))
         }
     }
+}
+
+/// The subdomains `{s}` stands for: `--subdomains` as a comma-separated list, or one letter
+/// each when written without commas (`abc`, as Leaflet takes them), Leaflet's `a,b,c` when the
+/// template has `{s}` and the flag is not given; the flag without `{s}` is a usage error.
+fn subdomains(args: &MosaicArgs) -> Result<Vec<String>, CliError> {
+    let uses = args.template.contains("{s}");
+    let Some(list) = &args.subdomains else {
+        return Ok(if uses {
+            ["a", "b", "c"].map(String::from).to_vec()
+        } else {
+            Vec::new()
+        });
+    };
+    if !uses {
+        return Err(CliError::Usage(format!(
+            "--subdomains {list}: the template {} has no {{s}}",
+            args.template
+        )));
+    }
+    let names: Vec<String> = if list.contains(',') {
+        list.split(',').map(|s| s.trim().to_string()).collect()
+    } else {
+        list.chars().map(String::from).collect()
+    };
+    if names.is_empty() || names.iter().any(|n| n.is_empty() || n.contains('/')) {
+        return Err(CliError::Usage(format!(
+            "--subdomains {list:?}: give names separated by commas (a,b,c), none empty or with a /"
+        )));
+    }
+    Ok(names)
 }
