@@ -102,43 +102,8 @@ impl ShardedDirect {
         (shard, k)
     }
 
-    /// The stored bytes of entry `k` of shard `shard` (stored under `key`), `None` for an
-    /// inner chunk never written. An error says what is wrong (the index, the chunk's bytes).
-    pub(crate) fn inner_bytes(
-        &self,
-        store: &GuardedStore,
-        key: &StoreKey,
-        shard: &[u64],
-        k: usize,
-    ) -> Result<Option<Bytes>, String> {
-        let index = self.index(store, key, shard)?;
-        let Some(entries) = index.as_ref() else {
-            return Ok(None);
-        };
-        let e = entries
-            .get(16 * k..16 * k + 16)
-            .ok_or_else(|| format!("internal: no entry {k} in a shard index"))?;
-        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0xff; 8]));
-        let (offset, size) = (word(&e[..8]), word(&e[8..]));
-        if offset == u64::MAX && size == u64::MAX {
-            return Ok(None);
-        }
-        // The index check proved offset + size inside the shard.
-        let bytes = store
-            .get_range_stored(key, ByteRange::FromStart(offset, Some(size)))
-            .map_err(|e| e.to_string())?
-            .ok_or("the shard went away while it was read")?;
-        if bytes.len() as u64 != size {
-            return Err(format!(
-                "{} of the {size} bytes at offset {offset} its index names were read (truncated)",
-                bytes.len()
-            ));
-        }
-        Ok(Some(bytes))
-    }
-
-    /// The stored bytes of entries `ks` of shard `shard` (stored under `key`), as
-    /// [`ShardedDirect::inner_bytes`] gives them one at a time, read with one range request
+    /// The stored bytes of entries `ks` of shard `shard` (stored under `key`), `None` for an
+    /// inner chunk never written (or a shard never written), read with one range request
     /// per run of entries stored close together (gaps up to [`MERGE_GAP`], at most
     /// [`MAX_MERGED`] bytes a run): a pass over a remote shard asks for its index and then its
     /// data in one request, not one per inner chunk. An error names the position in `ks` it

@@ -222,8 +222,10 @@ impl ZarrSource {
         let (shard, k) = sharded.locate(index);
         let key = self.array.chunk_key(&shard);
         let stored = sharded
-            .inner_bytes(&self.guard, &key, &shard, k)
-            .map_err(|m| self.inner_error(index, &shard, k, &key, m))?;
+            .inner_bytes_many(&self.guard, &key, &shard, &[k])
+            .map_err(|(_, m)| self.inner_error(index, &shard, k, &key, m))?
+            .pop()
+            .flatten();
         self.decode_inner(sharded, index, &shard, k, &key, stored.as_deref())
     }
 

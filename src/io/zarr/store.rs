@@ -397,11 +397,7 @@ impl ZarrStore {
         let Some(cm) = doc.get("consolidated_metadata").filter(|v| !v.is_null()) else {
             return Ok(None);
         };
-        let members = cm
-            .get("metadata")
-            .and_then(Value::as_object)
-            .ok_or_else(|| self.bad_cm(ZarrFormat::V3, "no metadata object".into()))?;
-        Ok(Some((ZarrFormat::V3, members.clone())))
+        self.members_of(cm, ZarrFormat::V3).map(Some)
     }
 
     /// The `metadata` object of the root's v2 `.zmetadata` (`None`: there is none).
@@ -409,11 +405,21 @@ impl ZarrStore {
         let Some(doc) = self.read_doc("/", ".zmetadata")? else {
             return Ok(None);
         };
-        let members = doc
+        self.members_of(&doc, ZarrFormat::V2).map(Some)
+    }
+
+    /// The `metadata` object of consolidated metadata `cm` (v3's `consolidated_metadata`, v2's
+    /// `.zmetadata`).
+    fn members_of(
+        &self,
+        cm: &Value,
+        format: ZarrFormat,
+    ) -> Result<(ZarrFormat, Map<String, Value>)> {
+        let members = cm
             .get("metadata")
             .and_then(Value::as_object)
-            .ok_or_else(|| self.bad_cm(ZarrFormat::V2, "no metadata object".into()))?;
-        Ok(Some((ZarrFormat::V2, members.clone())))
+            .ok_or_else(|| self.bad_cm(format, "no metadata object".into()))?;
+        Ok((format, members.clone()))
     }
 
     /// The member at `key` (`grp/a`) of consolidated `members`, checked as its own metadata
